@@ -1,0 +1,417 @@
+/**
+ * A local Looker, faithful to what is known of Looker's OAuth server and API
+ * (shared/looker-oauth.md), with switches for what is unknown: whether refresh tokens
+ * rotate, what error bodies look like, outages. Runs anywhere Hono runs: inside the
+ * Workers test runtime (tests call `sim.fetch` directly) and in Node (`npm run sim`).
+ *
+ * Plain TypeScript with erasable types only, so Node runs it without a build step.
+ */
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase64urlNoPadding } from '@oslojs/encoding';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+
+export interface SimulatedUser {
+  id: string;
+  display_name: string;
+  email: string;
+}
+
+export interface SimulatorOptions {
+  /** The registered client_guid. */
+  clientId?: string;
+  /** Registered redirect URIs (exact match, as Looker checks). */
+  redirectUris?: string[];
+  /** Approve every authorization request without showing the consent page. */
+  autoApprove?: boolean;
+  accessTokenTtlSeconds?: number;
+  codeTtlSeconds?: number;
+  /**
+   * What a refresh returns: `rotate` a new refresh token and kill the old one (the
+   * strictest reading), `null` no refresh token (keep the old one), `same` the old one.
+   */
+  refreshTokenMode?: 'rotate' | 'null' | 'same';
+  /** Error body shape of the token endpoint. */
+  tokenErrorShape?: 'oauth' | 'looker' | 'html';
+  now?: () => number;
+  user?: SimulatedUser;
+  /** Where this Looker says it lives (GET /api/4.0/versions). */
+  publicUrl?: string;
+}
+
+/** Switchable failures, changed by tests between requests. */
+export interface SimulatorFaults {
+  /** Every request fails as if the network were down (the fetch rejects). */
+  unreachable: boolean;
+  /** `/api/token`: answer normally, 503 with an HTML page, never answer, or 200 with HTML. */
+  token: 'ok' | 'down' | 'hang' | 'html-200';
+  /** `/api/4.0/*`: answer normally, 503, or never answer. */
+  api: 'ok' | 'down' | 'hang';
+  /** `/api/logout`: answer normally or 500. */
+  logout: 'ok' | 'down';
+}
+
+export interface SimulatorStats {
+  tokenRequests: { authorization_code: number; refresh_token: number; other: number };
+  /** The most recent token request, as the simulator saw it (for protocol assertions). */
+  lastTokenRequest: { contentType: string; hadAuthorization: boolean; params: Record<string, string> } | null;
+  logouts: number;
+  apiRequests: number;
+}
+
+interface CodeGrant {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  expiresAt: number;
+}
+
+interface AccessGrant {
+  userId: string;
+  expiresAt: number;
+}
+
+const DEFAULT_USER: SimulatedUser = { id: '42', display_name: 'Dana Demo', email: 'dana.demo@example.com' };
+const DOCS = 'https://cloud.google.com/looker/docs/r/err/4.0/';
+
+export function createLookerSimulator(options: SimulatorOptions = {}) {
+  const clientId = options.clientId ?? 'gateway-dev';
+  const redirectUris = options.redirectUris ?? ['http://localhost:8787/callback', 'http://127.0.0.1:8787/callback'];
+  const now = options.now ?? Date.now;
+  const user = options.user ?? DEFAULT_USER;
+  const settings = {
+    autoApprove: options.autoApprove ?? false,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+    codeTtlSeconds: options.codeTtlSeconds ?? 600,
+    refreshTokenMode: options.refreshTokenMode ?? 'rotate',
+    tokenErrorShape: options.tokenErrorShape ?? 'oauth',
+  };
+  const faults: SimulatorFaults = { unreachable: false, token: 'ok', api: 'ok', logout: 'ok' };
+  const stats: SimulatorStats = {
+    tokenRequests: { authorization_code: 0, refresh_token: 0, other: 0 },
+    lastTokenRequest: null,
+    logouts: 0,
+    apiRequests: 0,
+  };
+
+  const codes = new Map<string, CodeGrant>();
+  const accessTokens = new Map<string, AccessGrant>();
+  const refreshTokens = new Map<string, { userId: string }>();
+
+  const randomToken = (bytes = 24) => encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(bytes)));
+
+  function issueTokens(userId: string, refreshToken: string | null) {
+    const accessToken = randomToken();
+    accessTokens.set(accessToken, { userId, expiresAt: now() + settings.accessTokenTtlSeconds * 1000 });
+    if (refreshToken !== null) refreshTokens.set(refreshToken, { userId });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: settings.accessTokenTtlSeconds,
+      refresh_token: refreshToken,
+    };
+  }
+
+  function tokenError(c: Context, status: 400 | 401, error: string, description: string) {
+    if (settings.tokenErrorShape === 'html') {
+      return c.html(`<!doctype html><html><body><h1>Error ${status}</h1><p>${description}</p></body></html>`, status);
+    }
+    if (settings.tokenErrorShape === 'looker') {
+      return c.json({ message: description, documentation_url: DOCS }, status);
+    }
+    return c.json({ error, error_description: description }, status);
+  }
+
+  /** Looker's /auth checks; a bad client or redirect URI is answered here, never redirected. */
+  function checkAuthorizationRequest(params: URLSearchParams): string | null {
+    if (params.get('client_id') !== clientId) return 'Unknown client_id: no OAuth client app is registered with this client_guid.';
+    if (!redirectUris.includes(params.get('redirect_uri') ?? '')) {
+      return 'The redirect_uri does not match the one registered for this OAuth client app.';
+    }
+    return null;
+  }
+
+  function redirectWith(params: URLSearchParams, extra: Record<string, string>) {
+    const target = new URL(params.get('redirect_uri')!);
+    for (const [k, v] of Object.entries(extra)) target.searchParams.set(k, v);
+    const state = params.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    return target.href;
+  }
+
+  /** What /auth does once the user approved: validate the PKCE parameters and issue a code. */
+  function approve(params: URLSearchParams): string {
+    if (params.get('response_type') !== 'code') {
+      return redirectWith(params, { error: 'unsupported_response_type' });
+    }
+    const scope = params.get('scope') ?? '';
+    if (!scope.split(' ').includes('cors_api')) return redirectWith(params, { error: 'invalid_scope' });
+    const challenge = params.get('code_challenge') ?? '';
+    if (params.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+      return redirectWith(params, { error: 'invalid_request', error_description: 'PKCE with S256 is required' });
+    }
+    const code = randomToken();
+    codes.set(code, {
+      clientId,
+      redirectUri: params.get('redirect_uri')!,
+      codeChallenge: challenge,
+      expiresAt: now() + settings.codeTtlSeconds * 1000,
+    });
+    return redirectWith(params, { code });
+  }
+
+  function bearer(c: Context): AccessGrant | null {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^(?:Bearer|token) (.+)$/i.exec(header);
+    if (match === null) return null;
+    const grant = accessTokens.get(match[1]!);
+    if (grant === undefined || grant.expiresAt <= now()) return null;
+    return grant;
+  }
+
+  function requiresAuthentication(c: Context) {
+    return c.json({ message: 'Requires authentication.', documentation_url: DOCS }, 401);
+  }
+
+  const hang = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error('simulated hang ended')), 120_000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason ?? new Error('aborted'));
+      });
+    });
+
+  const app = new Hono();
+
+  app.get('/auth', (c) => {
+    const params = new URL(c.req.url).searchParams;
+    const problem = checkAuthorizationRequest(params);
+    if (problem !== null) return c.html(page('Request rejected', html`<p class="error">${problem}</p>`), 400);
+    if (settings.autoApprove) return c.redirect(approve(params), 302);
+    const hidden = [...params.entries()].map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`);
+    return c.html(
+      page(
+        'Allow access?',
+        html`<p>You are signed in to Looker (simulator) as <strong>${user.display_name}</strong> (${user.email}).</p>
+          <p>The application <strong>${clientId}</strong> wants to use the Looker API on your behalf.</p>
+          <form method="post" action="/auth/decision">
+            ${hidden}
+            <button type="submit" name="decision" value="allow" id="allow">Allow</button>
+            <button type="submit" name="decision" value="deny" id="deny" class="secondary">Deny</button>
+          </form>`,
+      ),
+    );
+  });
+
+  app.post('/auth/decision', async (c) => {
+    const form = await c.req.formData();
+    const params = new URLSearchParams();
+    for (const [k, v] of form.entries()) if (typeof v === 'string' && k !== 'decision') params.set(k, v);
+    const problem = checkAuthorizationRequest(params);
+    if (problem !== null) return c.html(page('Request rejected', html`<p class="error">${problem}</p>`), 400);
+    if (form.get('decision') !== 'allow') return c.redirect(redirectWith(params, { error: 'access_denied' }), 302);
+    return c.redirect(approve(params), 302);
+  });
+
+  app.post('/api/token', async (c) => {
+    const contentType = c.req.header('content-type') ?? '';
+    let params: Record<string, string>;
+    if (contentType.startsWith('application/json')) {
+      try {
+        const body: unknown = await c.req.json();
+        params = Object.fromEntries(
+          Object.entries(typeof body === 'object' && body !== null ? body : {}).filter(
+            (e): e is [string, string] => typeof e[1] === 'string',
+          ),
+        );
+      } catch {
+        return tokenError(c, 400, 'invalid_request', 'The body is not valid JSON.');
+      }
+    } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
+      params = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer())));
+    } else {
+      return tokenError(c, 400, 'invalid_request', 'Unsupported content type.');
+    }
+    const grantType = params.grant_type ?? '';
+    const kind = grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other';
+    stats.tokenRequests[kind]++;
+    stats.lastTokenRequest = { contentType, hadAuthorization: c.req.header('authorization') !== undefined, params };
+
+    if (faults.token === 'down') {
+      return c.html('<!doctype html><html><body><h1>503 Service Unavailable</h1></body></html>', 503);
+    }
+    if (faults.token === 'hang') return hang(c.req.raw.signal);
+    if (faults.token === 'html-200') return c.html('<!doctype html><html><body>Looker is starting</body></html>', 200);
+
+    if (c.req.header('authorization')?.startsWith('Basic ')) {
+      return c.json({ message: 'Failed Basic Authentication', documentation_url: DOCS }, 401);
+    }
+    if (params.client_id !== clientId) return tokenError(c, 400, 'invalid_client', 'Unknown client_id.');
+    if (!redirectUris.includes(params.redirect_uri ?? '')) {
+      return tokenError(c, 400, 'invalid_grant', 'redirect_uri does not match the registered one.');
+    }
+
+    if (grantType === 'authorization_code') {
+      const code = codes.get(params.code ?? '');
+      if (code === undefined) return tokenError(c, 400, 'invalid_grant', 'Unknown or already used authorization code.');
+      codes.delete(params.code!);
+      if (code.expiresAt <= now()) return tokenError(c, 400, 'invalid_grant', 'The authorization code has expired.');
+      if (code.redirectUri !== params.redirect_uri) return tokenError(c, 400, 'invalid_grant', 'redirect_uri differs from the authorization request.');
+      const verifier = params.code_verifier ?? '';
+      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return tokenError(c, 400, 'invalid_grant', 'Malformed code_verifier.');
+      const challenge = encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
+      if (challenge !== code.codeChallenge) return tokenError(c, 400, 'invalid_grant', 'code_verifier does not match code_challenge.');
+      return c.json(issueTokens(user.id, randomToken(32)));
+    }
+
+    if (grantType === 'refresh_token') {
+      const presented = params.refresh_token ?? '';
+      const grant = refreshTokens.get(presented);
+      if (grant === undefined) return tokenError(c, 400, 'invalid_grant', 'Unknown, revoked or already used refresh token.');
+      if (settings.refreshTokenMode === 'rotate') {
+        refreshTokens.delete(presented);
+        return c.json(issueTokens(grant.userId, randomToken(32)));
+      }
+      const body = issueTokens(grant.userId, null);
+      return c.json({ ...body, refresh_token: settings.refreshTokenMode === 'same' ? presented : null });
+    }
+
+    return tokenError(c, 400, 'unsupported_grant_type', 'Unsupported grant_type.');
+  });
+
+  const logout = (c: Context) => {
+    stats.logouts++;
+    if (faults.logout === 'down') return c.json({ message: 'Internal error', documentation_url: DOCS }, 500);
+    const header = c.req.header('authorization') ?? '';
+    const token = /^(?:Bearer|token) (.+)$/i.exec(header)?.[1];
+    if (token === undefined || !accessTokens.has(token)) return requiresAuthentication(c);
+    accessTokens.delete(token);
+    return c.body(null, 204);
+  };
+  app.delete('/api/logout', logout);
+  app.delete('/api/4.0/logout', logout);
+
+  app.get('/api/4.0/versions', (c) => {
+    const origin = options.publicUrl ?? new URL(c.req.url).origin;
+    return c.json({
+      looker_release_version: '26.0.0-simulator',
+      current_version: { version: '4.0', full_version: '4.0.26.0', status: 'current', swagger_url: `${origin}/api/4.0/swagger.json` },
+      supported_versions: [{ version: '4.0', full_version: '4.0.26.0', status: 'current', swagger_url: `${origin}/api/4.0/swagger.json` }],
+      api_server_url: origin,
+      web_server_url: origin,
+    });
+  });
+
+  // Everything else under /api/4.0 is the authenticated API.
+  app.use('/api/4.0/*', async (c, next) => {
+    stats.apiRequests++;
+    if (faults.api === 'down') return c.json({ message: 'Service Unavailable', documentation_url: DOCS }, 503);
+    if (faults.api === 'hang') return hang(c.req.raw.signal);
+    if (bearer(c) === null) return requiresAuthentication(c);
+    await next();
+  });
+
+  app.get('/api/4.0/user', (c) => {
+    const fields = c.req.query('fields');
+    const full: Record<string, unknown> = { ...user, first_name: user.display_name.split(' ')[0], is_disabled: false };
+    if (fields === undefined) return c.json(full);
+    return c.json(Object.fromEntries(fields.split(',').filter((f) => f in full).map((f) => [f, full[f]])));
+  });
+
+  app.get('/api/4.0/looks', (c) =>
+    c.json([
+      { id: '1', title: 'Weekly revenue', folder_id: '7' },
+      { id: '2', title: 'Active users', folder_id: '7' },
+    ]),
+  );
+
+  /** A large streamed download: `?bytes=N` bytes of CSV-ish text, generated as it is read. */
+  app.get('/api/4.0/download', (c) => {
+    const total = Math.max(0, Math.min(Number(c.req.query('bytes') ?? 1024) || 0, 4 * 1024 ** 3));
+    const chunk = new TextEncoder().encode('id,value\n1,lorem ipsum dolor sit amet\n'.repeat(1638).slice(0, 65536));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        const n = Math.min(chunk.length, total - sent);
+        controller.enqueue(n === chunk.length ? chunk : chunk.subarray(0, n));
+        sent += n;
+      },
+    });
+    return c.body(body, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-length': String(total),
+      'content-disposition': 'attachment; filename="download.csv"',
+    });
+  });
+
+  /** Counts an uploaded body as it streams by: `{ "bytes": N }`. */
+  app.post('/api/4.0/upload', async (c) => {
+    let bytes = 0;
+    const reader = c.req.raw.body?.getReader();
+    if (reader !== undefined) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+      }
+    }
+    return c.json({ bytes });
+  });
+
+  app.all('/api/*', (c) => c.json({ message: 'Not found', documentation_url: DOCS }, 404));
+  app.get('/', (c) => c.html(page('Looker simulator', html`<p>This is a local Looker simulator for the Looker OAuth Gateway.</p>`)));
+
+  return {
+    app,
+    faults,
+    stats,
+    settings,
+    /** A fetch that reaches this simulator in-process, honouring `faults.unreachable`. */
+    fetch: async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      if (faults.unreachable) throw new TypeError('Network connection lost.');
+      return app.fetch(new Request(input, init));
+    },
+    /** What an admin can do at any time: kill every token (DELETE oauth_client_apps/{guid}/tokens). */
+    revokeAllTokens() {
+      accessTokens.clear();
+      refreshTokens.clear();
+    },
+    /** Expire one access token early (as if Looker had forgotten it). */
+    revokeAccessToken(token: string) {
+      accessTokens.delete(token);
+    },
+    hasRefreshToken: (token: string) => refreshTokens.has(token),
+    hasAccessToken: (token: string) => accessTokens.has(token),
+  };
+}
+
+export type LookerSimulator = ReturnType<typeof createLookerSimulator>;
+
+function page(title: string, body: unknown) {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Looker (simulator)</title>
+        <style>
+          body { font: 16px/1.5 system-ui, sans-serif; background: #f1f3f4; display: flex; justify-content: center; padding-top: 10vh; margin: 0; }
+          main { background: #fff; padding: 2rem 2.5rem; border-radius: 10px; max-width: 32rem; box-shadow: 0 2px 12px rgba(0,0,0,.1); }
+          .brand { color: #4285f4; font-weight: 700; letter-spacing: .02em; }
+          button { padding: .55rem 1.2rem; border-radius: 6px; border: 0; background: #4285f4; color: #fff; font: inherit; cursor: pointer; margin-right: .5rem; }
+          button.secondary { background: #e8eaed; color: #202124; }
+          .error { color: #c5221f; }
+        </style>
+      </head>
+      <body>
+        <main>
+          <p class="brand">Looker · simulator</p>
+          <h1>${title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>`;
+}

@@ -1,0 +1,150 @@
+/**
+ * The Hono app: middleware order and route mounting, nothing else.
+ * Dependencies are injected so tests can point the gateway at the Looker simulator
+ * and move the clock; the Worker entry (index.ts) passes the platform's own.
+ */
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
+import { type Config, type ConfigProblem, parseConfig } from './config.ts';
+import type { AppEnv, Bindings } from './context.ts';
+import { createLogger, type LogSink } from './log.ts';
+import type { Fetch } from './looker/http.ts';
+import { authRoutes } from './routes/auth.tsx';
+import { pageRoutes } from './routes/pages.tsx';
+import { Cookies } from './session/cookies.ts';
+import { TokenRefresher } from './session/refresh.ts';
+import { Sealer } from './session/seal.ts';
+import { SessionStore } from './session/store.ts';
+import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
+import { STYLESHEET } from './views/style.ts';
+
+export interface AppDependencies {
+  /** How the gateway reaches Looker (default: the runtime's fetch). */
+  fetch?: Fetch;
+  /** The clock, in epoch milliseconds (default: Date.now). */
+  now?: () => number;
+  /** Where log lines go (default: console.log). */
+  logSink?: LogSink;
+  /** Deadline for the gateway's own calls to Looker: token, user, logout (default 15 s). */
+  lookerTimeoutMs?: number;
+}
+
+const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
+
+type ConfigState = { ok: true; config: Config; sealer: Sealer } | { ok: false; problems: ConfigProblem[] };
+
+export function createApp(deps: AppDependencies = {}) {
+  const now = deps.now ?? Date.now;
+  const fetchFn: Fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+  const log = createLogger(deps.logSink);
+  const lookerTimeoutMs = deps.lookerTimeoutMs ?? DEFAULT_LOOKER_TIMEOUT_MS;
+  const refresher = new TokenRefresher(now, (event) =>
+    log[event.outcome === 'refreshed' || event.outcome === 'adopted' ? 'info' : 'warn']('token_refresh', { ...event }),
+  );
+
+  // Bindings are fixed for an isolate's life; parse them (and derive keys) once.
+  const configStates = new WeakMap<object, ConfigState>();
+  const configFor = (env: Bindings): ConfigState => {
+    let state = configStates.get(env);
+    if (state === undefined) {
+      const result = parseConfig(env);
+      state = result.ok ? { ...result, sealer: new Sealer(result.config.sessionSecret) } : result;
+      if (!state.ok) log.error('config_invalid', { problems: state.problems.map((p) => `${p.variable} ${p.problem}`).join('; ') });
+      configStates.set(env, state);
+    }
+    return state;
+  };
+
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ generator: () => crypto.randomUUID() }));
+  app.use(async (c, next) => {
+    const started = now();
+    await next();
+    log.info('request', {
+      requestId: c.var.requestId,
+      method: c.req.method,
+      route: routePath(c, -1),
+      status: c.res.status,
+      durationMs: now() - started,
+      refreshed: c.var.refreshed ?? false,
+    });
+  });
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      // Never send the callback URL (it carries the code) to another origin; and unlike
+      // no-referrer, keeps a real Origin header on same-origin form POSTs.
+      referrerPolicy: 'same-origin',
+    }),
+  );
+
+  app.get('/assets/style.css', (c) =>
+    c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
+  );
+
+  app.use(async (c, next) => {
+    const state = configFor(c.env);
+    if (!state.ok) {
+      const body = { message: 'The gateway is not configured correctly', problems: state.problems };
+      if (wantsJson(c.req.raw)) return c.json(body, 500);
+      return c.html(<ConfigErrorPage problems={state.problems} />, 500);
+    }
+    const { config, sealer } = state;
+    const origin = config.gatewayOrigin ?? new URL(c.req.url).origin;
+    c.set('gateway', {
+      config,
+      origin,
+      redirectUri: `${origin}/callback`,
+      store: new SessionStore(c.env.SESSIONS, sealer, now),
+      oauth: {
+        fetch: fetchFn,
+        lookerUrl: config.lookerUrl,
+        lookerApiUrl: config.lookerApiUrl,
+        clientId: config.lookerClientId,
+        timeoutMs: lookerTimeoutMs,
+      },
+      cookies: new Cookies(origin),
+      refresher,
+      log,
+      now,
+    });
+    await next();
+  });
+
+  app.route('/', authRoutes);
+  app.route('/', pageRoutes);
+
+  app.notFound((c) => {
+    if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);
+    return c.html(<ErrorPage title="Not found" message="There is nothing at this address." />, 404);
+  });
+
+  app.onError((error, c) => {
+    log.error('unhandled_error', { requestId: c.var.requestId, route: routePath(c, -1), error: error.name });
+    if (wantsJson(c.req.raw)) return c.json({ message: 'Internal error in the gateway', requestId: c.var.requestId }, 500);
+    return c.html(
+      <ErrorPage title="Something went wrong" message={`The gateway failed to handle this request (request id ${c.var.requestId}).`} />,
+      500,
+    );
+  });
+
+  return app;
+}
+
+function wantsJson(request: Request): boolean {
+  const path = new URL(request.url).pathname;
+  if (path === '/api' || path.startsWith('/api/')) return true;
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}

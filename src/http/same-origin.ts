@@ -1,0 +1,30 @@
+/**
+ * Whether an unsafe request (POST, PUT, PATCH, DELETE) may act on the caller's session.
+ *
+ * Browsers always say where a request comes from: `Sec-Fetch-Site`, and `Origin` on
+ * every unsafe request. Under some referrer policies a same-origin form POST carries
+ * `Origin: null`; then `Sec-Fetch-Site: same-origin` decides. A request with neither
+ * header is not from a browser (a script holding the cookie) and cannot be forged
+ * cross-site, so it is allowed.
+ */
+
+export type OriginVerdict = { allowed: true } | { allowed: false; reason: string };
+
+export function checkRequestOrigin(
+  headers: Headers,
+  gatewayOrigin: string,
+  allowedOrigins: readonly string[] = [],
+): OriginVerdict {
+  const origin = headers.get('origin');
+  const fetchSite = headers.get('sec-fetch-site');
+  if (origin !== null && origin !== 'null') {
+    if (origin === gatewayOrigin || allowedOrigins.includes(origin)) return { allowed: true };
+    return { allowed: false, reason: 'request from another origin' };
+  }
+  if (fetchSite !== null) {
+    if (fetchSite === 'same-origin') return { allowed: true };
+    return { allowed: false, reason: `browser request without a usable Origin (Sec-Fetch-Site: ${fetchSite.slice(0, 20)})` };
+  }
+  if (origin === 'null') return { allowed: false, reason: 'request with Origin: null' };
+  return { allowed: true };
+}

@@ -1,0 +1,44 @@
+/** Calls the gateway itself makes to Looker's API (the proxy in src/proxy streams everything else). */
+import { LookerProtocolError, LookerRejectedError, LookerUnavailableError } from './errors.ts';
+import { type Fetch, fetchWithDeadline, readTextWithDeadline } from './http.ts';
+
+export interface LookerUser {
+  id: string;
+  displayName: string;
+  email: string | null;
+}
+
+/** `GET /api/4.0/user?fields=id,display_name,email`: who the access token belongs to. */
+export async function getCurrentUser(
+  client: { fetch: Fetch; lookerApiUrl: string; timeoutMs: number },
+  accessToken: string,
+): Promise<LookerUser> {
+  const what = 'Reading the signed-in Looker user';
+  const response = await fetchWithDeadline(
+    client.fetch,
+    `${client.lookerApiUrl}/api/4.0/user?fields=id,display_name,email`,
+    { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
+    client.timeoutMs,
+    what,
+  );
+  const text = await readTextWithDeadline(response, client.timeoutMs, what);
+  if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
+  if (response.status !== 200) {
+    throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new LookerProtocolError(`${what}: Looker answered with something that is not JSON`);
+  }
+  if (typeof body !== 'object' || body === null) throw new LookerProtocolError(`${what}: unexpected answer`);
+  const user = body as Record<string, unknown>;
+  const id = typeof user.id === 'string' || typeof user.id === 'number' ? String(user.id) : undefined;
+  if (id === undefined) throw new LookerProtocolError(`${what}: the answer has no user id`);
+  return {
+    id,
+    displayName: typeof user.display_name === 'string' && user.display_name !== '' ? user.display_name : `User ${id}`,
+    email: typeof user.email === 'string' ? user.email : null,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Keeps a session's Looker access token fresh. Shared by every route that calls
+ * Looker on the user's behalf (the home page, the API proxy).
+ *
+ * - Refreshes when the token has less than REFRESH_MARGIN_MS left.
+ * - Single-flight per isolate: concurrent callers on one session share one refresh.
+ * - Keeps the old refresh token when Looker returns none; replaces it when a new one comes.
+ * - A refused refresh (any 4xx: Looker's error shape is not documented) ends the
+ *   session — unless the stored session meanwhile holds other tokens, i.e. another
+ *   isolate refreshed first and Looker rotated the refresh token.
+ * - Looker unreachable while the current access token still works: keep using it.
+ */
+import type { OAuthClient } from '../looker/oauth.ts';
+import { refreshAccessToken } from '../looker/oauth.ts';
+import { LookerRejectedError } from '../looker/errors.ts';
+import { SESSION_TTL_SECONDS, type SessionHandle, type SessionRecord, type SessionStore } from './store.ts';
+
+export const REFRESH_MARGIN_MS = 60_000;
+
+/** The session is over: its tokens are gone at Looker and it has been deleted from the store. */
+export class SessionEndedError extends Error {
+  override readonly name = 'SessionEndedError';
+}
+
+export interface FreshSession {
+  record: SessionRecord;
+  refreshed: boolean;
+}
+
+export interface RefreshEvent {
+  outcome: 'refreshed' | 'ended' | 'adopted' | 'failed';
+  reason?: string;
+}
+
+export class TokenRefresher {
+  readonly #inFlight = new Map<string, Promise<FreshSession>>();
+  readonly #now: () => number;
+  readonly #onEvent: (event: RefreshEvent) => void;
+
+  constructor(now: () => number, onEvent: (event: RefreshEvent) => void) {
+    this.#now = now;
+    this.#onEvent = onEvent;
+  }
+
+  needsRefresh(record: SessionRecord): boolean {
+    return record.grant.accessTokenExpiresAt - this.#now() < REFRESH_MARGIN_MS;
+  }
+
+  /**
+   * The session with an access token good for at least REFRESH_MARGIN_MS, refreshing
+   * if needed (or always, with `force`, e.g. after Looker answered 401 to the token).
+   */
+  async ensureFresh(
+    store: SessionStore,
+    oauth: OAuthClient,
+    handle: SessionHandle,
+    record: SessionRecord,
+    options: { force?: boolean } = {},
+  ): Promise<FreshSession> {
+    if (!options.force && !this.needsRefresh(record)) return { record, refreshed: false };
+    const pending = this.#inFlight.get(handle.key);
+    if (pending !== undefined) return pending;
+    const refresh = this.#refresh(store, oauth, handle, record, options.force === true).finally(() =>
+      this.#inFlight.delete(handle.key),
+    );
+    this.#inFlight.set(handle.key, refresh);
+    return refresh;
+  }
+
+  async #refresh(
+    store: SessionStore,
+    oauth: OAuthClient,
+    handle: SessionHandle,
+    record: SessionRecord,
+    force: boolean,
+  ): Promise<FreshSession> {
+    const now = this.#now();
+    const stillValid = !force && record.grant.accessTokenExpiresAt > now;
+    const refreshToken = record.grant.refreshToken;
+    if (refreshToken === null) {
+      if (stillValid) return { record, refreshed: false };
+      await store.deleteSession(handle);
+      this.#onEvent({ outcome: 'ended', reason: 'no refresh token' });
+      throw new SessionEndedError('The Looker session expired and cannot be renewed');
+    }
+    let tokens;
+    try {
+      tokens = await refreshAccessToken(oauth, { refreshToken, redirectUri: record.redirectUri });
+    } catch (error) {
+      if (error instanceof LookerRejectedError) {
+        const latest = await store.reloadSession(handle);
+        if (latest !== null && latest.grant.refreshToken !== refreshToken && !this.needsRefresh(latest)) {
+          this.#onEvent({ outcome: 'adopted', reason: 'another instance refreshed first' });
+          return { record: latest, refreshed: true };
+        }
+        await store.deleteSession(handle);
+        this.#onEvent({ outcome: 'ended', reason: error.code ?? `status ${error.status}` });
+        throw new SessionEndedError('Looker no longer accepts this session; sign in again');
+      }
+      this.#onEvent({ outcome: 'failed', reason: error instanceof Error ? error.name : 'unknown' });
+      if (stillValid) return { record, refreshed: false };
+      throw error;
+    }
+    const refreshedAt = this.#now();
+    const next: SessionRecord = {
+      ...record,
+      grant: {
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt: refreshedAt + tokens.expiresIn * 1000,
+        refreshToken: tokens.refreshToken ?? refreshToken,
+      },
+      expiresAt: tokens.refreshToken === null ? record.expiresAt : refreshedAt + SESSION_TTL_SECONDS * 1000,
+    };
+    await store.saveSession(handle, next);
+    this.#onEvent({ outcome: 'refreshed' });
+    return { record: next, refreshed: true };
+  }
+}

@@ -1,0 +1,22 @@
+/** Served at /assets/style.css, so the CSP can forbid inline styles. */
+export const STYLESHEET = `
+:root { color-scheme: light dark; --accent: #4285f4; --fg: #1f1f1f; --bg: #f4f5f7; --card: #fff; --muted: #5f6368; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e8eaed; --bg: #202124; --card: #2b2c2f; --muted: #9aa0a6; } }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+.card { background: var(--card); max-width: 36rem; width: calc(100% - 2rem); padding: 2rem 2.5rem; border-radius: 12px;
+  box-shadow: 0 1px 3px rgba(0,0,0,.12), 0 8px 24px rgba(0,0,0,.06); }
+h1 { font-size: 1.5rem; margin-top: 0; }
+code { font-size: .9em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1.25rem; }
+dt { color: var(--muted); }
+dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+.button, button { display: inline-block; padding: .6rem 1.2rem; border: 0; border-radius: 6px; background: var(--accent);
+  color: #fff; font: inherit; font-weight: 600; text-decoration: none; cursor: pointer; }
+.button:hover, button:hover { filter: brightness(1.08); }
+.muted { color: var(--muted); font-size: .9rem; }
+.notice { padding: .6rem .9rem; border-radius: 6px; background: rgba(66,133,244,.12); }
+.notice.error { background: rgba(217,48,37,.12); }
+footer { margin-top: 1.25rem; color: var(--muted); font-size: .8rem; }
+`;

@@ -1,0 +1,117 @@
+/**
+ * Test harness: a gateway wired to an in-process Looker simulator, a movable clock,
+ * captured logs, and a tiny cookie jar so tests read like a browser session.
+ */
+import { env } from 'cloudflare:workers';
+import { createApp } from '../src/app.tsx';
+import type { Bindings } from '../src/context.ts';
+import type { KeyValueStore } from '../src/session/store.ts';
+import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
+
+export const GATEWAY = 'https://gateway.test';
+export const LOOKER = 'https://looker.test';
+export const LOOKER_API = 'https://looker.test:19999';
+export const CLIENT_ID = 'gateway-test-client';
+export const SESSION_SECRET = 'test-session-secret-0123456789abcdefghijkl';
+
+export interface HarnessOptions {
+  sim?: SimulatorOptions;
+  vars?: Record<string, string | undefined>;
+  kv?: KeyValueStore;
+  lookerTimeoutMs?: number;
+}
+
+export class Clock {
+  constructor(public ms = Date.UTC(2026, 10, 28, 12, 0, 0)) {}
+  now = () => this.ms;
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
+/** Parsed Set-Cookie lines of a response, by name. */
+export function setCookies(res: Response): Map<string, { value: string; attributes: string[]; raw: string }> {
+  const out = new Map<string, { value: string; attributes: string[]; raw: string }>();
+  for (const raw of res.headers.getSetCookie()) {
+    const [pair, ...attributes] = raw.split(';').map((s) => s.trim());
+    const eq = pair!.indexOf('=');
+    out.set(pair!.slice(0, eq), { value: decodeURIComponent(pair!.slice(eq + 1)), attributes, raw });
+  }
+  return out;
+}
+
+export function createHarness(options: HarnessOptions = {}) {
+  const clock = new Clock();
+  const sim = createLookerSimulator({
+    clientId: CLIENT_ID,
+    redirectUris: [`${GATEWAY}/callback`],
+    autoApprove: true,
+    now: clock.now,
+    ...options.sim,
+  });
+  const logs: string[] = [];
+  const upstream: Request[] = [];
+  const app = createApp({
+    fetch: async (input, init) => {
+      upstream.push(new Request(input, init));
+      return sim.fetch(input, init);
+    },
+    now: clock.now,
+    logSink: (line) => logs.push(line),
+    lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
+  });
+  const kv = options.kv ?? (env as unknown as Bindings).SESSIONS;
+  const bindings: Bindings = {
+    SESSIONS: kv,
+    LOOKER_URL: LOOKER,
+    LOOKER_API_URL: LOOKER_API,
+    LOOKER_CLIENT_ID: CLIENT_ID,
+    SESSION_SECRET,
+    GATEWAY_URL: GATEWAY,
+  };
+  for (const [k, v] of Object.entries(options.vars ?? {})) {
+    if (v === undefined) delete bindings[k];
+    else bindings[k] = v;
+  }
+
+  /** Cookies the "browser" holds, by full name (e.g. __Host-lgw_session). */
+  const jar = new Map<string, string>();
+
+  async function request(path: string, init: RequestInit & { withCookies?: boolean } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (init.withCookies !== false && jar.size > 0 && !headers.has('cookie')) {
+      headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    }
+    const res = await app.request(new URL(path, GATEWAY).href, { ...init, headers }, bindings);
+    for (const [name, c] of setCookies(res)) {
+      if (c.attributes.some((a) => /^max-age=0$/i.test(a))) jar.delete(name);
+      else jar.set(name, c.value);
+    }
+    return res;
+  }
+
+  /** Follows the 302 to the simulator's /auth and returns where Looker redirects back to. */
+  async function authorize(loginRes: Response): Promise<string> {
+    const location = loginRes.headers.get('location')!;
+    const lookerRes = await sim.fetch(location);
+    return lookerRes.headers.get('location')!;
+  }
+
+  /** The whole sign-in: /login → Looker → /callback. Returns the callback response. */
+  async function signIn(returnTo?: string): Promise<Response> {
+    const login = await request(returnTo === undefined ? '/login' : `/login?return_to=${encodeURIComponent(returnTo)}`);
+    const callbackUrl = await authorize(login);
+    const url = new URL(callbackUrl);
+    return request(url.pathname + url.search);
+  }
+
+  return { app, sim, clock, logs, upstream, bindings, kv, jar, request, authorize, signIn };
+}
+
+/** Every key and value in a KV namespace. */
+export async function dumpKv(kv: KVNamespace): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const list = await kv.list();
+  for (const key of list.keys) out.set(key.name, (await kv.get(key.name)) ?? '');
+  return out;
+}

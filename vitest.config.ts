@@ -1,0 +1,13 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests run inside the Workers runtime (workerd), with the
+// gateway's KV binding from wrangler.toml. Each test builds its own app with
+// createApp({ fetch: simulator.fetch, now }) — no global mocks.
+export default defineConfig({
+  plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    exclude: ['test/e2e/**'],
+  },
+});
