@@ -174,12 +174,14 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     return c.json({ message: 'Requires authentication.', documentation_url: DOCS }, 401);
   }
 
+  /** Never answers (for two minutes); ends quietly when the caller gives up. */
   const hang = (signal: AbortSignal) =>
-    new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error('simulated hang ended')), 120_000);
+    new Promise<Response>((resolve) => {
+      const end = () => resolve(new Response(null, { status: 499 }));
+      const timer = setTimeout(end, 120_000);
       signal.addEventListener('abort', () => {
         clearTimeout(timer);
-        reject(signal.reason ?? new Error('aborted'));
+        end();
       });
     });
 
@@ -372,7 +374,13 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     /** A fetch that reaches this simulator in-process, honouring `faults.unreachable`. */
     fetch: async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
       if (faults.unreachable) throw new TypeError('Network connection lost.');
-      return app.fetch(new Request(input, init));
+      const request = new Request(input, init);
+      // Like a real fetch, an abort rejects the call (Hono would turn the handler's rejection into a 500).
+      return new Promise<Response>((resolve, reject) => {
+        if (request.signal.aborted) return reject(new DOMException('The operation was aborted.', 'AbortError'));
+        request.signal.addEventListener('abort', () => reject(new DOMException('The operation was aborted.', 'AbortError')));
+        Promise.resolve(app.fetch(request)).then(resolve, reject);
+      });
     },
     /** What an admin can do at any time: kill every token (DELETE oauth_client_apps/{guid}/tokens). */
     revokeAllTokens() {

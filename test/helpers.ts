@@ -17,7 +17,7 @@ export const SESSION_SECRET = 'test-session-secret-0123456789abcdefghijkl';
 export interface HarnessOptions {
   sim?: SimulatorOptions;
   vars?: Record<string, string | undefined>;
-  kv?: KeyValueStore;
+  kv?: TestKv;
   lookerTimeoutMs?: number;
 }
 
@@ -60,7 +60,7 @@ export function createHarness(options: HarnessOptions = {}) {
     logSink: (line) => logs.push(line),
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
   });
-  const kv = options.kv ?? (env as unknown as Bindings).SESSIONS;
+  const kv = options.kv ?? isolatedKv((env as unknown as { SESSIONS: KVNamespace }).SESSIONS);
   const bindings: Bindings = {
     SESSIONS: kv,
     LOOKER_URL: LOOKER,
@@ -108,10 +108,41 @@ export function createHarness(options: HarnessOptions = {}) {
   return { app, sim, clock, logs, upstream, bindings, kv, jar, request, authorize, signIn };
 }
 
-/** Every key and value in a KV namespace. */
-export async function dumpKv(kv: KVNamespace): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const list = await kv.list();
-  for (const key of list.keys) out.set(key.name, (await kv.get(key.name)) ?? '');
-  return out;
+/**
+ * The real KV binding, seen through a unique key prefix, so that tests running side by
+ * side never see each other's entries. `dump()` lists what this view holds, unprefixed.
+ */
+export interface TestKv extends KeyValueStore {
+  dump(): Promise<Map<string, string>>;
+  /** The last expirationTtl written per key. */
+  ttls: Map<string, number>;
+  raw: KVNamespace;
+  prefix: string;
+}
+
+export function isolatedKv(raw: KVNamespace): TestKv {
+  const prefix = `t-${crypto.randomUUID()}/`;
+  const ttls = new Map<string, number>();
+  return {
+    raw,
+    prefix,
+    ttls,
+    get: (key) => raw.get(prefix + key),
+    put: async (key, value, options) => {
+      ttls.set(key, options.expirationTtl);
+      await raw.put(prefix + key, value, options);
+    },
+    delete: (key) => raw.delete(prefix + key),
+    async dump() {
+      const out = new Map<string, string>();
+      const list = await raw.list({ prefix });
+      for (const key of list.keys) out.set(key.name.slice(prefix.length), (await raw.get(key.name)) ?? '');
+      return out;
+    },
+  };
+}
+
+/** Every key and value the harness's KV view holds. */
+export function dumpKv(kv: KeyValueStore): Promise<Map<string, string>> {
+  return (kv as TestKv).dump();
 }

@@ -1,17 +1,214 @@
 import { describe, expect, it } from 'vitest';
-import { createHarness, GATEWAY, LOOKER, CLIENT_ID, dumpKv, setCookies } from './helpers.ts';
+import { createS256CodeChallenge } from '../src/looker/oauth.ts';
+import { CLIENT_ID, createHarness, dumpKv, GATEWAY, LOOKER, LOOKER_API, setCookies } from './helpers.ts';
 
-describe('sign-in flow', () => {
-  it('signs in with PKCE and shows the Looker user', async () => {
+describe('GET /login', () => {
+  it('redirects to Looker /auth with every PKCE parameter and stores the pending login sealed', async () => {
+    const h = createHarness();
+    const res = await h.request('/login?return_to=/dashboards/7?tab=2');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const auth = new URL(res.headers.get('location')!);
+    expect(`${auth.origin}${auth.pathname}`).toBe(`${LOOKER}/auth`);
+    const q = auth.searchParams;
+    expect(q.get('response_type')).toBe('code');
+    expect(q.get('client_id')).toBe(CLIENT_ID);
+    expect(q.get('redirect_uri')).toBe(`${GATEWAY}/callback`);
+    expect(q.get('scope')).toBe('cors_api');
+    expect(q.get('code_challenge_method')).toBe('S256');
+    expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get('state')!.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits in base64url
+
+    const cookie = setCookies(res).get('__Host-lgw_login')!;
+    expect(cookie).toBeDefined();
+    expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const attrs = cookie.attributes.map((a) => a.toLowerCase());
+    expect(attrs).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax', 'path=/', 'max-age=600']));
+    expect(attrs.some((a) => a.startsWith('domain='))).toBe(false);
+
+    const kv = await dumpKv(h.kv);
+    expect(kv.size).toBe(1);
+    const [key, value] = [...kv][0]!;
+    expect(key).toMatch(/^login:[0-9a-f]{64}$/);
+    expect(key).not.toContain(cookie.value);
+    expect(value).toMatch(/^v1\./);
+    for (const secret of [cookie.value, q.get('state')!, q.get('code_challenge')!, '/dashboards/7']) {
+      expect(value).not.toContain(secret);
+    }
+  });
+
+  it('uses a fresh state, verifier and login cookie every time', async () => {
+    const h = createHarness();
+    const a = await h.request('/login', { withCookies: false });
+    const b = await h.request('/login', { withCookies: false });
+    const qa = new URL(a.headers.get('location')!).searchParams;
+    const qb = new URL(b.headers.get('location')!).searchParams;
+    expect(qa.get('state')).not.toBe(qb.get('state'));
+    expect(qa.get('code_challenge')).not.toBe(qb.get('code_challenge'));
+    expect(setCookies(a).get('__Host-lgw_login')!.value).not.toBe(setCookies(b).get('__Host-lgw_login')!.value);
+  });
+
+  it('honours LOOKER_SCOPE', async () => {
+    const h = createHarness({ vars: { LOOKER_SCOPE: 'cors_api extra' } });
+    const res = await h.request('/login');
+    expect(new URL(res.headers.get('location')!).searchParams.get('scope')).toBe('cors_api extra');
+  });
+});
+
+describe('GET /callback', () => {
+  it('exchanges the code, stores a sealed session and redirects to return_to', async () => {
+    const h = createHarness();
+    const res = await h.signIn('/dashboards/7?tab=2');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/dashboards/7?tab=2');
+
+    // The token request followed Looker's protocol exactly.
+    const sent = h.sim.stats.lastTokenRequest!;
+    expect(sent.contentType).toBe('application/x-www-form-urlencoded');
+    expect(sent.hadAuthorization).toBe(false);
+    expect(Object.keys(sent.params).sort()).toEqual(['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri']);
+    expect(sent.params.grant_type).toBe('authorization_code');
+    expect(sent.params.client_id).toBe(CLIENT_ID);
+    expect(sent.params.redirect_uri).toBe(`${GATEWAY}/callback`);
+    expect(sent.params.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sent.params.code_verifier).not.toMatch(/^[0-9a-f]{64}$/);
+    const tokenRequest = h.upstream.find((r) => r.url.endsWith('/api/token'))!;
+    expect(tokenRequest.url).toBe(`${LOOKER_API}/api/token`);
+    expect(tokenRequest.method).toBe('POST');
+
+    const cookies = setCookies(res);
+    const session = cookies.get('__Host-lgw_session')!;
+    expect(session.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const attrs = session.attributes.map((a) => a.toLowerCase());
+    expect(attrs).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax', 'path=/', `max-age=${30 * 24 * 3600}`]));
+    // The login cookie is cleared.
+    expect(cookies.get('__Host-lgw_login')!.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
+
+    // KV: only the session, under a hash, sealed; no raw token, session id or Looker token anywhere.
+    const kv = await dumpKv(h.kv);
+    expect([...kv.keys()]).toEqual([expect.stringMatching(/^session:[0-9a-f]{64}$/)]);
+    const stored = [...kv].join('\n');
+    const accessToken = [...h.upstream].length > 0 ? undefined : undefined;
+    void accessToken;
+    expect(stored).not.toContain(session.value);
+    expect(stored).not.toContain(sent.params.code!);
+    expect(stored).not.toContain(sent.params.code_verifier!);
+    expect(stored).not.toMatch(/access|refresh|Bearer/i);
+  });
+
+  it('never stores a Looker token in the clear', async () => {
+    const h = createHarness();
+    await h.signIn();
+    // Find the tokens by asking the gateway to use them: the user call carries the bearer.
+    await h.request('/');
+    const userCall = h.upstream.find((r) => r.url.includes('/api/4.0/user'))!;
+    const accessToken = userCall.headers.get('authorization')!.replace('Bearer ', '');
+    const kv = [...(await dumpKv(h.kv))].join('\n');
+    expect(accessToken.length).toBeGreaterThan(10);
+    expect(kv).not.toContain(accessToken);
+  });
+
+  it('issues a new session token on every sign-in and deletes the previous session', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const first = h.jar.get('__Host-lgw_session')!;
+    const second = await h.signIn();
+    expect(second.status).toBe(303);
+    const next = h.jar.get('__Host-lgw_session')!;
+    expect(next).not.toBe(first);
+    const kv = await dumpKv(h.kv);
+    expect([...kv.keys()].filter((k) => k.startsWith('session:'))).toHaveLength(1);
+    // The old cookie no longer signs anyone in.
+    const old = await h.request('/', { headers: { cookie: `__Host-lgw_session=${first}` } });
+    expect(await old.text()).toContain('Sign in with Looker');
+  });
+
+  it('parses Looker\'s lenient "?&code=" callback form', async () => {
     const h = createHarness();
     const login = await h.request('/login');
-    expect(login.status).toBe(302);
-    const auth = new URL(login.headers.get('location')!);
-    expect(auth.origin + auth.pathname).toBe(`${LOOKER}/auth`);
-    expect(auth.searchParams.get('client_id')).toBe(CLIENT_ID);
-    expect(auth.searchParams.get('redirect_uri')).toBe(`${GATEWAY}/callback`);
+    const back = new URL(await h.authorize(login));
+    const res = await h.request(`/callback?&${back.searchParams.toString()}`);
+    expect(res.status).toBe(303);
+  });
+});
 
-    const callback = await h.request(new URL(await h.authorize(login)).pathname + new URL(await h.authorize(login)).search);
-    expect(callback.status).toBeGreaterThan(0);
+describe('GET / (home)', () => {
+  it('signed out: explains the gateway and offers sign-in', async () => {
+    const h = createHarness();
+    const res = await h.request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const body = await res.text();
+    expect(body).toContain('Sign in with Looker');
+    expect(body).toContain('href="/login"');
+  });
+
+  it('signed in: shows the Looker user, token expiry and a sign-out button', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const res = await h.request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = await res.text();
+    expect(body).toContain('Dana Demo');
+    expect(body).toContain('dana.demo@example.com');
+    expect(body).toMatch(/id="user-id">42</);
+    expect(body).toContain(new Date(h.clock.ms + 3600_000).toUTCString());
+    expect(body).toMatch(/<form method="post" action="\/logout">/);
+    const userCall = h.upstream.find((r) => r.url.includes('/api/4.0/user'))!;
+    expect(userCall.url).toBe(`${LOOKER_API}/api/4.0/user?fields=id,display_name,email`);
+    expect(userCall.headers.get('authorization')).toMatch(/^Bearer /);
+  });
+
+  it('escapes what Looker says about the user', async () => {
+    const h = createHarness({ sim: { user: { id: '7', display_name: '<script>alert(1)</script>', email: 'x@y' } } });
+    await h.signIn();
+    const body = await (await h.request('/')).text();
+    expect(body).not.toContain('<script>alert(1)</script>');
+    expect(body).toContain('&lt;script&gt;');
+  });
+
+  it('says Looker is unreachable (502) without signing the user out', async () => {
+    const h = createHarness();
+    await h.signIn();
+    h.sim.faults.api = 'down';
+    const res = await h.request('/');
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('could not be reached');
+    h.sim.faults.api = 'ok';
+    expect((await h.request('/')).status).toBe(200);
+  });
+
+  it('answers 504 when Looker hangs', async () => {
+    const h = createHarness({ lookerTimeoutMs: 100 });
+    await h.signIn();
+    h.sim.faults.api = 'hang';
+    const res = await h.request('/');
+    expect(res.status).toBe(504);
+    expect(await res.text()).toContain('did not answer in time');
+  });
+});
+
+describe('security headers', () => {
+  it('pages forbid framing, sniffing, inline code and cross-origin referrers', async () => {
+    const h = createHarness();
+    for (const path of ['/', '/callback', '/login', '/nope']) {
+      const res = await h.request(path);
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('same-origin');
+      const csp = res.headers.get('content-security-policy') ?? `missing on ${path}`;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+    }
+  });
+
+  it('serves its stylesheet', async () => {
+    const h = createHarness();
+    const res = await h.request('/assets/style.css');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/css/);
   });
 });
