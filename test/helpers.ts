@@ -22,7 +22,7 @@ export interface HarnessOptions {
 }
 
 export class Clock {
-  constructor(public ms = Date.UTC(2026, 10, 28, 12, 0, 0)) {}
+  ms = Date.UTC(2026, 10, 28, 12, 0, 0);
   now = () => this.ms;
   advance(seconds: number) {
     this.ms += seconds * 1000;
