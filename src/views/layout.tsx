@@ -1,8 +1,11 @@
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 
 export function Layout(props: { title: string; children: Child }) {
   return (
-    <html lang="en">
+    <>
+      {raw('<!DOCTYPE html>')}
+      <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -14,6 +17,7 @@ export function Layout(props: { title: string; children: Child }) {
         <main class="card">{props.children}</main>
         <footer>Looker OAuth Gateway · no Looker API keys on disk</footer>
       </body>
-    </html>
+      </html>
+    </>
   );
 }

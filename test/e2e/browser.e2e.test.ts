@@ -1,0 +1,130 @@
+/**
+ * The whole sign-in in a real browser: open the gateway, click "Sign in with Looker",
+ * approve on the simulator's consent page, see the user's name, sign out.
+ * Runs the same script as `npm run dev`, so it also proves that command works.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) {
+  throw new Error(`Chromium not found at ${CHROMIUM}; CI must install it (apt-get install -y chromium).`);
+}
+if (!haveChromium) console.warn(`Skipping the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium).`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess, output: () => string, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm run dev exited early (${child.exitCode}):\n${output()}`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Gateway did not start within ${timeoutMs} ms:\n${output()}`);
+}
+
+describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
+  let dev: ChildProcess;
+  let browser: Browser;
+  let gateway: string;
+  let log = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const simPort = await freePort();
+    gateway = `http://localhost:${port}`;
+    const state = mkdtempSync(join(tmpdir(), 'lgw-e2e-'));
+    dev = spawn(
+      process.execPath,
+      ['scripts/dev.mjs', '--simulator', '--port', String(port), '--sim-port', String(simPort), '--', '--persist-to', state],
+      { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    dev.stdout!.on('data', (d) => (log += d));
+    dev.stderr!.on('data', (d) => (log += d));
+    await waitFor(`${gateway}/`, dev, () => log);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dev !== undefined && dev.exitCode === null) {
+      dev.kill('SIGTERM');
+      await new Promise((r) => dev.once('exit', r));
+    }
+  });
+
+  it('signs in, shows the Looker user, signs out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    mkdirSync('test-results', { recursive: true });
+
+    await page.goto(`${gateway}/`);
+    await page.getByRole('link', { name: 'Sign in with Looker' }).click();
+
+    // Looker's (simulated) consent page.
+    await page.waitForURL(/\/auth\?/);
+    expect(await page.textContent('h1')).toContain('Allow access?');
+    await page.screenshot({ path: 'test-results/consent.png' });
+    await page.getByRole('button', { name: 'Allow' }).click();
+
+    // Back at the gateway, signed in.
+    await page.waitForURL(`${gateway}/`);
+    expect(await page.textContent('#user-name')).toBe('Dana Demo');
+    expect(await page.textContent('#user-email')).toBe('dana.demo@example.com');
+    await page.screenshot({ path: 'test-results/signed-in.png' });
+    const cookies = await context.cookies(gateway);
+    const session = cookies.find((c) => c.name === '__Host-lgw_session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    expect(cookies.find((c) => c.name === '__Host-lgw_login')).toBeUndefined();
+
+    // Sign out: a same-origin form POST that must pass the Origin / Sec-Fetch-Site check.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${gateway}/`);
+    await page.getByRole('link', { name: 'Sign in with Looker' }).waitFor();
+    expect((await context.cookies(gateway)).find((c) => c.name === '__Host-lgw_session')).toBeUndefined();
+    await page.screenshot({ path: 'test-results/signed-out.png' });
+    await context.close();
+  });
+
+  it('a denial on the consent page shows a clear page with "Try again"', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${gateway}/login`);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL(/\/callback\?/);
+    expect(await page.textContent('h1')).toBe('Access denied');
+    await page.getByRole('link', { name: 'Try again' }).waitFor();
+    await context.close();
+  });
+});
