@@ -11,9 +11,11 @@ import { type Config, type ConfigProblem, parseConfig } from './config.ts';
 import type { AppEnv, Bindings } from './context.ts';
 import { createLogger, type LogSink } from './log.ts';
 import type { Fetch } from './looker/http.ts';
+import { apiRoutes } from './routes/api.ts';
 import { authRoutes } from './routes/auth.tsx';
 import { pageRoutes } from './routes/pages.tsx';
 import { Cookies } from './session/cookies.ts';
+import { LocalRefreshCoordinator, type RefreshCoordinator } from './session/coordinator.ts';
 import { TokenRefresher } from './session/refresh.ts';
 import { Sealer } from './session/seal.ts';
 import { SessionStore } from './session/store.ts';
@@ -29,6 +31,11 @@ export interface AppDependencies {
   logSink?: LogSink;
   /** Deadline for the gateway's own calls to Looker: token, user, logout (default 15 s). */
   lookerTimeoutMs?: number;
+  /**
+   * The cross-isolate refresh coordinator for these bindings (the Worker entry returns
+   * the Durable Object one); undefined means single-isolate coordination in memory.
+   */
+  coordinatorFor?: (env: Bindings, sealer: Sealer) => RefreshCoordinator | undefined;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -40,6 +47,7 @@ export function createApp(deps: AppDependencies = {}) {
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const log = createLogger(deps.logSink);
   const lookerTimeoutMs = deps.lookerTimeoutMs ?? DEFAULT_LOOKER_TIMEOUT_MS;
+  const localCoordinator = new LocalRefreshCoordinator();
   const refresher = new TokenRefresher(now, (event) =>
     log[event.outcome === 'refreshed' || event.outcome === 'adopted' ? 'info' : 'warn']('token_refresh', { ...event }),
   );
@@ -70,6 +78,9 @@ export function createApp(deps: AppDependencies = {}) {
       status: c.res.status,
       durationMs: now() - started,
       refreshed: c.var.refreshed ?? false,
+      upstreamStatus: c.var.upstreamStatus,
+      kvReads: c.var.gateway?.store.operations.reads,
+      kvWrites: c.var.gateway?.store.operations.writes,
     });
   });
   app.use(
@@ -102,11 +113,12 @@ export function createApp(deps: AppDependencies = {}) {
     }
     const { config, sealer } = state;
     const origin = config.gatewayOrigin ?? new URL(c.req.url).origin;
+    const store = new SessionStore(c.env.SESSIONS, sealer, now);
     c.set('gateway', {
       config,
       origin,
       redirectUri: `${origin}/callback`,
-      store: new SessionStore(c.env.SESSIONS, sealer, now),
+      store,
       oauth: {
         fetch: fetchFn,
         lookerUrl: config.lookerUrl,
@@ -116,12 +128,14 @@ export function createApp(deps: AppDependencies = {}) {
       },
       cookies: new Cookies(origin),
       refresher,
+      coordinator: deps.coordinatorFor?.(c.env, sealer) ?? localCoordinator,
       log,
       now,
     });
     await next();
   });
 
+  app.route('/', apiRoutes);
   app.route('/', authRoutes);
   app.route('/', pageRoutes);
 

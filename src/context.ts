@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { OAuthClient } from './looker/oauth.ts';
 import type { Cookies } from './session/cookies.ts';
+import type { RefreshCoordinator } from './session/coordinator.ts';
 import type { TokenRefresher } from './session/refresh.ts';
 import type { KeyValueStore, SessionStore } from './session/store.ts';
 
@@ -21,6 +22,7 @@ export interface Gateway {
   oauth: OAuthClient;
   cookies: Cookies;
   refresher: TokenRefresher;
+  coordinator: RefreshCoordinator;
   log: Logger;
   now: () => number;
 }
@@ -32,5 +34,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by routes for the request log: whether the Looker token was refreshed. */
     refreshed?: boolean;
+    /** Set by the API proxy for the request log: Looker's status. */
+    upstreamStatus?: number;
   };
 }

@@ -24,7 +24,7 @@ pageRoutes.get('/', async (c) => {
   let user: LookerUser | null = null;
   let problem: string | undefined;
   try {
-    const fresh = await gw.refresher.ensureFresh(gw.store, gw.oauth, session.handle, record);
+    const fresh = await gw.refresher.ensureFresh(gw, session.handle, record);
     record = fresh.record;
     c.set('refreshed', fresh.refreshed);
     try {
@@ -32,7 +32,7 @@ pageRoutes.get('/', async (c) => {
     } catch (error) {
       // A token we believed valid was refused (e.g. an admin revoked it): renew once and retry.
       if (!(error instanceof LookerRejectedError && error.status === 401)) throw error;
-      const renewed = await gw.refresher.ensureFresh(gw.store, gw.oauth, session.handle, record, { force: true });
+      const renewed = await gw.refresher.ensureFresh(gw, session.handle, record, { force: true });
       record = renewed.record;
       c.set('refreshed', true);
       user = await getCurrentUser(gw.oauth, record.grant.accessToken);

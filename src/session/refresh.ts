@@ -3,15 +3,18 @@
  * Looker on the user's behalf (the home page, the API proxy).
  *
  * - Refreshes when the token has less than REFRESH_MARGIN_MS left.
- * - Single-flight per isolate: concurrent callers on one session share one refresh.
+ * - Single-flight per isolate: concurrent callers on one session share one refresh;
+ *   across isolates a RefreshCoordinator (a Durable Object in production) makes sure
+ *   one refresh token is spent once.
  * - Keeps the old refresh token when Looker returns none; replaces it when a new one comes.
  * - A refused refresh (any 4xx: Looker's error shape is not documented) ends the
  *   session — unless the stored session meanwhile holds other tokens, i.e. another
  *   isolate refreshed first and Looker rotated the refresh token.
  * - Looker unreachable while the current access token still works: keep using it.
  */
-import type { OAuthClient } from '../looker/oauth.ts';
+import type { OAuthClient, TokenSet } from '../looker/oauth.ts';
 import { refreshAccessToken } from '../looker/oauth.ts';
+import type { RefreshCoordinator } from './coordinator.ts';
 import { LookerRejectedError } from '../looker/errors.ts';
 import { SESSION_TTL_SECONDS, type SessionHandle, type SessionRecord, type SessionStore } from './store.ts';
 
@@ -20,6 +23,12 @@ export const REFRESH_MARGIN_MS = 60_000;
 /** The session is over: its tokens are gone at Looker and it has been deleted from the store. */
 export class SessionEndedError extends Error {
   override readonly name = 'SessionEndedError';
+}
+
+export interface RefreshDependencies {
+  store: SessionStore;
+  oauth: OAuthClient;
+  coordinator: RefreshCoordinator;
 }
 
 export interface FreshSession {
@@ -51,8 +60,7 @@ export class TokenRefresher {
    * if needed (or always, with `force`, e.g. after Looker answered 401 to the token).
    */
   async ensureFresh(
-    store: SessionStore,
-    oauth: OAuthClient,
+    deps: RefreshDependencies,
     handle: SessionHandle,
     record: SessionRecord,
     options: { force?: boolean } = {},
@@ -60,7 +68,7 @@ export class TokenRefresher {
     if (!options.force && !this.needsRefresh(record)) return { record, refreshed: false };
     const pending = this.#inFlight.get(handle.key);
     if (pending !== undefined) return pending;
-    const refresh = this.#refresh(store, oauth, handle, record, options.force === true).finally(() =>
+    const refresh = this.#refresh(deps, handle, record, options.force === true).finally(() =>
       this.#inFlight.delete(handle.key),
     );
     this.#inFlight.set(handle.key, refresh);
@@ -68,8 +76,7 @@ export class TokenRefresher {
   }
 
   async #refresh(
-    store: SessionStore,
-    oauth: OAuthClient,
+    { store, oauth, coordinator }: RefreshDependencies,
     handle: SessionHandle,
     record: SessionRecord,
     force: boolean,
@@ -83,9 +90,13 @@ export class TokenRefresher {
       this.#onEvent({ outcome: 'ended', reason: 'no refresh token' });
       throw new SessionEndedError('The Looker session expired and cannot be renewed');
     }
-    let tokens;
+    let tokens: TokenSet;
+    let spent = false;
     try {
-      tokens = await refreshAccessToken(oauth, { refreshToken, redirectUri: record.redirectUri });
+      tokens = await coordinator.run(handle.key, refreshToken, () => {
+        spent = true;
+        return refreshAccessToken(oauth, { refreshToken, redirectUri: record.redirectUri });
+      });
     } catch (error) {
       if (error instanceof LookerRejectedError) {
         const latest = await store.reloadSession(handle);
@@ -111,8 +122,16 @@ export class TokenRefresher {
       },
       expiresAt: tokens.refreshToken === null ? record.expiresAt : refreshedAt + SESSION_TTL_SECONDS * 1000,
     };
-    await store.saveSession(handle, next);
-    this.#onEvent({ outcome: 'refreshed' });
+    if (spent) {
+      // Only the caller that spent the refresh token writes (KV allows one write per
+      // second per key); others got the same tokens from the coordinator.
+      try {
+        await store.saveSession(handle, next);
+      } catch (error) {
+        this.#onEvent({ outcome: 'failed', reason: `saving the refreshed session: ${error instanceof Error ? error.name : 'unknown'}` });
+      }
+    }
+    this.#onEvent({ outcome: spent ? 'refreshed' : 'adopted' });
     return { record: next, refreshed: true };
   }
 }

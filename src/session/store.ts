@@ -55,12 +55,19 @@ const LOGIN_PURPOSE = 'login';
 const SESSION_PURPOSE = 'session';
 
 export class SessionStore {
+  /** KV operations made through this store (one store per request: the request log reports them). */
+  readonly operations = { reads: 0, writes: 0 };
   readonly #kv: KeyValueStore;
   readonly #sealer: Sealer;
   readonly #now: () => number;
 
   constructor(kv: KeyValueStore, sealer: Sealer, now: () => number) {
-    this.#kv = kv;
+    const operations = this.operations;
+    this.#kv = {
+      get: (key) => (operations.reads++, kv.get(key)),
+      put: (key, value, options) => (operations.writes++, kv.put(key, value, options)),
+      delete: (key) => (operations.writes++, kv.delete(key)),
+    };
     this.#sealer = sealer;
     this.#now = now;
   }

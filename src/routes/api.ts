@@ -1,0 +1,150 @@
+/**
+ * /api/* → LOOKER_API_URL/api/* with the session's bearer token: the caller talks to
+ * Looker as if directly, without ever holding a Looker credential.
+ *
+ * Order: CORS (allowed origins only) → CSRF check on unsafe methods → target path
+ * check → session (one KV read) → refresh if the token is about to expire → forward,
+ * streamed both ways → on a 401 for a token we believed valid, refresh once and retry
+ * when the request can be replayed.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { cors } from 'hono/cors';
+import type { AppEnv, Gateway } from '../context.ts';
+import { checkRequestOrigin } from '../http/same-origin.ts';
+import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
+import { forwardToLooker } from '../proxy/forward.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
+import { resolveApiTarget } from '../proxy/target.ts';
+import { SessionEndedError } from '../session/refresh.ts';
+import type { SessionHandle, SessionRecord } from '../session/store.ts';
+
+export const apiRoutes = new Hono<AppEnv>();
+
+const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Request bodies up to this size are buffered so a request can be replayed after a refresh. */
+export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
+
+apiRoutes.use(
+  '/api/*',
+  cors({
+    origin: (origin, c) => ((c as Context<AppEnv>).var.gateway.config.allowedOrigins.includes(origin) ? origin : null),
+    allowMethods: [...FORWARDED_METHODS],
+    credentials: true,
+    exposeHeaders: ['content-disposition', 'retry-after', 'etag', 'content-length', 'content-type', 'x-request-id'],
+    maxAge: 600,
+  }),
+);
+
+apiRoutes.all('/api/*', async (c) => {
+  const gw = c.var.gateway;
+  const method = c.req.method;
+  if (!FORWARDED_METHODS.has(method)) {
+    return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
+  }
+
+  if (!SAFE_METHODS.has(method)) {
+    const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
+    if (!verdict.allowed) {
+      gw.log.warn('csrf_refused', { requestId: c.var.requestId, route: '/api/*', method, reason: verdict.reason });
+      return c.json(
+        { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
+        403,
+      );
+    }
+  }
+
+  const target = resolveApiTarget(new URL(c.req.url), gw.config.lookerApiUrl);
+  if (!target.ok) {
+    return c.json(
+      target.reason === 'auth-endpoint'
+        ? { message: target.message, login_url: `${gw.origin}/login`, logout_url: `${gw.origin}/logout` }
+        : { message: target.message },
+      target.status,
+    );
+  }
+
+  const session = await gw.store.readSession(gw.cookies.readSession(c));
+  if (session === null) {
+    if (gw.cookies.readSession(c) !== undefined) gw.cookies.clearSession(c);
+    return notSignedIn(c, gw, 'Not signed in to the gateway');
+  }
+
+  // Bodies stream through; only a small one with a known length is buffered, so that it
+  // can be sent again after a refresh.
+  const raw = c.req.raw;
+  const length = Number(raw.headers.get('content-length') ?? NaN);
+  let body: ReadableStream<Uint8Array> | ArrayBuffer | null = null;
+  let replayable = true;
+  if (method !== 'GET' && method !== 'HEAD' && raw.body !== null) {
+    if (Number.isFinite(length) && length <= REPLAYABLE_BODY_LIMIT) {
+      body = await raw.arrayBuffer();
+    } else {
+      body = raw.body;
+      replayable = false;
+    }
+  }
+
+  let record: SessionRecord = session.record;
+  try {
+    const fresh = await gw.refresher.ensureFresh(gw, session.handle, record);
+    record = fresh.record;
+    c.set('refreshed', fresh.refreshed);
+
+    let upstream = await send(gw, method, target.url, raw.headers, body, record);
+    if (upstream.status === 401 && replayable) {
+      // A token we believed valid was refused (an admin revoked it?): renew once and retry.
+      await upstream.body?.cancel();
+      record = (await gw.refresher.ensureFresh(gw, session.handle, record, { force: true })).record;
+      c.set('refreshed', true);
+      upstream = await send(gw, method, target.url, raw.headers, body, record);
+    }
+    c.set('upstreamStatus', upstream.status);
+    const headers = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
+    return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  } catch (error) {
+    return failure(c, gw, session.handle, error);
+  }
+});
+
+function send(
+  gw: Gateway,
+  method: string,
+  url: string,
+  incoming: Headers,
+  body: ReadableStream<Uint8Array> | ArrayBuffer | null,
+  record: SessionRecord,
+): Promise<Response> {
+  return forwardToLooker(
+    gw.oauth.fetch,
+    { method, url, headers: upstreamRequestHeaders(incoming, record.grant.accessToken), body },
+    gw.config.upstreamTimeoutMs,
+  );
+}
+
+function notSignedIn(c: Context<AppEnv>, gw: Gateway, message: string) {
+  return c.json({ message: `${message}. Sign in at login_url, then retry.`, login_url: `${gw.origin}/login` }, 401);
+}
+
+async function failure(c: Context<AppEnv>, gw: Gateway, handle: SessionHandle, error: unknown) {
+  if (error instanceof SessionEndedError) {
+    await gw.store.deleteSession(handle);
+    gw.cookies.clearSession(c);
+    gw.log.info('session_ended', { requestId: c.var.requestId, route: '/api/*', reason: 'refresh refused' });
+    return notSignedIn(c, gw, 'Your Looker session has ended');
+  }
+  if (!isLookerError(error)) throw error;
+  const status = error instanceof LookerTimeoutError ? 504 : 502;
+  gw.log.warn('api_upstream_failed', { requestId: c.var.requestId, route: '/api/*', status, cause: error.name });
+  return c.json(
+    {
+      message:
+        status === 504
+          ? `Looker did not start answering within ${gw.config.upstreamTimeoutMs} ms`
+          : 'Looker could not be reached or answered with an error',
+      requestId: c.var.requestId,
+    },
+    status,
+  );
+}
