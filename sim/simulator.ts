@@ -95,6 +95,10 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     apiRequests: 0,
   };
 
+  const hooks: { downloadGate: Promise<void>; onUploadChunk?: (bytesSoFar: number) => void } = {
+    downloadGate: Promise.resolve(),
+  };
+
   const codes = new Map<string, CodeGrant>();
   const accessTokens = new Map<string, AccessGrant>();
   const refreshTokens = new Map<string, { userId: string }>();
@@ -363,6 +367,92 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     return c.json({ bytes });
   });
 
+  /** Echoes what arrived, for header and path assertions: method, path, raw query, headers, body size. */
+  app.all('/api/4.0/echo/*', async (c) => {
+    const url = new URL(c.req.url);
+    let bodyBytes = 0;
+    if (c.req.raw.body !== null) bodyBytes = (await c.req.arrayBuffer()).byteLength;
+    return c.json({
+      method: c.req.method,
+      path: url.pathname,
+      search: url.search,
+      headers: Object.fromEntries(c.req.raw.headers),
+      bodyBytes,
+    });
+  });
+
+  /** A response with every kind of header the proxy must pass or drop. */
+  app.get('/api/4.0/response_headers', (c) => {
+    const headers = new Headers({
+      'content-type': 'application/json',
+      'content-disposition': 'attachment; filename="report.json"',
+      etag: '"v1"',
+      'retry-after': '5',
+      'x-looker-request-id': 'lr-1',
+      'cache-control': 'private, max-age=0',
+      'keep-alive': 'timeout=5',
+      'x-hop': 'secret-hop',
+      connection: 'x-hop',
+      'access-control-allow-origin': '*',
+      'access-control-allow-credentials': 'true',
+    });
+    headers.append('set-cookie', 'looker_session=abc; Path=/; HttpOnly');
+    headers.append('set-cookie', 'CSRF-TOKEN=xyz; Path=/');
+    return new Response('{"ok":true}', { status: 200, headers });
+  });
+
+  /** Conditional GET: 304 for the current ETag. */
+  app.get('/api/4.0/dashboards/1', (c) => {
+    if (c.req.header('if-none-match') === '"d1"') return c.body(null, 304, { etag: '"d1"' });
+    return c.json({ id: '1', title: 'Sales' }, 200, { etag: '"d1"' });
+  });
+
+  app.get('/api/4.0/rate_limited', (c) =>
+    c.json({ message: 'Too many requests', documentation_url: DOCS }, 429, { 'retry-after': '30' }),
+  );
+
+  app.get('/api/4.0/redirect', (c) => {
+    const to = c.req.query('to') === 'elsewhere' ? 'https://elsewhere.example/steal' : `${new URL(c.req.url).origin}/api/4.0/looks`;
+    return c.redirect(to, 302);
+  });
+
+  /** Waits `ms` before answering (headers included). */
+  app.get('/api/4.0/slow', async (c) => {
+    const ms = Number(c.req.query('ms') ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return c.json({ waitedMs: ms });
+  });
+
+  /**
+   * Streaming probes for tests: the download sends one chunk, then waits for
+   * `hooks.releaseDownload` before the last; the upload reports each chunk as it arrives.
+   */
+  app.get('/api/4.0/stream_probe', () => {
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('first;'));
+        await hooks.downloadGate;
+        controller.enqueue(encoder.encode('second'));
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/plain' } });
+  });
+  app.post('/api/4.0/upload_probe', async (c) => {
+    let bytes = 0;
+    const reader = c.req.raw.body?.getReader();
+    if (reader !== undefined) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        hooks.onUploadChunk?.(bytes);
+      }
+    }
+    return c.json({ bytes });
+  });
+
   app.all('/api/*', (c) => c.json({ message: 'Not found', documentation_url: DOCS }, 404));
   app.get('/', (c) => c.html(page('Looker simulator', html`<p>This is a local Looker simulator for the Looker OAuth Gateway.</p>`)));
 
@@ -371,6 +461,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     faults,
     stats,
     settings,
+    hooks,
     /** A fetch that reaches this simulator in-process, honouring `faults.unreachable`. */
     fetch: async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
       if (faults.unreachable) throw new TypeError('Network connection lost.');

@@ -6,7 +6,8 @@ import { env } from 'cloudflare:workers';
 import { createApp } from '../src/app.tsx';
 import type { Bindings } from '../src/context.ts';
 import type { KeyValueStore } from '../src/session/store.ts';
-import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
+import { DurableObjectRefreshCoordinator, type RefreshCoordinatorObject } from '../src/platform/refresh-coordinator.ts';
+import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
 export const LOOKER = 'https://looker.test';
@@ -16,6 +17,10 @@ export const SESSION_SECRET = 'test-session-secret-0123456789abcdefghijkl';
 
 export interface HarnessOptions {
   sim?: SimulatorOptions;
+  /** Share a simulator (and its clock) with another harness: two gateway instances, one Looker. */
+  shared?: { simulator: LookerSimulator; clock: Clock };
+  /** `durable-object`: refreshes coordinated by the RefreshCoordinatorObject, as deployed. */
+  coordinator?: 'local' | 'durable-object';
   vars?: Record<string, string | undefined>;
   kv?: TestKv;
   lookerTimeoutMs?: number;
@@ -41,14 +46,17 @@ export function setCookies(res: Response): Map<string, { value: string; attribut
 }
 
 export function createHarness(options: HarnessOptions = {}) {
-  const clock = new Clock();
-  const sim = createLookerSimulator({
-    clientId: CLIENT_ID,
-    redirectUris: [`${GATEWAY}/callback`],
-    autoApprove: true,
-    now: clock.now,
-    ...options.sim,
-  });
+  const clock = options.shared?.clock ?? new Clock();
+  const sim =
+    options.shared?.simulator ??
+    createLookerSimulator({
+      clientId: CLIENT_ID,
+      redirectUris: [`${GATEWAY}/callback`],
+      autoApprove: true,
+      now: clock.now,
+      ...options.sim,
+    });
+  const namespace = (env as unknown as { REFRESH_COORDINATOR: DurableObjectNamespace<RefreshCoordinatorObject> }).REFRESH_COORDINATOR;
   const logs: string[] = [];
   const upstream: Request[] = [];
   const app = createApp({
@@ -59,6 +67,10 @@ export function createHarness(options: HarnessOptions = {}) {
     now: clock.now,
     logSink: (line) => logs.push(line),
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
+    coordinatorFor:
+      options.coordinator === 'durable-object'
+        ? (_env, sealer) => DurableObjectRefreshCoordinator.forNamespace(namespace, sealer, clock.now)
+        : undefined,
   });
   const kv = options.kv ?? isolatedKv((env as unknown as { SESSIONS: KVNamespace }).SESSIONS);
   const bindings: Bindings = {
@@ -105,7 +117,11 @@ export function createHarness(options: HarnessOptions = {}) {
     return request(url.pathname + url.search);
   }
 
-  return { app, sim, clock, logs, upstream, bindings, kv, jar, request, authorize, signIn };
+  /** The request log lines (one per request), parsed. */
+  const requestLogs = () =>
+    logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request');
+
+  return { app, sim, clock, logs, requestLogs, upstream, bindings, kv, jar, request, authorize, signIn };
 }
 
 /**

@@ -13,6 +13,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
+import { prepareRequestBody } from '../proxy/body.ts';
 import { forwardToLooker } from '../proxy/forward.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import { resolveApiTarget } from '../proxy/target.ts';
@@ -71,20 +72,9 @@ apiRoutes.all('/api/*', async (c) => {
     return notSignedIn(c, gw, 'Not signed in to the gateway');
   }
 
-  // Bodies stream through; only a small one with a known length is buffered, so that it
-  // can be sent again after a refresh.
+  // Bodies stream through; only a small one is held so it can be sent again after a refresh.
+  const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
   const raw = c.req.raw;
-  const length = Number(raw.headers.get('content-length') ?? NaN);
-  let body: ReadableStream<Uint8Array> | ArrayBuffer | null = null;
-  let replayable = true;
-  if (method !== 'GET' && method !== 'HEAD' && raw.body !== null) {
-    if (Number.isFinite(length) && length <= REPLAYABLE_BODY_LIMIT) {
-      body = await raw.arrayBuffer();
-    } else {
-      body = raw.body;
-      replayable = false;
-    }
-  }
 
   let record: SessionRecord = session.record;
   try {

@@ -19,6 +19,8 @@ import { LookerRejectedError } from '../looker/errors.ts';
 import { SESSION_TTL_SECONDS, type SessionHandle, type SessionRecord, type SessionStore } from './store.ts';
 
 export const REFRESH_MARGIN_MS = 60_000;
+/** Re-reads of the session after a refused refresh, and the pauses between them. */
+const ADOPTION_WAITS_MS = [100, 250, 500, 0];
 
 /** The session is over: its tokens are gone at Looker and it has been deleted from the store. */
 export class SessionEndedError extends Error {
@@ -99,10 +101,15 @@ export class TokenRefresher {
       });
     } catch (error) {
       if (error instanceof LookerRejectedError) {
-        const latest = await store.reloadSession(handle);
-        if (latest !== null && latest.grant.refreshToken !== refreshToken && !this.needsRefresh(latest)) {
-          this.#onEvent({ outcome: 'adopted', reason: 'another instance refreshed first' });
-          return { record: latest, refreshed: true };
+        // Another isolate may have spent this refresh token a moment ago (Looker rotates):
+        // give its write a short while to land before calling the session over.
+        for (const waitMs of ADOPTION_WAITS_MS) {
+          const latest = await store.reloadSession(handle);
+          if (latest !== null && latest.grant.refreshToken !== refreshToken && !this.needsRefresh(latest)) {
+            this.#onEvent({ outcome: 'adopted', reason: 'another instance refreshed first' });
+            return { record: latest, refreshed: true };
+          }
+          if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
         await store.deleteSession(handle);
         this.#onEvent({ outcome: 'ended', reason: error.code ?? `status ${error.status}` });

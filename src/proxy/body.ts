@@ -1,0 +1,51 @@
+/**
+ * Request bodies for the proxy: streamed by default; a small one (≤ limit) is held in
+ * memory so the request can be sent again after a token refresh. When the length is not
+ * declared, up to `limit` bytes are read to find out, and a larger body continues as a
+ * stream that starts with what was read — memory stays bounded either way.
+ */
+
+export type ProxyBody =
+  | { replayable: true; body: ArrayBuffer | null }
+  | { replayable: false; body: ReadableStream<Uint8Array> };
+
+export async function prepareRequestBody(request: Request, limit: number): Promise<ProxyBody> {
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { replayable: true, body: null };
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) return { replayable: false, body: request.body };
+  if (Number.isFinite(declared)) return { replayable: true, body: await request.arrayBuffer() };
+
+  const reader = request.body.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { replayable: true, body: concat(head, size) };
+    head.push(value);
+    size += value.byteLength;
+    if (size > limit) break;
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = head.shift();
+      if (next !== undefined) return controller.enqueue(next);
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { replayable: false, body };
+}
+
+function concat(chunks: Uint8Array[], size: number): ArrayBuffer {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out.buffer;
+}
