@@ -68,7 +68,7 @@ describe('CSRF: cookie-authenticated unsafe methods', () => {
 
   it('safe methods work from anywhere the cookie is sent', async () => {
     const h = await signedIn();
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, {}]) {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, {}] as Record<string, string>[]) {
       expect((await h.request('/api/4.0/user', { headers })).status).toBe(200);
       expect((await h.request('/api/4.0/user', { method: 'HEAD', headers })).status).toBe(200);
     }
