@@ -15,6 +15,7 @@ import { apiRoutes } from './routes/api.ts';
 import { authRoutes } from './routes/auth.tsx';
 import { pageRoutes } from './routes/pages.tsx';
 import { Cookies } from './session/cookies.ts';
+import { SessionCache } from './session/cache.ts';
 import { LocalRefreshCoordinator, type RefreshCoordinator } from './session/coordinator.ts';
 import { TokenRefresher } from './session/refresh.ts';
 import { Sealer } from './session/seal.ts';
@@ -36,6 +37,8 @@ export interface AppDependencies {
    * the Durable Object one); undefined means single-isolate coordination in memory.
    */
   coordinatorFor?: (env: Bindings, sealer: Sealer) => RefreshCoordinator | undefined;
+  /** `false` turns off the isolate's 30-second memory of opened sessions (tests of KV itself). */
+  sessionCache?: false;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -48,6 +51,7 @@ export function createApp(deps: AppDependencies = {}) {
   const log = createLogger(deps.logSink);
   const lookerTimeoutMs = deps.lookerTimeoutMs ?? DEFAULT_LOOKER_TIMEOUT_MS;
   const localCoordinator = new LocalRefreshCoordinator();
+  const sessionCache = deps.sessionCache === false ? undefined : new SessionCache(now);
   const refresher = new TokenRefresher(now, (event) =>
     log[event.outcome === 'refreshed' || event.outcome === 'adopted' ? 'info' : 'warn']('token_refresh', { ...event }),
   );
@@ -113,7 +117,7 @@ export function createApp(deps: AppDependencies = {}) {
     }
     const { config, sealer } = state;
     const origin = config.gatewayOrigin ?? new URL(c.req.url).origin;
-    const store = new SessionStore(c.env.SESSIONS, sealer, now);
+    const store = new SessionStore(c.env.SESSIONS, sealer, now, sessionCache);
     c.set('gateway', {
       config,
       origin,

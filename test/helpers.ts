@@ -24,6 +24,8 @@ export interface HarnessOptions {
   vars?: Record<string, string | undefined>;
   kv?: TestKv;
   lookerTimeoutMs?: number;
+  /** Turn off the isolate's session memory, so every request reads KV (for tests of KV contents). */
+  noSessionCache?: boolean;
 }
 
 export class Clock {
@@ -67,6 +69,7 @@ export function createHarness(options: HarnessOptions = {}) {
     now: clock.now,
     logSink: (line) => logs.push(line),
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
+    ...(options.noSessionCache ? { sessionCache: false as const } : {}),
     coordinatorFor:
       options.coordinator === 'durable-object'
         ? (_env, sealer) => DurableObjectRefreshCoordinator.forNamespace(namespace, sealer, clock.now)

@@ -64,7 +64,7 @@ describe('sealed KV values', () => {
   });
 
   it('a value copied to another session key does not open there', async () => {
-    const h = createHarness();
+    const h = createHarness({ noSessionCache: true });
     await h.signIn();
     const victim = h.jar.get('__Host-lgw_session')!;
     h.jar.clear();
@@ -81,7 +81,7 @@ describe('sealed KV values', () => {
   });
 
   it('a corrupted value reads as signed out', async () => {
-    const h = createHarness();
+    const h = createHarness({ noSessionCache: true });
     await h.signIn();
     const [key, value] = [...(await dumpKv(h.kv))][0]!;
     for (const bad of ['', 'v1.', 'v2.' + value.slice(3), value.slice(0, -4) + 'AAAA', 'v1.!!!!']) {
@@ -99,6 +99,28 @@ describe('sealed KV values', () => {
     await h.signIn();
     const sessionKey = [...(await dumpKv(h.kv)).keys()].find((k) => k.startsWith('session:'))!;
     expect(h.kv.ttls.get(sessionKey)).toBe(30 * 24 * 3600);
+  });
+});
+
+describe("the isolate's session memory", () => {
+  it('serves a busy session without KV reads, and forgets it after 30 seconds', async () => {
+    const h = createHarness();
+    await h.signIn();
+    await h.request('/');
+    const [key] = [...(await dumpKv(h.kv)).keys()].filter((k) => k.startsWith('session:'));
+    await h.kv.delete(key!); // e.g. signed out through another isolate
+    expect(await (await h.request('/')).text()).toContain('Dana Demo');
+    h.clock.advance(31);
+    expect(await (await h.request('/')).text()).toContain('Sign in with Looker');
+  });
+
+  it('a sign-out in this isolate takes effect at once', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const cookie = h.jar.get('__Host-lgw_session')!;
+    await h.request('/logout', { method: 'POST', headers: { origin: 'https://gateway.test' } });
+    const res = await h.request('/', { headers: { cookie: `__Host-lgw_session=${cookie}` } });
+    expect(await res.text()).toContain('Sign in with Looker');
   });
 });
 

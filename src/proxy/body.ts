@@ -25,19 +25,27 @@ export async function prepareRequestBody(request: Request, limit: number): Promi
     size += value.byteLength;
     if (size > limit) break;
   }
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = head.shift();
-      if (next !== undefined) return controller.enqueue(next);
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return { replayable: false, body };
+  // Hand the rest over to the runtime: write what was read, then pipe the remainder
+  // natively (workerd's IdentityTransformStream keeps the bytes out of the JS heap).
+  reader.releaseLock();
+  const { readable, writable } = createPassThrough();
+  void (async () => {
+    const writer = writable.getWriter();
+    try {
+      for (const chunk of head) await writer.write(chunk);
+      writer.releaseLock();
+      await request.body!.pipeTo(writable);
+    } catch (error) {
+      await writable.abort(error).catch(() => {});
+    }
+  })();
+  return { replayable: false, body: readable };
+}
+
+function createPassThrough(): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
+  const Native = (globalThis as { IdentityTransformStream?: new () => TransformStream<Uint8Array, Uint8Array> })
+    .IdentityTransformStream;
+  return Native === undefined ? new TransformStream<Uint8Array, Uint8Array>() : new Native();
 }
 
 function concat(chunks: Uint8Array[], size: number): ArrayBuffer {

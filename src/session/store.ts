@@ -3,6 +3,7 @@
  * namespace under hashed keys with sealed values (see docs/storage.md). It knows
  * nothing of HTTP or cookies; callers hand it the cookie's value and get back data.
  */
+import type { SessionCache } from './cache.ts';
 import { Sealer } from './seal.ts';
 import { generateToken, parseToken, storageKeyFor } from './token.ts';
 
@@ -60,8 +61,10 @@ export class SessionStore {
   readonly #kv: KeyValueStore;
   readonly #sealer: Sealer;
   readonly #now: () => number;
+  readonly #cache: SessionCache | undefined;
 
-  constructor(kv: KeyValueStore, sealer: Sealer, now: () => number) {
+  constructor(kv: KeyValueStore, sealer: Sealer, now: () => number, cache?: SessionCache) {
+    this.#cache = cache;
     const operations = this.operations;
     this.#kv = {
       get: (key) => (operations.reads++, kv.get(key)),
@@ -114,27 +117,38 @@ export class SessionStore {
     const token = parseToken(cookieValue);
     if (token === null) return null;
     const handle = { key: storageKeyFor('session', token), token };
-    const record = await this.reloadSession(handle);
+    const record = await this.#cachedOrLoad(handle);
     return record === null ? null : { handle, record };
   }
 
-  /** Reads a session again (e.g. to see tokens another isolate stored). */
+  /** Reads a session from KV, past the isolate's cache (e.g. to see tokens another isolate stored). */
   async reloadSession(handle: SessionHandle): Promise<SessionRecord | null> {
     const sealed = await this.#kv.get(handle.key);
-    if (sealed === null) return null;
-    const plaintext = await this.#sealer.open(SESSION_PURPOSE, handle.token, handle.key, sealed);
+    const plaintext = sealed === null ? null : await this.#sealer.open(SESSION_PURPOSE, handle.token, handle.key, sealed);
     const record = plaintext === null ? null : parseSessionRecord(plaintext);
-    if (record === null || record.expiresAt <= this.#now()) return null;
+    if (record === null || record.expiresAt <= this.#now()) {
+      this.#cache?.delete(handle.key);
+      return null;
+    }
+    this.#cache?.set(handle.key, record);
     return record;
+  }
+
+  async #cachedOrLoad(handle: SessionHandle): Promise<SessionRecord | null> {
+    const cached = this.#cache?.get(handle.key);
+    if (cached !== undefined && cached.expiresAt > this.#now()) return cached;
+    return this.reloadSession(handle);
   }
 
   async saveSession(handle: SessionHandle, record: SessionRecord): Promise<void> {
     const sealed = await this.#sealer.seal(SESSION_PURPOSE, handle.token, handle.key, JSON.stringify(record));
     const ttl = Math.max(MIN_KV_TTL_SECONDS, Math.ceil((record.expiresAt - this.#now()) / 1000));
     await this.#kv.put(handle.key, sealed, { expirationTtl: ttl });
+    this.#cache?.set(handle.key, record);
   }
 
   async deleteSession(handle: SessionHandle): Promise<void> {
+    this.#cache?.delete(handle.key);
     await this.#kv.delete(handle.key);
   }
 }

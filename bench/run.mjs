@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+// npm run bench [-- --duration 3 --concurrency 1,8,32 --download-mib 1024 --upload-mib 256]
+//
+// In one run, on this machine, against the Looker simulator (its own Node process):
+//   (1) direct      GET simulator /api/4.0/user with a bearer token
+//   (2) bare        a pass-through Worker with no auth (the platform floor), same runtime
+//   (3) gateway     the real gateway bundle (`wrangler deploy --dry-run`) with a session
+// Workers are served by Miniflare/workerd directly: `wrangler dev`'s proxy caps even a
+// static Worker at a few hundred requests/s, which would measure the dev server instead.
+// Reports requests/s, p50/p99 latency, the ratios (3)/(2) and (3)/(1), KV reads and
+// writes per gateway request (from its request log), and the workerd process's memory
+// while streaming a large download and upload through the gateway.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+// Miniflare 5 takes a new options shape; the v4 (wrangler-like) shape converts to it.
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { requireModernNode } from '../scripts/lib/node-version.mjs';
+
+requireModernNode();
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '1,8,32' },
+    'download-mib': { type: 'string', default: '1024' },
+    'upload-mib': { type: 'string', default: '256' },
+  },
+});
+const DURATION_MS = Number(args.duration) * 1000;
+const WARMUP_MS = Number(args.warmup) * 1000;
+const CONCURRENCIES = args.concurrency.split(',').map(Number);
+const DOWNLOAD_BYTES = Number(args['download-mib']) * 1024 * 1024;
+const UPLOAD_BYTES = Number(args['upload-mib']) * 1024 * 1024;
+const CLIENT_ID = 'bench-client';
+const COMPATIBILITY_DATE = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync('wrangler.toml', 'utf8'))[1];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function workerdPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('workerd') && cmd.includes('serve')) pids.push(Number(entry));
+    } catch {
+      // process ended
+    }
+  }
+  return pids;
+}
+
+function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+// ── the pieces ────────────────────────────────────────────────────────────────
+
+console.log('Building the gateway bundle (wrangler deploy --dry-run)…');
+const build = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', 'bench-out/gateway'],
+  { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+);
+if (build.status !== 0) {
+  console.error(build.stdout, build.stderr);
+  process.exit(1);
+}
+const bundleSize = readFileSync('bench-out/gateway/index.js').length;
+
+const simPort = await freePort();
+const gatewayPort = await freePort();
+const barePort = await freePort();
+const SIM = `http://127.0.0.1:${simPort}`;
+const GATEWAY = `http://127.0.0.1:${gatewayPort}`;
+const BARE = `http://127.0.0.1:${barePort}`;
+
+const sim = spawn(
+  process.execPath,
+  ['scripts/sim.mjs', '--port', String(simPort), '--auto-approve', '--client-id', CLIENT_ID, '--redirect-uri', `${GATEWAY}/callback`, '--redirect-uri', 'http://bench.invalid/callback', '--access-token-ttl', '86400'],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+process.on('exit', () => sim.kill());
+await new Promise((resolve) => sim.stdout.once('data', resolve));
+
+const gatewayLog = [];
+const before = new Set(workerdPids());
+const gateway = new Miniflare(convertV4MiniflareOptions({
+  workers: [
+    {
+      name: 'gateway',
+      modules: true,
+      scriptPath: 'bench-out/gateway/index.js',
+      compatibilityDate: COMPATIBILITY_DATE,
+      kvNamespaces: ['SESSIONS'],
+      durableObjects: { REFRESH_COORDINATOR: { className: 'RefreshCoordinatorObject', useSQLite: true } },
+      bindings: {
+        LOOKER_URL: SIM,
+        LOOKER_CLIENT_ID: CLIENT_ID,
+        SESSION_SECRET: randomBytes(32).toString('base64'),
+        GATEWAY_URL: GATEWAY,
+      },
+    },
+  ],
+  host: '127.0.0.1',
+  port: gatewayPort,
+  cf: false,
+  handleStructuredLogs: process.env.NOLOG ? () => {} : ({ message }) => {
+    if (message.includes('"event":"request"')) gatewayLog.push(message);
+  },
+}));
+await gateway.ready;
+const gatewayPid = workerdPids().find((pid) => !before.has(pid));
+
+// A token for the direct and bare runs, by the same PKCE flow over HTTP.
+async function accessToken() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const auth = new URL(`${SIM}/auth`);
+  for (const [k, v] of Object.entries({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: 'http://bench.invalid/callback', scope: 'cors_api', state: 's', code_challenge: challenge, code_challenge_method: 'S256' })) auth.searchParams.set(k, v);
+  const code = new URL((await fetch(auth, { redirect: 'manual' })).headers.get('location')).searchParams.get('code');
+  const token = await fetch(`${SIM}/api/token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CLIENT_ID, redirect_uri: 'http://bench.invalid/callback' }),
+  });
+  return (await token.json()).access_token;
+}
+const TOKEN = await accessToken();
+
+const BARE_WORKER = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const upstream = await fetch(env.UPSTREAM + url.pathname + url.search, {
+      method: request.method,
+      headers: { authorization: 'Bearer ' + env.TOKEN, accept: request.headers.get('accept') ?? '*/*' },
+      body: request.body,
+      redirect: 'manual',
+    });
+    return new Response(upstream.body, upstream);
+  },
+};`;
+const beforeBare = new Set(workerdPids());
+const bare = new Miniflare(convertV4MiniflareOptions({
+  workers: [{ name: 'bare', modules: true, script: BARE_WORKER, compatibilityDate: COMPATIBILITY_DATE, bindings: { UPSTREAM: SIM, TOKEN } }],
+  host: '127.0.0.1',
+  port: barePort,
+  cf: false,
+}));
+await bare.ready;
+const barePid = workerdPids().find((pid) => !beforeBare.has(pid) && pid !== gatewayPid);
+
+// Sign in to the gateway like a browser would.
+async function signIn() {
+  const login = await fetch(`${GATEWAY}/login`, { redirect: 'manual' });
+  const loginCookie = login.headers.getSetCookie()[0].split(';')[0];
+  const approved = await fetch(login.headers.get('location'), { redirect: 'manual' });
+  const callback = await fetch(approved.headers.get('location'), { redirect: 'manual', headers: { cookie: loginCookie } });
+  const session = callback.headers.getSetCookie().find((c) => c.startsWith('__Host-lgw_session='));
+  if (callback.status !== 303 || session === undefined) throw new Error(`sign-in failed: ${callback.status}`);
+  return session.split(';')[0];
+}
+const SESSION_COOKIE = await signIn();
+
+// ── load ──────────────────────────────────────────────────────────────────────
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function get(url, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function load(url, headers, concurrency) {
+  const latencies = [];
+  let errors = 0;
+  const run = async (until, record) => {
+    while (performance.now() < until) {
+      const start = process.hrtime.bigint();
+      const status = await get(url, headers);
+      const micros = Number(process.hrtime.bigint() - start) / 1000;
+      if (record) {
+        if (status === 200) latencies.push(micros);
+        else errors++;
+      }
+    }
+  };
+  const warmUntil = performance.now() + WARMUP_MS;
+  await Promise.all(Array.from({ length: concurrency }, () => run(warmUntil, false)));
+  const started = performance.now();
+  const until = started + DURATION_MS;
+  await Promise.all(Array.from({ length: concurrency }, () => run(until, true)));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] / 1000;
+  return { rps: latencies.length / seconds, p50: pct(50), p99: pct(99), requests: latencies.length, errors };
+}
+
+const targets = [
+  ['direct', `${SIM}/api/4.0/user`, { authorization: `Bearer ${TOKEN}` }],
+  ['bare', `${BARE}/api/4.0/user`, {}],
+  ['gateway', `${GATEWAY}/api/4.0/user`, { cookie: SESSION_COOKIE }],
+];
+
+const throughput = [];
+for (const concurrency of CONCURRENCIES) {
+  const row = { concurrency };
+  for (const [name, url, headers] of targets) {
+    if (name === 'gateway') gatewayLog.length = 0;
+    row[name] = await load(url, headers, concurrency);
+    if (row[name].errors > 0) console.warn(`${name} at c=${concurrency}: ${row[name].errors} non-200 answers`);
+    if (name === 'gateway') {
+      const lines = gatewayLog.map((l) => JSON.parse(l)).filter((l) => l.route === '/api/*');
+      row.kvReadsPerRequest = lines.reduce((s, l) => s + (l.kvReads ?? 0), 0) / Math.max(1, lines.length);
+      row.kvWritesPerRequest = lines.reduce((s, l) => s + (l.kvWrites ?? 0), 0) / Math.max(1, lines.length);
+    }
+  }
+  throughput.push(row);
+  console.log(`c=${concurrency} done`);
+}
+
+// ── memory while streaming ────────────────────────────────────────────────────
+
+async function sampleWhile(pid, work) {
+  const baseline = rssMiB(pid);
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 20);
+  const started = performance.now();
+  const result = await work();
+  clearInterval(timer);
+  peak = Math.max(peak, rssMiB(pid));
+  return { baselineMiB: baseline, peakMiB: peak, growthMiB: peak - baseline, seconds: (performance.now() - started) / 1000, ...result };
+}
+
+function download(url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent, headers }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode, bytes }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+function upload(url, headers, total) {
+  const chunk = Buffer.alloc(64 * 1024, 97);
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent >= total) return this.push(null);
+      const n = Math.min(chunk.length, total - sent);
+      sent += n;
+      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, bytes: JSON.parse(text).bytes }));
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+}
+
+const memory = {
+  'download, bare worker': await sampleWhile(barePid, () => download(`${BARE}/api/4.0/download?bytes=${DOWNLOAD_BYTES}`, {})),
+  'download, gateway': await sampleWhile(gatewayPid, () => download(`${GATEWAY}/api/4.0/download?bytes=${DOWNLOAD_BYTES}`, { cookie: SESSION_COOKIE })),
+  'upload, bare worker': await sampleWhile(barePid, () => upload(`${BARE}/api/4.0/upload`, {}, UPLOAD_BYTES)),
+  'upload, gateway': await sampleWhile(gatewayPid, () => upload(`${GATEWAY}/api/4.0/upload`, { cookie: SESSION_COOKIE }, UPLOAD_BYTES)),
+};
+
+// ── report ────────────────────────────────────────────────────────────────────
+
+await gateway.dispose();
+await bare.dispose();
+sim.kill();
+agent.destroy();
+
+const f = (n, d = 1) => n.toFixed(d);
+const lines = [];
+lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+lines.push(`GET /api/4.0/user, ${DURATION_MS / 1000} s per run after ${WARMUP_MS / 1000} s warm-up; gateway bundle ${f(bundleSize / 1024)} KiB`);
+lines.push('');
+lines.push('| concurrency | direct req/s | bare req/s | gateway req/s | gateway/bare | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | KV reads/req | KV writes/req |');
+lines.push('|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+for (const row of throughput) {
+  const { direct, bare: b, gateway: g } = row;
+  lines.push(
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(g.rps / b.rps, 2)}× | ${f(g.rps / direct.rps, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+  );
+}
+lines.push('');
+lines.push('| streamed | bytes | status | seconds | workerd RSS before → peak (MiB) | growth (MiB) |');
+lines.push('|---|---:|---:|---:|---|---:|');
+for (const [name, m] of Object.entries(memory)) {
+  lines.push(`| ${name} | ${m.bytes} | ${m.status} | ${f(m.seconds)} | ${f(m.baselineMiB)} → ${f(m.peakMiB)} | ${f(m.growthMiB)} |`);
+}
+const report = lines.join('\n');
+console.log(`\n${report}\n`);
+mkdirSync('bench-out', { recursive: true });
+writeFileSync('bench-out/results.md', `${report}\n`);
+writeFileSync('bench-out/results.json', JSON.stringify({ throughput, memory, bundleSize }, null, 2));
+console.log('Written to bench-out/results.md and bench-out/results.json');
+process.exit(0);

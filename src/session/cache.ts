@@ -1,0 +1,48 @@
+/**
+ * A small per-isolate memory of opened sessions, so the steady state of a busy session
+ * costs no KV read and no decryption. Entries live at most `ttlMs` (30 s): no longer
+ * than Workers KV's own read cache keeps a value stale in other locations, so a sign-out
+ * elsewhere takes effect here no later than it would through KV. Writes and deletes in
+ * this isolate update it at once.
+ */
+import type { SessionRecord } from './store.ts';
+
+export class SessionCache {
+  readonly #entries = new Map<string, { record: SessionRecord; until: number }>();
+  readonly #maxEntries: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(now: () => number, options: { maxEntries?: number; ttlMs?: number } = {}) {
+    this.#now = now;
+    this.#maxEntries = options.maxEntries ?? 1000;
+    this.#ttlMs = options.ttlMs ?? 30_000;
+  }
+
+  get(key: string): SessionRecord | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    // Map order is insertion order: re-insert to keep recently used entries last.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.record;
+  }
+
+  set(key: string, record: SessionRecord): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { record, until: this.#now() + this.#ttlMs });
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
