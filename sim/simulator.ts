@@ -36,8 +36,28 @@ export interface SimulatorOptions {
   tokenErrorShape?: 'oauth' | 'looker' | 'html';
   now?: () => number;
   user?: SimulatedUser;
-  /** Where this Looker says it lives (GET /api/4.0/versions). */
+  /** Where this Looker says it lives (GET /api/4.0/versions): both URLs, unless given apart. */
   publicUrl?: string;
+  webServerUrl?: string;
+  apiServerUrl?: string;
+  /** Register the gateway's app at start (default true); false starts with no OAuth apps. */
+  registerApp?: boolean;
+  /** API keys for `POST /api/4.0/login`; `admin: false` keys get 403 on admin endpoints. */
+  apiKeys?: { clientId: string; clientSecret: string; admin: boolean }[];
+  /** A Looker too old for oauth_client_apps: those endpoints answer 404. */
+  withoutOAuthAppsApi?: boolean;
+}
+
+/** An OAuth client app as Looker's API shows it (`oauth_client_apps/{client_guid}`). */
+export interface OAuthClientApp {
+  client_guid: string;
+  redirect_uri: string;
+  display_name: string;
+  description: string;
+  enabled: boolean;
+  group_id: string | null;
+  tokens_invalid_before: string | null;
+  activated_users: unknown[];
 }
 
 /** Switchable failures, changed by tests between requests. */
@@ -58,6 +78,8 @@ export interface SimulatorStats {
   lastTokenRequest: { contentType: string; hadAuthorization: boolean; params: Record<string, string> } | null;
   logouts: number;
   apiRequests: number;
+  versionsRequests: number;
+  apiLogins: number;
 }
 
 interface CodeGrant {
@@ -78,6 +100,27 @@ const DOCS = 'https://cloud.google.com/looker/docs/r/err/4.0/';
 export function createLookerSimulator(options: SimulatorOptions = {}) {
   const clientId = options.clientId ?? 'gateway-dev';
   const redirectUris = options.redirectUris ?? ['http://localhost:8787/callback', 'http://127.0.0.1:8787/callback'];
+  /** Registered OAuth apps; `extraRedirectUris` stands for newer Lookers' list of redirect URIs. */
+  const apps = new Map<string, OAuthClientApp & { extraRedirectUris: string[] }>();
+  if (options.registerApp !== false) {
+    apps.set(clientId, {
+      client_guid: clientId,
+      redirect_uri: redirectUris[0] ?? '',
+      extraRedirectUris: redirectUris.slice(1),
+      display_name: 'Looker OAuth Gateway',
+      description: 'Registered by the simulator',
+      enabled: true,
+      group_id: null,
+      tokens_invalid_before: null,
+      activated_users: [],
+    });
+  }
+  const apiKeys = options.apiKeys ?? [{ clientId: 'sim-admin-id', clientSecret: 'sim-admin-secret', admin: true }];
+  const apiSessions = new Map<string, { admin: boolean; expiresAt: number }>();
+  const registeredUris = (guid: string | undefined): string[] => {
+    const app = guid === undefined ? undefined : apps.get(guid);
+    return app === undefined ? [] : [app.redirect_uri, ...app.extraRedirectUris];
+  };
   const now = options.now ?? Date.now;
   const user = options.user ?? DEFAULT_USER;
   const settings = {
@@ -93,6 +136,8 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     lastTokenRequest: null,
     logouts: 0,
     apiRequests: 0,
+    versionsRequests: 0,
+    apiLogins: 0,
   };
 
   const hooks: { downloadGate: Promise<void>; onUploadChunk?: (bytesSoFar: number) => void } = {
@@ -129,8 +174,10 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
 
   /** Looker's /auth checks; a bad client or redirect URI is answered here, never redirected. */
   function checkAuthorizationRequest(params: URLSearchParams): string | null {
-    if (params.get('client_id') !== clientId) return 'Unknown client_id: no OAuth client app is registered with this client_guid.';
-    if (!redirectUris.includes(params.get('redirect_uri') ?? '')) {
+    const app = apps.get(params.get('client_id') ?? '');
+    if (app === undefined) return 'Unknown client_id: no OAuth client app is registered with this client_guid.';
+    if (!app.enabled) return 'This OAuth client app is disabled.';
+    if (!registeredUris(app.client_guid).includes(params.get('redirect_uri') ?? '')) {
       return 'The redirect_uri does not match the one registered for this OAuth client app.';
     }
     return null;
@@ -157,7 +204,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     }
     const code = randomToken();
     codes.set(code, {
-      clientId,
+      clientId: params.get('client_id')!,
       redirectUri: params.get('redirect_uri')!,
       codeChallenge: challenge,
       expiresAt: now() + settings.codeTtlSeconds * 1000,
@@ -254,14 +301,17 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     if (c.req.header('authorization')?.startsWith('Basic ')) {
       return c.json({ message: 'Failed Basic Authentication', documentation_url: DOCS }, 401);
     }
-    if (params.client_id !== clientId) return tokenError(c, 400, 'invalid_client', 'Unknown client_id.');
-    if (!redirectUris.includes(params.redirect_uri ?? '')) {
+    const app = apps.get(params.client_id ?? '');
+    if (app === undefined || !app.enabled) return tokenError(c, 400, 'invalid_client', 'Unknown or disabled client_id.');
+    if (!registeredUris(app.client_guid).includes(params.redirect_uri ?? '')) {
       return tokenError(c, 400, 'invalid_grant', 'redirect_uri does not match the registered one.');
     }
 
     if (grantType === 'authorization_code') {
       const code = codes.get(params.code ?? '');
-      if (code === undefined) return tokenError(c, 400, 'invalid_grant', 'Unknown or already used authorization code.');
+      if (code === undefined || code.clientId !== params.client_id) {
+        return tokenError(c, 400, 'invalid_grant', 'Unknown or already used authorization code.');
+      }
       codes.delete(params.code!);
       if (code.expiresAt <= now()) return tokenError(c, 400, 'invalid_grant', 'The authorization code has expired.');
       if (code.redirectUri !== params.redirect_uri) return tokenError(c, 400, 'invalid_grant', 'redirect_uri differs from the authorization request.');
@@ -292,6 +342,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     if (faults.logout === 'down') return c.json({ message: 'Internal error', documentation_url: DOCS }, 500);
     const header = c.req.header('authorization') ?? '';
     const token = /^(?:Bearer|token) (.+)$/i.exec(header)?.[1];
+    if (token !== undefined && apiSessions.delete(token)) return c.body(null, 204);
     if (token === undefined || !accessTokens.has(token)) return requiresAuthentication(c);
     accessTokens.delete(token);
     return c.body(null, 204);
@@ -301,13 +352,30 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
 
   app.get('/api/4.0/versions', (c) => {
     const origin = options.publicUrl ?? new URL(c.req.url).origin;
+    stats.versionsRequests++;
     return c.json({
       looker_release_version: '26.0.0-simulator',
       current_version: { version: '4.0', full_version: '4.0.26.0', status: 'current', swagger_url: `${origin}/api/4.0/swagger.json` },
       supported_versions: [{ version: '4.0', full_version: '4.0.26.0', status: 'current', swagger_url: `${origin}/api/4.0/swagger.json` }],
-      api_server_url: origin,
-      web_server_url: origin,
+      api_server_url: options.apiServerUrl ?? origin,
+      web_server_url: options.webServerUrl ?? origin,
     });
+  });
+
+  /** API-key login (admin tooling): form or query parameters; a wrong key answers 404, as Looker does. */
+  app.post('/api/4.0/login', async (c) => {
+    stats.apiLogins++;
+    const url = new URL(c.req.url);
+    const form = (c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')
+      ? new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))
+      : new URLSearchParams();
+    const id = form.get('client_id') ?? url.searchParams.get('client_id');
+    const secret = form.get('client_secret') ?? url.searchParams.get('client_secret');
+    const key = apiKeys.find((k) => k.clientId === id && k.clientSecret === secret);
+    if (key === undefined) return c.json({ message: 'Not found', documentation_url: DOCS }, 404);
+    const token = randomToken();
+    apiSessions.set(token, { admin: key.admin, expiresAt: now() + 3599_000 });
+    return c.json({ access_token: token, token_type: 'Bearer', expires_in: 3599, refresh_token: null });
   });
 
   // Everything else under /api/4.0 is the authenticated API.
@@ -315,8 +383,61 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     stats.apiRequests++;
     if (faults.api === 'down') return c.json({ message: 'Service Unavailable', documentation_url: DOCS }, 503);
     if (faults.api === 'hang') return hang(c.req.raw.signal);
-    if (bearer(c) === null) return requiresAuthentication(c);
+    if (bearer(c) === null && apiSession(c) === null) return requiresAuthentication(c);
     await next();
+  });
+
+  function apiSession(c: Context) {
+    const token = /^(?:Bearer|token) (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const session = token === undefined ? undefined : apiSessions.get(token);
+    return session === undefined || session.expiresAt <= now() ? null : session;
+  }
+
+  const publicApp = ({ extraRedirectUris: _, ...app }: OAuthClientApp & { extraRedirectUris: string[] }) => app;
+  const forbidden = (c: Context) => c.json({ message: 'Forbidden', documentation_url: DOCS }, 403);
+  const notFound = (c: Context) => c.json({ message: 'Not found', documentation_url: DOCS }, 404);
+
+  app.get('/api/4.0/oauth_client_apps/:guid', (c) => {
+    if (options.withoutOAuthAppsApi) return notFound(c);
+    if (!apiSession(c)?.admin) return forbidden(c);
+    const found = apps.get(c.req.param('guid'));
+    return found === undefined ? notFound(c) : c.json(publicApp(found));
+  });
+
+  app.post('/api/4.0/oauth_client_apps/:guid', async (c) => {
+    if (options.withoutOAuthAppsApi) return notFound(c);
+    if (!apiSession(c)?.admin) return forbidden(c);
+    const guid = c.req.param('guid');
+    if (apps.has(guid)) return c.json({ message: 'An OAuth client app with this client_guid already exists', documentation_url: DOCS }, 409);
+    const body = (await c.req.json().catch(() => ({}))) as Partial<OAuthClientApp>;
+    if (typeof body.redirect_uri !== 'string' || body.redirect_uri === '') {
+      return c.json({ message: 'Validation Failed', errors: [{ field: 'redirect_uri', code: 'missing', message: 'redirect_uri is required' }], documentation_url: DOCS }, 422);
+    }
+    const created = {
+      client_guid: guid,
+      redirect_uri: body.redirect_uri,
+      extraRedirectUris: [],
+      display_name: body.display_name ?? '',
+      description: body.description ?? '',
+      enabled: body.enabled ?? true,
+      group_id: body.group_id ?? null,
+      tokens_invalid_before: null,
+      activated_users: [],
+    };
+    apps.set(guid, created);
+    return c.json(publicApp(created));
+  });
+
+  app.patch('/api/4.0/oauth_client_apps/:guid', async (c) => {
+    if (options.withoutOAuthAppsApi) return notFound(c);
+    if (!apiSession(c)?.admin) return forbidden(c);
+    const found = apps.get(c.req.param('guid'));
+    if (found === undefined) return notFound(c);
+    const body = (await c.req.json().catch(() => ({}))) as Partial<OAuthClientApp>;
+    for (const field of ['redirect_uri', 'display_name', 'description', 'enabled', 'group_id'] as const) {
+      if (body[field] !== undefined) (found as unknown as Record<string, unknown>)[field] = body[field];
+    }
+    return c.json(publicApp(found));
   });
 
   app.get('/api/4.0/user', (c) => {
@@ -483,6 +604,10 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
       accessTokens.delete(token);
     },
     hasRefreshToken: (token: string) => refreshTokens.has(token),
+    /** The registered OAuth apps, as an admin would see them. */
+    apps,
+    /** Open API-key sessions (admin tooling must log out at the end). */
+    apiSessionCount: () => apiSessions.size,
     hasAccessToken: (token: string) => accessTokens.has(token),
   };
 }
