@@ -16,8 +16,15 @@ const { values } = parseArgs({
     'auto-approve': { type: 'boolean', default: false },
     'refresh-token-mode': { type: 'string', default: 'rotate' },
     'access-token-ttl': { type: 'string', default: '3600' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  console.log(`Usage: npm run sim -- [--port 8788] [--auto-approve] [--refresh-token-mode rotate|null|same]
+                       [--client-id gateway-dev] [--redirect-uri URL ...] [--access-token-ttl SECONDS]
+Starts the Looker simulator alone. Admin API key for register/doctor: sim-admin-id / sim-admin-secret.`);
+  process.exit(0);
+}
 
 const mode = values['refresh-token-mode'];
 if (!['rotate', 'null', 'same'].includes(mode)) {

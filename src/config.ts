@@ -51,7 +51,7 @@ function readString(env: Env, name: string): string | undefined {
  * A base URL for Looker: http(s), no credentials, query or fragment. Plain http is
  * allowed only for loopback hosts, because bearer tokens travel over it.
  */
-function parseBaseUrl(raw: string, variable: string, problems: ConfigProblem[]): string | undefined {
+export function parseBaseUrl(raw: string, variable: string, problems: ConfigProblem[]): string | undefined {
   let url: URL;
   try {
     url = new URL(raw);
@@ -78,7 +78,7 @@ function parseBaseUrl(raw: string, variable: string, problems: ConfigProblem[]):
   return url.href.replace(/\/+$/, '');
 }
 
-function parseOrigin(raw: string, variable: string, problems: ConfigProblem[]): string | undefined {
+export function parseOrigin(raw: string, variable: string, problems: ConfigProblem[]): string | undefined {
   const base = parseBaseUrl(raw, variable, problems);
   if (base === undefined) return undefined;
   const url = new URL(base);

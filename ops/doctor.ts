@@ -1,0 +1,225 @@
+/**
+ * `npm run doctor`: checks a configuration against the real Looker and prints a
+ * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
+ */
+import { isLoopbackHost, parseConfig } from '../src/config.ts';
+import type { Fetch } from '../src/looker/http.ts';
+import { parseArgs } from './args.ts';
+import { AdminToolError, LookerAdminSession } from './looker-admin.ts';
+import type { ToolInput } from './register.ts';
+
+/** What the doctor needs to know of wrangler.toml for the target environment. */
+export interface WranglerFacts {
+  /** undefined: the top-level (local development) configuration. */
+  environment: string | undefined;
+  kvNamespaceId: string | undefined;
+  hasRefreshCoordinator: boolean;
+  /** A problem reading wrangler.toml at all. */
+  problem?: string;
+}
+
+export const DOCTOR_USAGE = `Usage: npm run doctor -- [--env production]
+
+Checks the configuration (.dev.vars and the environment; with --env, that environment's
+[vars] in wrangler.toml and the environment) against the real Looker. Set
+LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET to also check the OAuth app.`;
+
+const PLACEHOLDER_KV_ID = /^0+$/;
+const TIMEOUT_MS = 10_000;
+
+type Mark = '✓' | '✗' | '–';
+
+export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Promise<number> {
+  const { vars, fetch, print, wrangler } = input;
+  const args = parseArgs(input.argv, { flags: ['help'], values: ['env'] });
+  if (args.flags.has('help')) {
+    print(DOCTOR_USAGE);
+    return 0;
+  }
+  if (args.errors.length > 0) {
+    for (const e of args.errors) print(`✗ ${e}`);
+    return 2;
+  }
+  let failures = 0;
+  const report = (mark: Mark, what: string, fix?: string) => {
+    if (mark === '✗') failures++;
+    print(`${mark} ${what}`);
+    if (fix !== undefined) print(`    fix: ${fix}`);
+  };
+  const production = wrangler.environment !== undefined;
+
+  // 1. The variables themselves.
+  const result = parseConfig(vars);
+  const problems = result.ok ? [] : result.problems;
+  for (const p of problems) {
+    if (p.variable === 'SESSION_SECRET' && production && vars.SESSION_SECRET === undefined) {
+      report('–', 'SESSION_SECRET is a Worker secret and cannot be read here (export it to check its length)');
+      continue;
+    }
+    report('✗', `${p.variable} ${p.problem}`, fixFor(p.variable));
+  }
+  if (result.ok) report('✓', `configuration variables are valid (LOOKER_URL, LOOKER_API_URL, LOOKER_CLIENT_ID, SESSION_SECRET${result.config.gatewayOrigin ? ', GATEWAY_URL' : ''})`);
+  if (vars.LOOKER_URL === undefined && !production) {
+    print('    note: npm run dev uses the bundled Looker simulator when LOOKER_URL is unset; the doctor checks a real Looker.');
+  }
+
+  const lookerUrl = result.ok ? result.config.lookerUrl : undefined;
+  const lookerApiUrl = result.ok ? result.config.lookerApiUrl : undefined;
+  const gatewayOrigin = result.ok ? result.config.gatewayOrigin : undefined;
+
+  // 2. Looker reachable, and the URLs consistent with what Looker says of itself.
+  if (lookerApiUrl !== undefined && lookerUrl !== undefined) {
+    const versions = await getVersions(fetch, lookerApiUrl);
+    if ('error' in versions) {
+      report('✗', `LOOKER_API_URL ${lookerApiUrl}: ${versions.error}`, 'set LOOKER_API_URL to the Looker API URL (often the UI host, sometimes port 19999, e.g. https://acme.looker.com:19999)');
+    } else {
+      report('✓', `Looker ${versions.release ?? ''} answers at ${lookerApiUrl}`.replace('  ', ' '));
+      if (versions.apiServerUrl !== undefined && !sameBase(versions.apiServerUrl, lookerApiUrl)) {
+        report('✗', `LOOKER_API_URL is ${lookerApiUrl}, but Looker says its API is at ${versions.apiServerUrl}`, `LOOKER_API_URL=${trimSlash(versions.apiServerUrl)}`);
+      } else if (versions.apiServerUrl !== undefined) {
+        report('✓', 'LOOKER_API_URL matches the api_server_url Looker reports');
+      }
+      if (versions.webServerUrl !== undefined && !sameBase(versions.webServerUrl, lookerUrl)) {
+        report('✗', `LOOKER_URL is ${lookerUrl}, but Looker says its web UI is at ${versions.webServerUrl}`, `LOOKER_URL=${trimSlash(versions.webServerUrl)}`);
+      } else if (versions.webServerUrl !== undefined) {
+        report('✓', 'LOOKER_URL matches the web_server_url Looker reports');
+      }
+    }
+    if (!sameBase(lookerUrl, lookerApiUrl)) {
+      const reachable = await reach(fetch, lookerUrl);
+      if (reachable === true) report('✓', `LOOKER_URL ${lookerUrl} is reachable`);
+      else report('✗', `LOOKER_URL ${lookerUrl}: ${reachable}`, 'set LOOKER_URL to the Looker UI URL people sign in at');
+    }
+  } else {
+    report('–', 'Looker not contacted: fix the variables above first');
+  }
+
+  // 3. The OAuth app registration (needs an admin's API key).
+  const adminId = vars.LOOKER_ADMIN_CLIENT_ID;
+  const adminSecret = vars.LOOKER_ADMIN_CLIENT_SECRET;
+  if (lookerApiUrl === undefined || !result.ok) {
+    report('–', 'OAuth app not checked: fix the variables above first');
+  } else if (!adminId || !adminSecret) {
+    report('–', 'OAuth app not checked: set LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET (an admin API key) to check it');
+  } else {
+    await checkApp(fetch, lookerApiUrl, adminId, adminSecret, result.config.lookerClientId, gatewayOrigin, report);
+  }
+  if (gatewayOrigin === undefined) {
+    if (production) report('✗', 'GATEWAY_URL is not set for this environment', 'set GATEWAY_URL under [env.production.vars] in wrangler.toml (e.g. https://looker-gw.example.com)');
+    else report('–', 'GATEWAY_URL not set: the redirect_uri follows each request (http://localhost:8787/callback under npm run dev)');
+  } else if (production && new URL(gatewayOrigin).protocol !== 'https:' && !isLoopbackHost(new URL(gatewayOrigin).hostname)) {
+    report('✗', `GATEWAY_URL ${gatewayOrigin} is not https`, 'serve the gateway over https (a Workers route or custom domain)');
+  }
+
+  // 4. wrangler.toml for the target environment.
+  const target = wrangler.environment === undefined ? 'local development' : `[env.${wrangler.environment}]`;
+  if (wrangler.problem !== undefined) {
+    report('✗', `wrangler.toml: ${wrangler.problem}`, 'fix wrangler.toml (npm exec wrangler -- deploy --dry-run shows the details)');
+  } else if (wrangler.kvNamespaceId === undefined) {
+    report('✗', `wrangler.toml ${target} has no KV namespace bound as SESSIONS`, 'add [[kv_namespaces]] binding = "SESSIONS" with the id from: npm exec wrangler -- kv namespace create SESSIONS');
+  } else if (production && (PLACEHOLDER_KV_ID.test(wrangler.kvNamespaceId) || !/^[0-9a-f]{32}$/.test(wrangler.kvNamespaceId))) {
+    report('✗', `wrangler.toml ${target} binds SESSIONS to a placeholder id`, `npm exec wrangler -- kv namespace create SESSIONS --env ${wrangler.environment}, then put the printed id in ${target}`);
+  } else {
+    report('✓', `wrangler.toml ${target} binds the SESSIONS KV namespace${production ? '' : ' (local KV under npm run dev)'}`);
+  }
+  if (wrangler.problem === undefined) {
+    if (wrangler.hasRefreshCoordinator) report('✓', `wrangler.toml ${target} binds the REFRESH_COORDINATOR Durable Object`);
+    else report('✗', `wrangler.toml ${target} has no REFRESH_COORDINATOR Durable Object binding`, 'copy the [[durable_objects.bindings]] block for RefreshCoordinatorObject into this environment');
+  }
+
+  print(failures === 0 ? '\nAll checks passed.' : `\n${failures} check${failures === 1 ? '' : 's'} failed.`);
+  return failures === 0 ? 0 : 1;
+}
+
+async function checkApp(
+  fetch: Fetch,
+  apiUrl: string,
+  adminId: string,
+  adminSecret: string,
+  clientGuid: string,
+  gatewayOrigin: string | undefined,
+  report: (mark: Mark, what: string, fix?: string) => void,
+) {
+  let session: LookerAdminSession;
+  try {
+    session = await LookerAdminSession.login(fetch, apiUrl, adminId, adminSecret);
+  } catch (error) {
+    report('✗', error instanceof Error ? error.message : 'admin login failed', 'use an admin API key in LOOKER_ADMIN_CLIENT_ID / LOOKER_ADMIN_CLIENT_SECRET');
+    return;
+  }
+  try {
+    const app = await session.getApp(clientGuid);
+    if (app === null) {
+      report('✗', `no OAuth client app "${clientGuid}" is registered in Looker`, 'npm run register');
+      return;
+    }
+    report('✓', `OAuth client app "${clientGuid}" is registered`);
+    if (app.enabled) report('✓', 'the OAuth client app is enabled');
+    else report('✗', 'the OAuth client app is disabled in Looker', 'npm run register -- --apply (or enable it in Looker: Admin → OAuth client apps)');
+    if (gatewayOrigin !== undefined) {
+      const expected = `${gatewayOrigin}/callback`;
+      if (app.redirect_uri === expected) report('✓', `its redirect_uri is ${expected}`);
+      else report('✗', `its redirect_uri is ${app.redirect_uri}, but GATEWAY_URL/callback is ${expected}`, 'npm run register -- --apply');
+    }
+  } catch (error) {
+    if (!(error instanceof AdminToolError)) throw error;
+    report('✗', error.message);
+  } finally {
+    await session.logout();
+  }
+}
+
+async function getVersions(
+  fetch: Fetch,
+  apiUrl: string,
+): Promise<{ release?: string; apiServerUrl?: string; webServerUrl?: string } | { error: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/api/4.0/versions`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+  } catch {
+    return { error: 'not reachable (no answer)' };
+  }
+  if (res.status === 404) return { error: 'answers, but has no Looker API 4.0 here (404 on /api/4.0/versions)' };
+  if (!res.ok) return { error: `answered ${res.status} to /api/4.0/versions` };
+  const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+  if (body === null) return { error: 'answered /api/4.0/versions with something that is not JSON (not a Looker API?)' };
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return { release: str(body.looker_release_version), apiServerUrl: str(body.api_server_url), webServerUrl: str(body.web_server_url) };
+}
+
+async function reach(fetch: Fetch, url: string): Promise<true | string> {
+  try {
+    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return 'not reachable (no answer)';
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function sameBase(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin === y.origin && trimSlash(x.pathname) === trimSlash(y.pathname);
+  } catch {
+    return false;
+  }
+}
+
+function fixFor(variable: string): string {
+  switch (variable) {
+    case 'SESSION_SECRET':
+      return 'openssl rand -base64 32, then put it in .dev.vars (or: npm exec wrangler -- secret put SESSION_SECRET)';
+    case 'LOOKER_URL':
+      return 'set LOOKER_URL to the Looker UI URL, e.g. https://acme.cloud.looker.com';
+    case 'LOOKER_CLIENT_ID':
+      return 'set LOOKER_CLIENT_ID to the client_guid of the OAuth app (npm run register creates it)';
+    default:
+      return `correct ${variable} in .dev.vars or wrangler.toml [vars]`;
+  }
+}

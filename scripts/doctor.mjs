@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// npm run doctor [-- --env production]
+// Checks the configuration against the real Looker and wrangler.toml. See ops/doctor.ts.
+import { parseArgs } from 'node:util';
+import { requireModernNode } from './lib/node-version.mjs';
+import { localVars } from './lib/tool-vars.mjs';
+
+requireModernNode();
+const { doctor } = await import('../ops/doctor.ts');
+const { values } = parseArgs({ options: { env: { type: 'string' }, help: { type: 'boolean' } }, strict: false });
+const environment = typeof values.env === 'string' ? values.env : undefined;
+
+// wrangler.toml as wrangler itself reads it, for the target environment.
+let wrangler = { environment, kvNamespaceId: undefined, hasRefreshCoordinator: false };
+let configVars = {};
+try {
+  const { unstable_readConfig } = await import('wrangler');
+  const config = unstable_readConfig({ config: 'wrangler.toml', env: environment }, { hideWarnings: true });
+  wrangler = {
+    environment,
+    kvNamespaceId: config.kv_namespaces.find((kv) => kv.binding === 'SESSIONS')?.id,
+    hasRefreshCoordinator: config.durable_objects.bindings.some((b) => b.name === 'REFRESH_COORDINATOR'),
+  };
+  configVars = Object.fromEntries(Object.entries(config.vars ?? {}).filter(([, v]) => typeof v === 'string'));
+} catch (error) {
+  wrangler.problem = error instanceof Error ? error.message.split('\n')[0] : 'could not be read';
+}
+
+const code = await doctor({
+  // Production checks what would be deployed: that environment's [vars] and the shell's
+  // environment (secrets are not readable); locally, [vars], .dev.vars, then the environment.
+  vars: { ...configVars, ...localVars({ devVars: environment === undefined }) },
+  argv: process.argv.slice(2),
+  fetch: (input, init) => fetch(input, init),
+  print: (line) => console.log(line),
+  wrangler,
+});
+process.exit(code);

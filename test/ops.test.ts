@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type WranglerFacts } from '../ops/doctor.ts';
+import { register } from '../ops/register.ts';
+import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
+
+const LOOKER = 'https://looker.test';
+const ADMIN = { LOOKER_ADMIN_CLIENT_ID: 'admin-key-id', LOOKER_ADMIN_CLIENT_SECRET: 'admin-key-secret-value' };
+const BASE = {
+  LOOKER_URL: LOOKER,
+  LOOKER_CLIENT_ID: 'looker-oauth-gateway',
+  GATEWAY_URL: 'https://gw.example.com',
+  SESSION_SECRET: 'a-session-secret-long-enough-0123456789',
+  ...ADMIN,
+};
+
+function setup(simOptions: SimulatorOptions = {}) {
+  const sim = createLookerSimulator({
+    clientId: 'looker-oauth-gateway',
+    registerApp: false,
+    apiKeys: [
+      { clientId: 'admin-key-id', clientSecret: 'admin-key-secret-value', admin: true },
+      { clientId: 'user-key-id', clientSecret: 'user-key-secret', admin: false },
+    ],
+    ...simOptions,
+  });
+  const output: string[] = [];
+  const tool = { fetch: sim.fetch, print: (line: string) => output.push(line) };
+  return { sim, output, tool, text: () => output.join('\n') };
+}
+
+function expectNoSecrets(text: string) {
+  expect(text).not.toContain('admin-key-secret-value');
+  expect(text).not.toContain('admin-key-id');
+  expect(text).not.toContain('a-session-secret-long-enough');
+}
+
+describe('npm run register', () => {
+  it('creates the app when absent, then says it is up to date; always logs the admin session out', async () => {
+    const s = setup();
+    expect(await register({ ...s.tool, vars: BASE, argv: [] })).toBe(0);
+    expect(s.text()).toContain('✓ Registered the OAuth client app "looker-oauth-gateway".');
+    const app = s.sim.apps.get('looker-oauth-gateway')!;
+    expect(app).toMatchObject({ redirect_uri: 'https://gw.example.com/callback', enabled: true, display_name: 'Looker OAuth Gateway' });
+    expect(s.sim.apiSessionCount()).toBe(0);
+
+    s.output.length = 0;
+    expect(await register({ ...s.tool, vars: BASE, argv: [] })).toBe(0);
+    expect(s.text()).toContain('is registered and up to date; nothing to do');
+    expect(s.text()).toContain('✓ Closed the admin API session.');
+    expect(s.sim.apiSessionCount()).toBe(0);
+    expectNoSecrets(s.text());
+  });
+
+  it('shows a difference as a dry run, and changes it only with --apply', async () => {
+    const s = setup();
+    await register({ ...s.tool, vars: { ...BASE, GATEWAY_URL: 'https://old.example.com' }, argv: [] });
+    s.output.length = 0;
+    expect(await register({ ...s.tool, vars: BASE, argv: ['--display-name', 'Team gateway'] })).toBe(0);
+    expect(s.text()).toContain('redirect_uri: "https://old.example.com/callback" → "https://gw.example.com/callback"');
+    expect(s.text()).toContain('display_name: "Looker OAuth Gateway" → "Team gateway"');
+    expect(s.text()).toContain('Dry run: nothing changed');
+    expect(s.sim.apps.get('looker-oauth-gateway')!.redirect_uri).toBe('https://old.example.com/callback');
+
+    s.output.length = 0;
+    expect(await register({ ...s.tool, vars: BASE, argv: ['--apply', '--display-name', 'Team gateway', '--group-id', '7'] })).toBe(0);
+    expect(s.text()).toContain('✓ Updated');
+    expect(s.sim.apps.get('looker-oauth-gateway')).toMatchObject({ redirect_uri: 'https://gw.example.com/callback', display_name: 'Team gateway', group_id: '7' });
+    expect(s.sim.apiSessionCount()).toBe(0);
+  });
+
+  it('re-enables a disabled app with --apply', async () => {
+    const s = setup();
+    await register({ ...s.tool, vars: BASE, argv: [] });
+    s.sim.apps.get('looker-oauth-gateway')!.enabled = false;
+    s.output.length = 0;
+    await register({ ...s.tool, vars: BASE, argv: ['--apply'] });
+    expect(s.text()).toContain('enabled: false → true');
+    expect(s.sim.apps.get('looker-oauth-gateway')!.enabled).toBe(true);
+  });
+
+  const failures: [string, Record<string, string | undefined>, SimulatorOptions, string][] = [
+    ['a wrong admin key (Looker answers 404)', { LOOKER_ADMIN_CLIENT_SECRET: 'wrong' }, {}, 'Looker refused the admin API key (404)'],
+    ['a key whose user is not an admin', { LOOKER_ADMIN_CLIENT_ID: 'user-key-id', LOOKER_ADMIN_CLIENT_SECRET: 'user-key-secret' }, {}, 'is not a Looker admin (403)'],
+    ['a Looker too old for oauth_client_apps', {}, { withoutOAuthAppsApi: true }, 'too old for OAuth client apps'],
+    ['an invalid GATEWAY_URL', { GATEWAY_URL: 'https://gw.example.com/path' }, {}, 'GATEWAY_URL must be an origin only'],
+    ['a plain-http GATEWAY_URL', { GATEWAY_URL: 'http://gw.example.com' }, {}, 'GATEWAY_URL must use https'],
+    ['a missing admin key', { LOOKER_ADMIN_CLIENT_ID: undefined, LOOKER_ADMIN_CLIENT_SECRET: undefined }, {}, 'LOOKER_ADMIN_CLIENT_ID is required'],
+    ['a missing LOOKER_CLIENT_ID', { LOOKER_CLIENT_ID: undefined }, {}, 'LOOKER_CLIENT_ID is required'],
+  ];
+  for (const [name, vars, simOptions, message] of failures) {
+    it(`fails clearly on ${name}`, async () => {
+      const s = setup(simOptions);
+      const code = await register({ ...s.tool, vars: { ...BASE, ...vars }, argv: [] });
+      expect(code).toBe(1);
+      expect(s.text()).toContain(message);
+      expect(s.sim.apiSessionCount()).toBe(0);
+      expectNoSecrets(s.text());
+    });
+  }
+
+  it('fails clearly when Looker is unreachable', async () => {
+    const s = setup();
+    s.sim.faults.unreachable = true;
+    expect(await register({ ...s.tool, vars: BASE, argv: [] })).toBe(1);
+    expect(s.text()).toContain('Looker could not be reached at https://looker.test');
+  });
+
+  it('refuses unknown options', async () => {
+    const s = setup();
+    expect(await register({ ...s.tool, vars: BASE, argv: ['--client-secret', 'x'] })).toBe(2);
+    expect(s.text()).toContain('unknown option --client-secret');
+  });
+});
+
+const LOCAL_WRANGLER: WranglerFacts = { environment: undefined, kvNamespaceId: '00000000000000000000000000000000', hasRefreshCoordinator: true };
+const PROD_WRANGLER: WranglerFacts = { environment: 'production', kvNamespaceId: '0123456789abcdef0123456789abcdef', hasRefreshCoordinator: true };
+
+describe('npm run doctor', () => {
+  async function registered(simOptions: SimulatorOptions = {}) {
+    const s = setup(simOptions);
+    await register({ ...s.tool, vars: BASE, argv: [] });
+    s.output.length = 0;
+    return s;
+  }
+
+  it('all green: exit 0, a ✓ per check', async () => {
+    const s = await registered();
+    const code = await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER });
+    expect(s.text()).not.toContain('✗');
+    expect(code).toBe(0);
+    for (const line of [
+      '✓ configuration variables are valid',
+      'answers at https://looker.test',
+      '✓ LOOKER_API_URL matches the api_server_url',
+      '✓ LOOKER_URL matches the web_server_url',
+      '✓ OAuth client app "looker-oauth-gateway" is registered',
+      '✓ the OAuth client app is enabled',
+      '✓ its redirect_uri is https://gw.example.com/callback',
+      'binds the SESSIONS KV namespace',
+      'All checks passed.',
+    ]) {
+      expect(s.text()).toContain(line);
+    }
+    expect(s.sim.apiSessionCount()).toBe(0);
+    expectNoSecrets(s.text());
+  });
+
+  it('suggests the API URL Looker reports (e.g. the :19999 port)', async () => {
+    const s = await registered({ apiServerUrl: 'https://looker.test:19999', webServerUrl: LOOKER });
+    const code = await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER });
+    expect(code).toBe(1);
+    expect(s.text()).toContain('Looker says its API is at https://looker.test:19999');
+    expect(s.text()).toContain('fix: LOOKER_API_URL=https://looker.test:19999');
+  });
+
+  it('flags a wrong LOOKER_URL', async () => {
+    const s = await registered({ webServerUrl: 'https://acme.cloud.looker.com' });
+    expect(await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+    expect(s.text()).toContain('fix: LOOKER_URL=https://acme.cloud.looker.com');
+  });
+
+  it('flags a redirect_uri that does not match GATEWAY_URL, a disabled app, a missing app', async () => {
+    const s = await registered();
+    s.sim.apps.get('looker-oauth-gateway')!.redirect_uri = 'https://old.example.com/callback';
+    s.sim.apps.get('looker-oauth-gateway')!.enabled = false;
+    expect(await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+    expect(s.text()).toContain('✗ its redirect_uri is https://old.example.com/callback, but GATEWAY_URL/callback is https://gw.example.com/callback');
+    expect(s.text()).toContain('✗ the OAuth client app is disabled');
+    expect(s.text()).toContain('fix: npm run register -- --apply');
+
+    const t = setup();
+    expect(await doctor({ ...t.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+    expect(t.text()).toContain('✗ no OAuth client app "looker-oauth-gateway" is registered');
+    expect(t.text()).toContain('fix: npm run register');
+  });
+
+  it('flags a short SESSION_SECRET and bad URLs, and does not contact Looker then', async () => {
+    const s = setup();
+    const code = await doctor({ ...s.tool, vars: { ...BASE, SESSION_SECRET: 'short', LOOKER_URL: 'http://looker.example.com' }, argv: [], wrangler: LOCAL_WRANGLER });
+    expect(code).toBe(1);
+    expect(s.text()).toContain('✗ SESSION_SECRET is too short');
+    expect(s.text()).toContain('fix: openssl rand -base64 32');
+    expect(s.text()).toContain('✗ LOOKER_URL must use https');
+    expect(s.sim.stats.versionsRequests).toBe(0);
+    expectNoSecrets(s.text());
+  });
+
+  it('flags an unreachable Looker', async () => {
+    const s = await registered();
+    s.sim.faults.unreachable = true;
+    expect(await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+    expect(s.text()).toContain('✗ LOOKER_API_URL https://looker.test: not reachable');
+  });
+
+  it('production: a placeholder KV id, a missing Durable Object binding, no GATEWAY_URL are ✗', async () => {
+    const s = await registered();
+    const vars = { ...BASE, GATEWAY_URL: undefined, SESSION_SECRET: undefined };
+    const code = await doctor({
+      ...s.tool,
+      vars,
+      argv: [],
+      wrangler: { environment: 'production', kvNamespaceId: '00000000000000000000000000000000', hasRefreshCoordinator: false },
+    });
+    expect(code).toBe(1);
+    expect(s.text()).toContain('binds SESSIONS to a placeholder id');
+    expect(s.text()).toContain('kv namespace create SESSIONS --env production');
+    expect(s.text()).toContain('no REFRESH_COORDINATOR Durable Object binding');
+    expect(s.text()).toContain('✗ GATEWAY_URL is not set for this environment');
+    expect(s.text()).toContain('– SESSION_SECRET is a Worker secret');
+  });
+
+  it('local development: the placeholder KV id is fine; no admin key means the app check is skipped', async () => {
+    const s = await registered();
+    const code = await doctor({ ...s.tool, vars: { ...BASE, ...{ LOOKER_ADMIN_CLIENT_ID: undefined, LOOKER_ADMIN_CLIENT_SECRET: undefined } }, argv: [], wrangler: LOCAL_WRANGLER });
+    expect(code).toBe(0);
+    expect(s.text()).toContain('– OAuth app not checked: set LOOKER_ADMIN_CLIENT_ID');
+    expect(s.text()).toContain('(local KV under npm run dev)');
+  });
+});
