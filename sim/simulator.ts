@@ -353,6 +353,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
   app.get('/api/4.0/versions', (c) => {
     const origin = options.publicUrl ?? new URL(c.req.url).origin;
     stats.versionsRequests++;
+    if (faults.api === 'down') return c.json({ message: 'Service Unavailable', documentation_url: DOCS }, 503);
     return c.json({
       looker_release_version: '26.0.0-simulator',
       current_version: { version: '4.0', full_version: '4.0.26.0', status: 'current', swagger_url: `${origin}/api/4.0/swagger.json` },

@@ -12,6 +12,7 @@ import type { AppEnv, Bindings } from './context.ts';
 import { createLogger, type LogSink } from './log.ts';
 import type { Fetch } from './looker/http.ts';
 import { apiRoutes } from './routes/api.ts';
+import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.tsx';
 import { pageRoutes } from './routes/pages.tsx';
 import { Cookies } from './session/cookies.ts';
@@ -107,6 +108,12 @@ export function createApp(deps: AppDependencies = {}) {
   app.get('/assets/style.css', (c) =>
     c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
   );
+
+  // Health and readiness answer even when the configuration is broken (readiness says so).
+  app.route('/', healthRoutes({ configFor: (env) => {
+    const state = configFor(env);
+    return state.ok ? { ok: true, config: state.config } : state;
+  }, fetch: fetchFn, now }));
 
   app.use(async (c, next) => {
     const state = configFor(c.env);

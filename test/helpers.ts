@@ -61,10 +61,17 @@ export function createHarness(options: HarnessOptions = {}) {
   const namespace = (env as unknown as { REFRESH_COORDINATOR: DurableObjectNamespace<RefreshCoordinatorObject> }).REFRESH_COORDINATOR;
   const logs: string[] = [];
   const upstream: Request[] = [];
+  /** Bodies of Looker's token-endpoint answers (to know every token that was issued). */
+  const tokenResponses: Record<string, unknown>[] = [];
   const app = createApp({
     fetch: async (input, init) => {
-      upstream.push(new Request(input, init));
-      return sim.fetch(input, init);
+      const request = new Request(input, init);
+      upstream.push(request);
+      const response = await sim.fetch(input, init);
+      if (request.url.endsWith('/api/token') && response.ok) {
+        tokenResponses.push((await response.clone().json()) as Record<string, unknown>);
+      }
+      return response;
     },
     now: clock.now,
     logSink: (line) => logs.push(line),
@@ -124,7 +131,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const requestLogs = () =>
     logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request');
 
-  return { app, sim, clock, logs, requestLogs, upstream, bindings, kv, jar, request, authorize, signIn };
+  return { app, sim, clock, logs, requestLogs, upstream, tokenResponses, bindings, kv, jar, request, authorize, signIn };
 }
 
 /**

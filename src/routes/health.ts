@@ -1,0 +1,90 @@
+/**
+ * Health and readiness, for load balancers and uptime checks.
+ * - /healthz: the Worker runs (touches neither Looker nor KV, and works even when the
+ *   configuration is broken, which /readyz reports).
+ * - /readyz: configuration valid, KV answers, Looker answers GET /api/4.0/versions
+ *   (cached briefly per isolate so probes do not load Looker). 503 names what failed.
+ */
+import { Hono } from 'hono';
+import type { ConfigResult } from '../config.ts';
+import type { Bindings } from '../context.ts';
+import type { Fetch } from '../looker/http.ts';
+import { VERSION } from '../version.ts';
+
+export interface HealthDependencies {
+  configFor: (env: Bindings) => ConfigResult;
+  fetch: Fetch;
+  now: () => number;
+}
+
+const LOOKER_CACHE_MS = 10_000;
+const PROBE_TIMEOUT_MS = 3_000;
+
+type Check = { ok: true; [detail: string]: unknown } | { ok: false; error: string };
+
+export function healthRoutes(deps: HealthDependencies) {
+  const routes = new Hono<{ Bindings: Bindings }>();
+  let lookerProbe: { url: string; at: number; result: Check } | undefined;
+
+  routes.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION }, 200, { 'cache-control': 'no-store' }));
+
+  routes.get('/readyz', async (c) => {
+    const config = deps.configFor(c.env);
+    const checks: Record<string, Check> = {};
+    checks.config = config.ok
+      ? { ok: true }
+      : { ok: false, error: `invalid: ${config.problems.map((p) => p.variable).join(', ')}` };
+
+    try {
+      await withTimeout(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS);
+      checks.kv = { ok: true };
+    } catch (error) {
+      checks.kv = { ok: false, error: error instanceof Error && error.message === 'timeout' ? 'KV did not answer in time' : 'KV read failed' };
+    }
+
+    if (config.ok) {
+      const url = `${config.config.lookerApiUrl}/api/4.0/versions`;
+      if (lookerProbe === undefined || lookerProbe.url !== url || deps.now() - lookerProbe.at > LOOKER_CACHE_MS) {
+        lookerProbe = { url, at: deps.now(), result: await probeLooker(deps.fetch, url) };
+      }
+      checks.looker = lookerProbe.result;
+    } else {
+      checks.looker = { ok: false, error: 'not checked: configuration invalid' };
+    }
+
+    const failing = Object.entries(checks).filter(([, check]) => !check.ok).map(([name]) => name);
+    return c.json(
+      failing.length === 0
+        ? { status: 'ready', version: VERSION, checks }
+        : { status: 'not ready', version: VERSION, failing, checks },
+      failing.length === 0 ? 200 : 503,
+      { 'cache-control': 'no-store' },
+    );
+  });
+
+  return routes;
+}
+
+async function probeLooker(fetchFn: Fetch, url: string): Promise<Check> {
+  try {
+    const res = await fetchFn(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'manual' });
+    const body = (await res.json().catch(() => null)) as { looker_release_version?: unknown } | null;
+    if (!res.ok) return { ok: false, error: `Looker answered ${res.status} to /api/4.0/versions` };
+    return { ok: true, release: typeof body?.looker_release_version === 'string' ? body.looker_release_version : null };
+  } catch (error) {
+    return {
+      ok: false,
+      error: error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') ? 'Looker did not answer in time' : 'Looker could not be reached',
+    };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), ms);
+    }),
+  ]);
+}
