@@ -68,6 +68,12 @@ function workerdPids() {
   return pids;
 }
 
+/** CPU time (user + system) a process has used, in milliseconds. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
+}
+
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
@@ -196,7 +202,7 @@ function get(url, headers) {
   });
 }
 
-async function load(url, headers, concurrency) {
+async function load(url, headers, concurrency, pid) {
   const latencies = [];
   let errors = 0;
   const run = async (until, record) => {
@@ -213,26 +219,28 @@ async function load(url, headers, concurrency) {
   const warmUntil = performance.now() + WARMUP_MS;
   await Promise.all(Array.from({ length: concurrency }, () => run(warmUntil, false)));
   const started = performance.now();
+  const cpuBefore = cpuMs(pid);
   const until = started + DURATION_MS;
   await Promise.all(Array.from({ length: concurrency }, () => run(until, true)));
+  const cpuPerRequestMs = (cpuMs(pid) - cpuBefore) / Math.max(1, latencies.length + errors);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] / 1000;
-  return { rps: latencies.length / seconds, p50: pct(50), p99: pct(99), requests: latencies.length, errors };
+  return { rps: latencies.length / seconds, p50: pct(50), p99: pct(99), requests: latencies.length, errors, cpuPerRequestMs };
 }
 
 const targets = [
-  ['direct', `${SIM}/api/4.0/user`, { authorization: `Bearer ${TOKEN}` }],
-  ['bare', `${BARE}/api/4.0/user`, {}],
-  ['gateway', `${GATEWAY}/api/4.0/user`, { cookie: SESSION_COOKIE }],
+  ['direct', `${SIM}/api/4.0/user`, { authorization: `Bearer ${TOKEN}` }, sim.pid],
+  ['bare', `${BARE}/api/4.0/user`, {}, barePid],
+  ['gateway', `${GATEWAY}/api/4.0/user`, { cookie: SESSION_COOKIE }, gatewayPid],
 ];
 
 const throughput = [];
 for (const concurrency of CONCURRENCIES) {
   const row = { concurrency };
-  for (const [name, url, headers] of targets) {
+  for (const [name, url, headers, pid] of targets) {
     if (name === 'gateway') gatewayLog.length = 0;
-    row[name] = await load(url, headers, concurrency);
+    row[name] = await load(url, headers, concurrency, pid);
     if (row[name].errors > 0) console.warn(`${name} at c=${concurrency}: ${row[name].errors} non-200 answers`);
     if (name === 'gateway') {
       const lines = gatewayLog.map((l) => JSON.parse(l)).filter((l) => l.route === '/api/*');
@@ -311,12 +319,12 @@ const lines = [];
 lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 lines.push(`GET /api/4.0/user, ${DURATION_MS / 1000} s per run after ${WARMUP_MS / 1000} s warm-up; gateway bundle ${f(bundleSize / 1024)} KiB`);
 lines.push('');
-lines.push('| concurrency | direct req/s | bare req/s | gateway req/s | gateway/bare | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | KV reads/req | KV writes/req |');
-lines.push('|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+lines.push('| concurrency | direct req/s | bare req/s | gateway req/s | gateway/bare | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / gateway (ms) | KV reads/req | KV writes/req |');
+lines.push('|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|');
 for (const row of throughput) {
   const { direct, bare: b, gateway: g } = row;
   lines.push(
-    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(g.rps / b.rps, 2)}× | ${f(g.rps / direct.rps, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(g.rps / b.rps, 2)}× | ${f(g.rps / direct.rps, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
   );
 }
 lines.push('');
