@@ -475,8 +475,8 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     });
   });
 
-  /** Counts an uploaded body as it streams by: `{ "bytes": N }`. */
-  app.post('/api/4.0/upload', async (c) => {
+  /** Counts an uploaded body as it streams by, reporting each chunk to `hooks.onUploadChunk`: `{ "bytes": N }`. */
+  const countUpload = async (c: Context) => {
     let bytes = 0;
     const reader = c.req.raw.body?.getReader();
     if (reader !== undefined) {
@@ -484,10 +484,12 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
         const { done, value } = await reader.read();
         if (done) break;
         bytes += value.byteLength;
+        hooks.onUploadChunk?.(bytes);
       }
     }
     return c.json({ bytes });
-  });
+  };
+  app.post('/api/4.0/upload', countUpload);
 
   /** Echoes what arrived, for header and path assertions: method, path, raw query, headers, body size. */
   app.all('/api/4.0/echo/*', async (c) => {
@@ -561,19 +563,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     });
     return new Response(body, { headers: { 'content-type': 'text/plain' } });
   });
-  app.post('/api/4.0/upload_probe', async (c) => {
-    let bytes = 0;
-    const reader = c.req.raw.body?.getReader();
-    if (reader !== undefined) {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        bytes += value.byteLength;
-        hooks.onUploadChunk?.(bytes);
-      }
-    }
-    return c.json({ bytes });
-  });
+  app.post('/api/4.0/upload_probe', countUpload);
 
   app.all('/api/*', (c) => c.json({ message: 'Not found', documentation_url: DOCS }, 404));
   app.get('/', (c) => c.html(page('Looker simulator', html`<p>This is a local Looker simulator for the Looker OAuth Gateway.</p>`)));

@@ -78,6 +78,7 @@ export interface CoordinatorStub {
 }
 
 export class DurableObjectRefreshCoordinator implements RefreshCoordinator {
+  readonly crossIsolate = true;
   readonly #stubFor: (scope: string) => CoordinatorStub;
   readonly #sealer: Sealer;
   readonly #now: () => number;

@@ -52,14 +52,20 @@ function namedByConnection(headers: Headers): Set<string> {
   );
 }
 
-export function upstreamRequestHeaders(incoming: Headers, accessToken: string): Headers {
-  const connectionNamed = namedByConnection(incoming);
+/** A copy of `headers` without the dropped names, prefixes and whatever Connection names. */
+function filterHeaders(headers: Headers, dropped: Set<string>, droppedPrefixes: string[]): Headers {
+  const connectionNamed = namedByConnection(headers);
   const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (REQUEST_DROPPED.has(name) || connectionNamed.has(name)) continue;
-    if (REQUEST_DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+  for (const [name, value] of headers) {
+    if (dropped.has(name) || connectionNamed.has(name)) continue;
+    if (droppedPrefixes.some((prefix) => name.startsWith(prefix))) continue;
     out.append(name, value);
   }
+  return out;
+}
+
+export function upstreamRequestHeaders(incoming: Headers, accessToken: string): Headers {
+  const out = filterHeaders(incoming, REQUEST_DROPPED, REQUEST_DROPPED_PREFIXES);
   out.set('authorization', `Bearer ${accessToken}`);
   return out;
 }
@@ -68,13 +74,7 @@ export function downstreamResponseHeaders(
   upstream: Headers,
   options: { lookerApiUrl: string; gatewayOrigin: string },
 ): Headers {
-  const connectionNamed = namedByConnection(upstream);
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (RESPONSE_DROPPED.has(name) || connectionNamed.has(name)) continue;
-    if (RESPONSE_DROPPED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
-    out.append(name, value);
-  }
+  const out = filterHeaders(upstream, RESPONSE_DROPPED, RESPONSE_DROPPED_PREFIXES);
   // The runtime decodes compressed bodies from fetch and re-encodes on the way out, so a
   // compressed length no longer describes the body: let the runtime frame it.
   if (out.has('content-encoding')) out.delete('content-length');

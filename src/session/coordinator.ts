@@ -16,6 +16,11 @@ import type { TokenSet } from '../looker/oauth.ts';
 
 export interface RefreshCoordinator {
   /**
+   * True when it coordinates across isolates (a refused refresh then really means the
+   * session is over); false when another isolate may have spent the token unseen.
+   */
+  readonly crossIsolate: boolean;
+  /**
    * Runs `refresh` for this refresh token unless a refresh with it is running or has
    * recently succeeded somewhere; then returns that result instead. `scope` names the
    * session (its storage key), so one session's refreshes meet in one place.
@@ -29,6 +34,7 @@ export function refreshTokenKey(refreshToken: string): string {
 }
 
 export class LocalRefreshCoordinator implements RefreshCoordinator {
+  readonly crossIsolate = false;
   readonly #inFlight = new Map<string, Promise<TokenSet>>();
 
   run(_scope: string, refreshToken: string, refresh: () => Promise<TokenSet>): Promise<TokenSet> {

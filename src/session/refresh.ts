@@ -102,8 +102,9 @@ export class TokenRefresher {
     } catch (error) {
       if (error instanceof LookerRejectedError) {
         // Another isolate may have spent this refresh token a moment ago (Looker rotates):
-        // give its write a short while to land before calling the session over.
-        for (const waitMs of ADOPTION_WAITS_MS) {
+        // without a cross-isolate coordinator, give its write a short while to land
+        // before calling the session over.
+        for (const waitMs of coordinator.crossIsolate ? [0] : ADOPTION_WAITS_MS) {
           const latest = await store.reloadSession(handle);
           if (latest !== null && latest.grant.refreshToken !== refreshToken && !this.needsRefresh(latest)) {
             this.#onEvent({ outcome: 'adopted', reason: 'another instance refreshed first' });
