@@ -9,6 +9,8 @@ import type { SessionRecord } from './store.ts';
 
 export class SessionCache {
   readonly #entries = new Map<string, { record: SessionRecord; until: number }>();
+  /** cookie value → storage key: hashing is deterministic, so this needs no expiry, only a bound. */
+  readonly #keys = new Map<string, string>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -44,5 +46,16 @@ export class SessionCache {
 
   delete(key: string): void {
     this.#entries.delete(key);
+  }
+
+  /** The storage key for a cookie value, computing it once per isolate. */
+  keyFor(cookieValue: string, compute: () => string): string {
+    let key = this.#keys.get(cookieValue);
+    if (key === undefined) {
+      key = compute();
+      if (this.#keys.size >= this.#maxEntries) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(cookieValue, key);
+    }
+    return key;
   }
 }

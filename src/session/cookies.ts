@@ -11,9 +11,16 @@ import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS } from './store.ts';
 export const SESSION_COOKIE = 'lgw_session';
 export const LOGIN_COOKIE = 'lgw_login';
 
+const hostPrefixAllowed = new Map<string, boolean>();
+
 export function canUseHostPrefix(origin: string): boolean {
-  const url = new URL(origin);
-  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+  let allowed = hostPrefixAllowed.get(origin);
+  if (allowed === undefined) {
+    const url = new URL(origin);
+    allowed = url.protocol === 'https:' || isLoopbackHost(url.hostname);
+    if (hostPrefixAllowed.size < 100) hostPrefixAllowed.set(origin, allowed);
+  }
+  return allowed;
 }
 
 export class Cookies {

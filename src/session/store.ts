@@ -116,7 +116,8 @@ export class SessionStore {
   async readSession(cookieValue: string | undefined): Promise<{ handle: SessionHandle; record: SessionRecord } | null> {
     const token = parseToken(cookieValue);
     if (token === null) return null;
-    const handle = { key: storageKeyFor('session', token), token };
+    const key = this.#cache === undefined ? storageKeyFor('session', token) : this.#cache.keyFor(cookieValue!, () => storageKeyFor('session', token));
+    const handle = { key, token };
     const record = await this.#cachedOrLoad(handle);
     return record === null ? null : { handle, record };
   }
