@@ -14,7 +14,10 @@ export function startSimulator(options: SimulatorOptions & { port?: number; host
     let settled = false;
     const urlFor = (info: { port: number }) => `http://${hostname === '127.0.0.1' ? 'localhost' : hostname}:${info.port}`;
     // The simulator tells the browser its own public address, so it needs it before serving.
-    const sim = createLookerSimulator({ ...simOptions, publicUrl: simOptions.publicUrl ?? `http://localhost:${port}` });
+    const sim = createLookerSimulator({
+      ...simOptions,
+      publicUrl: simOptions.publicUrl ?? (port === 0 ? undefined : `http://localhost:${port}`),
+    });
     const server = serve({ fetch: sim.app.fetch, port, hostname }, (info) => {
       settled = true;
       resolve({

@@ -1,0 +1,85 @@
+/**
+ * The operator commands as an admin runs them: `npm run register` and `npm run doctor`
+ * as processes, against the simulator over HTTP, with the admin key only in the
+ * environment — and never echoed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../sim/server.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let sim: RunningSimulator;
+let cwd: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, clientId: 'e2e-gateway', registerApp: false, apiKeys: [{ clientId: 'e2e-admin', clientSecret: 'e2e-admin-secret-value', admin: true }] });
+  // A working directory without .dev.vars, so only the environment below counts.
+  cwd = mkdtempSync(join(tmpdir(), 'lgw-ops-'));
+  cpSync(join(ROOT, 'wrangler.toml'), join(cwd, 'wrangler.toml'));
+  writeFileSync(join(cwd, 'package.json'), '{"type":"module"}');
+});
+
+afterAll(async () => {
+  await sim?.close();
+});
+
+/** Runs a script as its own process (asynchronously: the simulator answers from this one). */
+async function run(script: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    WRANGLER_SEND_METRICS: 'false',
+    LOOKER_URL: sim.url,
+    LOOKER_CLIENT_ID: 'e2e-gateway',
+    GATEWAY_URL: 'https://gw.example.com',
+    SESSION_SECRET: 'an-e2e-session-secret-0123456789abcdef',
+    LOOKER_ADMIN_CLIENT_ID: 'e2e-admin',
+    LOOKER_ADMIN_CLIENT_SECRET: 'e2e-admin-secret-value',
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', script), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  expect(output).not.toContain('e2e-admin-secret-value');
+  return { code, output };
+}
+
+describe('operator commands', () => {
+  it('register creates the app, then finds it up to date', async () => {
+    const first = await run('register.mjs', []);
+    expect(first.output).toContain('✓ Registered the OAuth client app "e2e-gateway".');
+    expect(first.code).toBe(0);
+    const again = await run('register.mjs', []);
+    expect(again.output).toContain('up to date');
+    expect(again.code).toBe(0);
+    expect(sim.sim.apiSessionCount()).toBe(0);
+  });
+
+  it('register with a wrong key exits 1 with a clear message', async () => {
+    const { code, output } = await run('register.mjs', [], { LOOKER_ADMIN_CLIENT_SECRET: 'wrong' });
+    expect(code).toBe(1);
+    expect(output).toContain('Looker refused the admin API key (404)');
+  });
+
+  it('doctor passes for a correct configuration and fails, with fixes, for a wrong one', async () => {
+    await run('register.mjs', []);
+    const good = await run('doctor.mjs', []);
+    expect(good.output).toContain('All checks passed.');
+    expect(good.code).toBe(0);
+    const bad = await run('doctor.mjs', [], { GATEWAY_URL: 'https://elsewhere.example.com', SESSION_SECRET: 'short' });
+    expect(bad.code).toBe(1);
+    expect(bad.output).toContain('✗ SESSION_SECRET is too short');
+    expect(bad.output).not.toContain('short\n');
+  });
+
+  it('doctor --env production flags the placeholder KV namespace id', async () => {
+    const { code, output } = await run('doctor.mjs', ['--env', 'production']);
+    expect(code).toBe(1);
+    expect(output).toContain('binds SESSIONS to a placeholder id');
+  });
+});
