@@ -29,7 +29,8 @@ process.chdir(root);
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '1,8,32' },
     'download-mib': { type: 'string', default: '1024' },
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
   },
 });
 const DURATION_MS = Number(args.duration) * 1000;
+const ROUNDS = Number(args.rounds);
 const WARMUP_MS = Number(args.warmup) * 1000;
 const CONCURRENCIES = args.concurrency.split(',').map(Number);
 const DOWNLOAD_BYTES = Number(args['download-mib']) * 1024 * 1024;
@@ -202,7 +204,7 @@ function get(url, headers) {
   });
 }
 
-async function load(url, headers, concurrency, pid) {
+async function load(url, headers, concurrency, pid, warm = true) {
   const latencies = [];
   let errors = 0;
   const run = async (until, record) => {
@@ -216,7 +218,7 @@ async function load(url, headers, concurrency, pid) {
       }
     }
   };
-  const warmUntil = performance.now() + WARMUP_MS;
+  const warmUntil = performance.now() + (warm ? WARMUP_MS : 0);
   await Promise.all(Array.from({ length: concurrency }, () => run(warmUntil, false)));
   const started = performance.now();
   const cpuBefore = cpuMs(pid);
@@ -235,19 +237,42 @@ const targets = [
   ['gateway', `${GATEWAY}/api/4.0/user`, { cookie: SESSION_COOKIE }, gatewayPid],
 ];
 
+// Rounds interleave the three targets so that drift on a shared machine (other load,
+// CPU frequency, JIT warm-up) falls on all of them alike; each figure is the median.
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const throughput = [];
 for (const concurrency of CONCURRENCIES) {
-  const row = { concurrency };
-  for (const [name, url, headers, pid] of targets) {
-    if (name === 'gateway') gatewayLog.length = 0;
-    row[name] = await load(url, headers, concurrency, pid);
-    if (row[name].errors > 0) console.warn(`${name} at c=${concurrency}: ${row[name].errors} non-200 answers`);
-    if (name === 'gateway') {
-      const lines = gatewayLog.map((l) => JSON.parse(l)).filter((l) => l.route === '/api/*');
-      row.kvReadsPerRequest = lines.reduce((s, l) => s + (l.kvReads ?? 0), 0) / Math.max(1, lines.length);
-      row.kvWritesPerRequest = lines.reduce((s, l) => s + (l.kvWrites ?? 0), 0) / Math.max(1, lines.length);
+  const rounds = { direct: [], bare: [], gateway: [] };
+  const kv = { reads: 0, writes: 0, lines: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, url, headers, pid] of targets) {
+      if (name === 'gateway') gatewayLog.length = 0;
+      const result = await load(url, headers, concurrency, pid, round === 0);
+      if (result.errors > 0) console.warn(`${name} at c=${concurrency}: ${result.errors} non-200 answers`);
+      rounds[name].push(result);
+      if (name === 'gateway') {
+        for (const line of gatewayLog.map((l) => JSON.parse(l)).filter((l) => l.route === '/api/*')) {
+          kv.reads += line.kvReads ?? 0;
+          kv.writes += line.kvWrites ?? 0;
+          kv.lines++;
+        }
+      }
     }
   }
+  const row = { concurrency, rounds };
+  for (const name of Object.keys(rounds)) {
+    const runs = rounds[name];
+    row[name] = {
+      rps: median(runs.map((r) => r.rps)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      cpuPerRequestMs: median(runs.map((r) => r.cpuPerRequestMs)),
+    };
+  }
+  row.ratioToBare = median(rounds.gateway.map((g, i) => g.rps / rounds.bare[i].rps));
+  row.ratioToDirect = median(rounds.gateway.map((g, i) => g.rps / rounds.direct[i].rps));
+  row.kvReadsPerRequest = kv.reads / Math.max(1, kv.lines);
+  row.kvWritesPerRequest = kv.writes / Math.max(1, kv.lines);
   throughput.push(row);
   console.log(`c=${concurrency} done`);
 }
@@ -317,14 +342,14 @@ agent.destroy();
 const f = (n, d = 1) => n.toFixed(d);
 const lines = [];
 lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
-lines.push(`GET /api/4.0/user, ${DURATION_MS / 1000} s per run after ${WARMUP_MS / 1000} s warm-up; gateway bundle ${f(bundleSize / 1024)} KiB`);
+lines.push(`GET /api/4.0/user; per concurrency ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s per target (after ${WARMUP_MS / 1000} s warm-up), medians; gateway bundle ${f(bundleSize / 1024)} KiB`);
 lines.push('');
 lines.push('| concurrency | direct req/s | bare req/s | gateway req/s | gateway/bare | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / gateway (ms) | KV reads/req | KV writes/req |');
 lines.push('|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|');
 for (const row of throughput) {
   const { direct, bare: b, gateway: g } = row;
   lines.push(
-    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(g.rps / b.rps, 2)}× | ${f(g.rps / direct.rps, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
   );
 }
 lines.push('');
