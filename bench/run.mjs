@@ -164,18 +164,33 @@ export default {
       body: request.body,
       redirect: 'manual',
     });
+    // The "bare + log" variant writes one request log line like the gateway's, to show
+    // what a log line per request costs on this runtime by itself.
+    if (env.LOG === '1') {
+      console.log(JSON.stringify({ level: 'info', event: 'request', requestId: crypto.randomUUID(), method: request.method, route: '/api/*', status: upstream.status, durationMs: 0 }));
+    }
     return new Response(upstream.body, upstream);
   },
 };`;
-const beforeBare = new Set(workerdPids());
-const bare = new Miniflare(convertV4MiniflareOptions({
-  workers: [{ name: 'bare', modules: true, script: BARE_WORKER, compatibilityDate: COMPATIBILITY_DATE, bindings: { UPSTREAM: SIM, TOKEN } }],
-  host: '127.0.0.1',
-  port: barePort,
-  cf: false,
-}));
-await bare.ready;
-const barePid = workerdPids().find((pid) => !beforeBare.has(pid) && pid !== gatewayPid);
+async function startBare(port, log) {
+  const before = new Set(workerdPids());
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    workers: [{ name: 'bare', modules: true, script: BARE_WORKER, compatibilityDate: COMPATIBILITY_DATE, bindings: { UPSTREAM: SIM, TOKEN, LOG: log ? '1' : '0' } }],
+    host: '127.0.0.1',
+    port,
+    cf: false,
+    // Log lines take the same path out of workerd as the gateway's.
+    handleStructuredLogs: (entry) => {
+      if (entry.message.includes('"event":"request"')) void 0;
+    },
+  }));
+  await mf.ready;
+  return { mf, pid: workerdPids().find((pid) => !before.has(pid)) };
+}
+const { mf: bare, pid: barePid } = await startBare(barePort, false);
+const bareLogPort = await freePort();
+const BARE_LOG = `http://127.0.0.1:${bareLogPort}`;
+const { mf: bareLog, pid: bareLogPid } = await startBare(bareLogPort, true);
 
 // Sign in to the gateway like a browser would.
 async function signIn() {
@@ -234,6 +249,7 @@ async function load(url, headers, concurrency, pid, warm = true) {
 const targets = [
   ['direct', `${SIM}/api/4.0/user`, { authorization: `Bearer ${TOKEN}` }, sim.pid],
   ['bare', `${BARE}/api/4.0/user`, {}, barePid],
+  ['bareLog', `${BARE_LOG}/api/4.0/user`, {}, bareLogPid],
   ['gateway', `${GATEWAY}/api/4.0/user`, { cookie: SESSION_COOKIE }, gatewayPid],
 ];
 
@@ -242,7 +258,7 @@ const targets = [
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const throughput = [];
 for (const concurrency of CONCURRENCIES) {
-  const rounds = { direct: [], bare: [], gateway: [] };
+  const rounds = { direct: [], bare: [], bareLog: [], gateway: [] };
   const kv = { reads: 0, writes: 0, lines: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, url, headers, pid] of targets) {
@@ -271,6 +287,7 @@ for (const concurrency of CONCURRENCIES) {
   }
   row.ratioToBare = median(rounds.gateway.map((g, i) => g.rps / rounds.bare[i].rps));
   row.ratioToDirect = median(rounds.gateway.map((g, i) => g.rps / rounds.direct[i].rps));
+  row.ratioToBareLog = median(rounds.gateway.map((g, i) => g.rps / rounds.bareLog[i].rps));
   row.kvReadsPerRequest = kv.reads / Math.max(1, kv.lines);
   row.kvWritesPerRequest = kv.writes / Math.max(1, kv.lines);
   throughput.push(row);
@@ -336,6 +353,7 @@ const memory = {
 
 await gateway.dispose();
 await bare.dispose();
+await bareLog.dispose();
 sim.kill();
 agent.destroy();
 
@@ -344,12 +362,12 @@ const lines = [];
 lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 lines.push(`GET /api/4.0/user; per concurrency ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s per target (after ${WARMUP_MS / 1000} s warm-up), medians; gateway bundle ${f(bundleSize / 1024)} KiB`);
 lines.push('');
-lines.push('| concurrency | direct req/s | bare req/s | gateway req/s | gateway/bare | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / gateway (ms) | KV reads/req | KV writes/req |');
-lines.push('|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|');
+lines.push('| concurrency | direct req/s | bare req/s | bare + log req/s | gateway req/s | gateway/bare | gateway/(bare + log) | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / bare + log / gateway (ms) | KV reads/req | KV writes/req |');
+lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|');
 for (const row of throughput) {
-  const { direct, bare: b, gateway: g } = row;
+  const { direct, bare: b, bareLog: bl, gateway: g } = row;
   lines.push(
-    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(bl.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× | ${f(row.ratioToBareLog, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(bl.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
   );
 }
 lines.push('');
