@@ -117,10 +117,11 @@ export function createApp(deps: AppDependencies = {}) {
   );
 
   // Health and readiness answer even when the configuration is broken (readiness says so).
-  app.route('/', healthRoutes({ configFor: (env) => {
+  const configResultFor = (env: Bindings) => {
     const state = configFor(env);
-    return state.ok ? { ok: true, config: state.config } : state;
-  }, fetch: fetchFn, now }));
+    return state.ok ? { ok: true as const, config: state.config } : state;
+  };
+  app.route('/', healthRoutes({ configFor: configResultFor, fetch: fetchFn, now }));
 
   app.use(async (c, next) => {
     const state = configFor(c.env);
