@@ -77,15 +77,15 @@ export function createApp(deps: AppDependencies = {}) {
     const started = now();
     await next();
     log.info('request', {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       method: c.req.method,
       route: routePath(c, -1),
       status: c.res.status,
       durationMs: now() - started,
-      refreshed: c.var.refreshed ?? false,
-      upstreamStatus: c.var.upstreamStatus,
-      kvReads: c.var.gateway?.store.operations.reads,
-      kvWrites: c.var.gateway?.store.operations.writes,
+      refreshed: c.get('refreshed') ?? false,
+      upstreamStatus: c.get('upstreamStatus'),
+      kvReads: c.get('gateway')?.store.operations.reads,
+      kvWrites: c.get('gateway')?.store.operations.writes,
     });
   });
   // Pages get the full set; API answers (Looker's bytes, sometimes an HTML error page) get
@@ -164,10 +164,10 @@ export function createApp(deps: AppDependencies = {}) {
   });
 
   app.onError((error, c) => {
-    log.error('unhandled_error', { requestId: c.var.requestId, route: routePath(c, -1), error: error.name });
-    if (wantsJson(c.req.raw)) return c.json({ message: 'Internal error in the gateway', requestId: c.var.requestId }, 500);
+    log.error('unhandled_error', { requestId: c.get('requestId'), route: routePath(c, -1), error: error.name });
+    if (wantsJson(c.req.raw)) return c.json({ message: 'Internal error in the gateway', requestId: c.get('requestId') }, 500);
     return c.html(
-      <ErrorPage title="Something went wrong" message={`The gateway failed to handle this request (request id ${c.var.requestId}).`} />,
+      <ErrorPage title="Something went wrong" message={`The gateway failed to handle this request (request id ${c.get('requestId')}).`} />,
       500,
     );
   });

@@ -12,8 +12,20 @@ export type ApiTarget =
 /** Looker's own sign-in endpoints: the gateway does sign-in itself (/login, /logout). */
 const AUTH_ENDPOINT = /^\/api\/(?:[^/]+\/)?(?:login|logout|token)(?:\/|$)/i;
 
-export function resolveApiTarget(requestUrl: URL, lookerApiUrl: string): ApiTarget {
-  const path = requestUrl.pathname;
+/** The parts of LOOKER_API_URL the check needs, parsed once per value. */
+const bases = new Map<string, { origin: string; path: string }>();
+function baseOf(lookerApiUrl: string) {
+  let base = bases.get(lookerApiUrl);
+  if (base === undefined) {
+    const url = new URL(lookerApiUrl);
+    base = { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
+    if (bases.size < 10) bases.set(lookerApiUrl, base);
+  }
+  return base;
+}
+
+/** `path` is the request's (already normalised) pathname, `search` its query string with the "?". */
+export function resolveApiTarget(path: string, search: string, lookerApiUrl: string): ApiTarget {
   if (
     !path.startsWith('/api/') ||
     path.includes('//') ||
@@ -36,11 +48,11 @@ export function resolveApiTarget(requestUrl: URL, lookerApiUrl: string): ApiTarg
       message: "Looker's sign-in endpoints are not available through the gateway: sign in at login_url and sign out at logout_url (POST).",
     };
   }
-  const base = new URL(lookerApiUrl);
-  const url = `${lookerApiUrl}${path}${requestUrl.search}`;
+  const base = baseOf(lookerApiUrl);
+  const url = `${lookerApiUrl}${path}${search}`;
+  // Defence in depth: the URL as fetch will read it must still be under the API base.
   const target = new URL(url);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  if (target.origin !== base.origin || !target.pathname.startsWith(`${basePath}/api/`)) {
+  if (target.origin !== base.origin || !target.pathname.startsWith(`${base.path}/api/`)) {
     return { ok: false, status: 400, reason: 'malformed-path', message: 'The API path does not resolve under the Looker API.' };
   }
   return { ok: true, url };

@@ -30,7 +30,7 @@ export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
 apiRoutes.use(
   '/api/*',
   cors({
-    origin: (origin, c) => ((c as Context<AppEnv>).var.gateway.config.allowedOrigins.includes(origin) ? origin : null),
+    origin: (origin, c) => ((c as Context<AppEnv>).get('gateway').config.allowedOrigins.includes(origin) ? origin : null),
     allowMethods: [...FORWARDED_METHODS],
     credentials: true,
     exposeHeaders: ['content-disposition', 'retry-after', 'etag', 'content-length', 'content-type', 'x-request-id'],
@@ -39,7 +39,7 @@ apiRoutes.use(
 );
 
 apiRoutes.all('/api/*', async (c) => {
-  const gw = c.var.gateway;
+  const gw = c.get('gateway');
   const method = c.req.method;
   if (!FORWARDED_METHODS.has(method)) {
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
@@ -48,7 +48,7 @@ apiRoutes.all('/api/*', async (c) => {
   if (!SAFE_METHODS.has(method)) {
     const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
     if (!verdict.allowed) {
-      gw.log.warn('csrf_refused', { requestId: c.var.requestId, route: '/api/*', method, reason: verdict.reason });
+      gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
       return c.json(
         { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
         403,
@@ -56,7 +56,15 @@ apiRoutes.all('/api/*', async (c) => {
     }
   }
 
-  const target = resolveApiTarget(new URL(c.req.url), gw.config.lookerApiUrl);
+  // Path and query exactly as they arrived (c.req.path would be percent-decoded).
+  const rawUrl = c.req.url;
+  const pathAt = rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
+  const queryAt = rawUrl.indexOf('?', pathAt);
+  const target = resolveApiTarget(
+    queryAt === -1 ? rawUrl.slice(pathAt) : rawUrl.slice(pathAt, queryAt),
+    queryAt === -1 ? '' : rawUrl.slice(queryAt),
+    gw.config.lookerApiUrl,
+  );
   if (!target.ok) {
     return c.json(
       target.reason === 'auth-endpoint'
@@ -121,19 +129,19 @@ async function failure(c: Context<AppEnv>, gw: Gateway, handle: SessionHandle, e
   if (error instanceof SessionEndedError) {
     await gw.store.deleteSession(handle);
     gw.cookies.clearSession(c);
-    gw.log.info('session_ended', { requestId: c.var.requestId, route: '/api/*', reason: 'refresh refused' });
+    gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: 'refresh refused' });
     return notSignedIn(c, gw, 'Your Looker session has ended');
   }
   if (!isLookerError(error)) throw error;
   const status = error instanceof LookerTimeoutError ? 504 : 502;
-  gw.log.warn('api_upstream_failed', { requestId: c.var.requestId, route: '/api/*', status, cause: error.name });
+  gw.log.warn('api_upstream_failed', { requestId: c.get('requestId'), route: '/api/*', status, cause: error.name });
   return c.json(
     {
       message:
         status === 504
           ? `Looker did not start answering within ${gw.config.upstreamTimeoutMs} ms`
           : 'Looker could not be reached or answered with an error',
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
     },
     status,
   );

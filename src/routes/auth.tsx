@@ -29,7 +29,7 @@ export const authRoutes = new Hono<AppEnv>();
 const NO_STORE = { 'cache-control': 'no-store' };
 
 authRoutes.get('/login', async (c) => {
-  const gw = c.var.gateway;
+  const gw = c.get('gateway');
   const returnTo = safeReturnTo(c.req.query('return_to'), gw.origin);
   const state = generateState();
   const codeVerifier = generateCodeVerifier();
@@ -60,7 +60,7 @@ const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; message: string 
 };
 
 authRoutes.get('/callback', async (c) => {
-  const gw = c.var.gateway;
+  const gw = c.get('gateway');
   const loginCookie = gw.cookies.readLogin(c);
   gw.cookies.clearLogin(c);
   c.header('cache-control', 'no-store');
@@ -71,7 +71,7 @@ authRoutes.get('/callback', async (c) => {
   const error = url.searchParams.get('error');
   if (error !== null) {
     const code = /^[a-z_]{1,64}$/.test(error) ? error : 'unknown_error';
-    gw.log.warn('sign_in_refused', { requestId: c.var.requestId, reason: code });
+    gw.log.warn('sign_in_refused', { requestId: c.get('requestId'), reason: code });
     const known = AUTHORIZATION_ERRORS[code];
     return c.html(
       <ErrorPage
@@ -85,7 +85,7 @@ authRoutes.get('/callback', async (c) => {
 
   if (login === null) {
     gw.log.warn('sign_in_bad_state', {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       reason: loginCookie === undefined ? 'no login cookie' : 'login expired, used or unknown',
     });
     return signInAgain(c, 'This sign-in has expired, was already used, or was started in another browser.');
@@ -94,7 +94,7 @@ authRoutes.get('/callback', async (c) => {
   const state = url.searchParams.get('state') ?? '';
   const encoder = new TextEncoder();
   if (!constantTimeEqual(encoder.encode(state), encoder.encode(login.state))) {
-    gw.log.warn('sign_in_bad_state', { requestId: c.var.requestId, reason: 'state mismatch' });
+    gw.log.warn('sign_in_bad_state', { requestId: c.get('requestId'), reason: 'state mismatch' });
     return signInAgain(c, 'The sign-in answer from Looker does not match the sign-in this browser started.');
   }
   const code = url.searchParams.get('code');
@@ -111,7 +111,7 @@ authRoutes.get('/callback', async (c) => {
     });
   } catch (error) {
     gw.log.warn('sign_in_failed', {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       error: error instanceof Error ? error.name : 'unknown',
       status: error instanceof LookerRejectedError || error instanceof LookerUnavailableError ? error.status : undefined,
       reason: error instanceof LookerRejectedError ? error.code : undefined,
@@ -144,7 +144,7 @@ authRoutes.get('/callback', async (c) => {
     expiresAt: now + SESSION_TTL_SECONDS * 1000,
   });
   gw.cookies.setSession(c, cookieValue);
-  gw.log.info('sign_in', { requestId: c.var.requestId });
+  gw.log.info('sign_in', { requestId: c.get('requestId') });
   return c.redirect(login.returnTo, 303);
 });
 
@@ -156,10 +156,10 @@ function signInAgain(c: Context<AppEnv>, message: string) {
 }
 
 authRoutes.post('/logout', async (c) => {
-  const gw = c.var.gateway;
+  const gw = c.get('gateway');
   const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
   if (!verdict.allowed) {
-    gw.log.warn('csrf_refused', { requestId: c.var.requestId, route: '/logout', reason: verdict.reason });
+    gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/logout', reason: verdict.reason });
     return c.html(
       <ErrorPage title="Forbidden" message="Sign-out must be requested from this gateway's own pages." action={{ href: '/', label: 'Go to the gateway' }} />,
       403,
@@ -171,9 +171,9 @@ authRoutes.post('/logout', async (c) => {
     try {
       await revokeAccessToken(gw.oauth, session.record.grant.accessToken);
     } catch (error) {
-      gw.log.warn('looker_logout_failed', { requestId: c.var.requestId, error: error instanceof Error ? error.name : 'unknown' });
+      gw.log.warn('looker_logout_failed', { requestId: c.get('requestId'), error: error instanceof Error ? error.name : 'unknown' });
     }
-    gw.log.info('sign_out', { requestId: c.var.requestId });
+    gw.log.info('sign_out', { requestId: c.get('requestId') });
   }
   gw.cookies.clearSession(c);
   c.header('cache-control', 'no-store');

@@ -11,7 +11,7 @@ export const pageRoutes = new Hono<AppEnv>();
 const ENDED_NOTICE = 'Your Looker session has ended. Sign in again to continue.';
 
 pageRoutes.get('/', async (c) => {
-  const gw = c.var.gateway;
+  const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
   const cookie = gw.cookies.readSession(c);
   const session = await gw.store.readSession(cookie);
@@ -41,11 +41,11 @@ pageRoutes.get('/', async (c) => {
     if (error instanceof SessionEndedError || (error instanceof LookerRejectedError && error.status === 401)) {
       await gw.store.deleteSession(session.handle);
       gw.cookies.clearSession(c);
-      gw.log.info('session_ended', { requestId: c.var.requestId, reason: error.name });
+      gw.log.info('session_ended', { requestId: c.get('requestId'), reason: error.name });
       return c.html(<SignedOutPage notice={ENDED_NOTICE} />);
     }
     if (!isLookerError(error)) throw error;
-    gw.log.warn('looker_unavailable', { requestId: c.var.requestId, route: '/', error: error.name });
+    gw.log.warn('looker_unavailable', { requestId: c.get('requestId'), route: '/', error: error.name });
     problem =
       error instanceof LookerTimeoutError
         ? 'Looker did not answer in time, so your Looker profile cannot be shown right now.'
