@@ -108,12 +108,28 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
     expect(cookies.find((c) => c.name === '__Host-lgw_login')).toBeUndefined();
 
+    // The API pass-through with the browser's cookie: a navigation (the gateway's pages run
+    // no script, so their CSP forbids fetch), and a POST through the context's cookie jar.
+    const userPage = await context.newPage();
+    const userResponse = await userPage.goto(`${gateway}/api/4.0/user?fields=id,display_name`);
+    expect(userResponse!.status()).toBe(200);
+    expect(await userResponse!.json()).toEqual({ id: '42', display_name: 'Dana Demo' });
+    const post = await context.request.post(`${gateway}/api/4.0/echo/from-browser-context`, { data: { a: 1 } });
+    expect(post.status()).toBe(200);
+    const echoed = (await post.json()) as { headers: Record<string, string> };
+    expect(echoed.headers.authorization).toMatch(/^Bearer /);
+    expect(echoed.headers.cookie).toBeUndefined();
+    await userPage.close();
+
     // Sign out: a same-origin form POST that must pass the Origin / Sec-Fetch-Site check.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${gateway}/`);
     await page.getByRole('link', { name: 'Sign in with Looker' }).waitFor();
     expect((await context.cookies(gateway)).find((c) => c.name === '__Host-lgw_session')).toBeUndefined();
     await page.screenshot({ path: 'test-results/signed-out.png' });
+    const after = await context.request.get(`${gateway}/api/4.0/user`);
+    expect(after.status()).toBe(401);
+    expect(((await after.json()) as { login_url: string }).login_url).toBe(`${gateway}/login`);
     await context.close();
   });
 
