@@ -3,7 +3,9 @@
  * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
  */
 import { isLoopbackHost, parseConfig } from '../src/config.ts';
-import type { Fetch } from '../src/looker/http.ts';
+import { getVersions, type LookerVersions } from '../src/looker/api.ts';
+import { LookerProtocolError, LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../src/looker/errors.ts';
+import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';
 import { parseArgs } from './args.ts';
 import { AdminToolError, LookerAdminSession } from './looker-admin.ts';
 import type { ToolInput } from './register.ts';
@@ -66,7 +68,7 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
 
   // 2. Looker reachable, and the URLs consistent with what Looker says of itself.
   if (lookerApiUrl !== undefined && lookerUrl !== undefined) {
-    const versions = await getVersions(fetch, lookerApiUrl);
+    const versions = await readVersions(fetch, lookerApiUrl);
     if ('error' in versions) {
       report('✗', `LOOKER_API_URL ${lookerApiUrl}: ${versions.error}`, 'set LOOKER_API_URL to the Looker API URL (often the UI host, sometimes port 19999, e.g. https://acme.looker.com:19999)');
     } else {
@@ -166,27 +168,25 @@ async function checkApp(
   }
 }
 
-async function getVersions(
-  fetch: Fetch,
-  apiUrl: string,
-): Promise<{ release?: string; apiServerUrl?: string; webServerUrl?: string } | { error: string }> {
-  let res: Response;
+async function readVersions(fetch: Fetch, lookerApiUrl: string): Promise<LookerVersions | { error: string }> {
   try {
-    res = await fetch(`${apiUrl}/api/4.0/versions`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
-  } catch {
+    return await getVersions({ fetch, lookerApiUrl, timeoutMs: TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof LookerRejectedError && error.status === 404) {
+      return { error: 'answers, but has no Looker API 4.0 here (404 on /api/4.0/versions)' };
+    }
+    if ((error instanceof LookerRejectedError || error instanceof LookerUnavailableError) && error.status !== undefined) {
+      return { error: `answered ${error.status} to /api/4.0/versions` };
+    }
+    if (error instanceof LookerProtocolError) return { error: 'answered /api/4.0/versions with something that is not JSON (not a Looker API?)' };
+    if (error instanceof LookerTimeoutError) return { error: `not reachable (no answer within ${TIMEOUT_MS / 1000} s)` };
     return { error: 'not reachable (no answer)' };
   }
-  if (res.status === 404) return { error: 'answers, but has no Looker API 4.0 here (404 on /api/4.0/versions)' };
-  if (!res.ok) return { error: `answered ${res.status} to /api/4.0/versions` };
-  const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
-  if (body === null) return { error: 'answered /api/4.0/versions with something that is not JSON (not a Looker API?)' };
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { release: str(body.looker_release_version), apiServerUrl: str(body.api_server_url), webServerUrl: str(body.web_server_url) };
 }
 
 async function reach(fetch: Fetch, url: string): Promise<true | string> {
   try {
-    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    const res = await fetchWithDeadline(fetch, `${url}/`, {}, TIMEOUT_MS, 'Reaching LOOKER_URL');
     await res.body?.cancel();
     return true;
   } catch {

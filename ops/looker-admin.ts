@@ -3,7 +3,8 @@
  * An admin's API key opens a short API session (`POST /api/4.0/login`), which is always
  * closed again (`DELETE /api/4.0/logout`). Messages never contain the key or the token.
  */
-import type { Fetch } from '../src/looker/http.ts';
+import { LookerTimeoutError } from '../src/looker/errors.ts';
+import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';
 
 export class AdminToolError extends Error {
   override readonly name = 'AdminToolError';
@@ -25,13 +26,13 @@ const TIMEOUT_MS = 15_000;
 
 async function call(fetchFn: Fetch, url: string, init: RequestInit, what: string): Promise<Response> {
   try {
-    return await fetchFn(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return await fetchWithDeadline(fetchFn, url, init, TIMEOUT_MS, what);
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    if (error instanceof LookerTimeoutError) {
+      throw new AdminToolError(`${what}: Looker did not answer within ${TIMEOUT_MS / 1000} s (${new URL(url).origin}).`);
+    }
     throw new AdminToolError(
-      timedOut
-        ? `${what}: Looker did not answer within ${TIMEOUT_MS / 1000} s (${new URL(url).origin}).`
-        : `${what}: Looker could not be reached at ${new URL(url).origin}. Check LOOKER_API_URL (some instances serve the API on port 19999).`,
+      `${what}: Looker could not be reached at ${new URL(url).origin}. Check LOOKER_API_URL (some instances serve the API on port 19999).`,
     );
   }
 }

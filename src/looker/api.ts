@@ -42,3 +42,32 @@ export async function getCurrentUser(
     email: typeof user.email === 'string' ? user.email : null,
   };
 }
+
+export interface LookerVersions {
+  release: string | undefined;
+  apiServerUrl: string | undefined;
+  webServerUrl: string | undefined;
+}
+
+/**
+ * `GET /api/4.0/versions` (no token needed): Looker's release and where it says its API
+ * and web UI live. Used by /readyz and `npm run doctor`.
+ */
+export async function getVersions(client: { fetch: Fetch; lookerApiUrl: string; timeoutMs: number }): Promise<LookerVersions> {
+  const what = 'Reading the Looker versions';
+  const response = await fetchWithDeadline(client.fetch, `${client.lookerApiUrl}/api/4.0/versions`, {}, client.timeoutMs, what);
+  const text = await readTextWithDeadline(response, client.timeoutMs, what);
+  if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
+  if (response.status !== 200) throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new LookerProtocolError(`${what}: the answer is not JSON (not a Looker API?)`);
+  }
+  const field = (name: string) => {
+    const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  return { release: field('looker_release_version'), apiServerUrl: field('api_server_url'), webServerUrl: field('web_server_url') };
+}

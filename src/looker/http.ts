@@ -1,6 +1,8 @@
 /**
  * One fetch to Looker with a deadline and errors mapped to types. The deadline covers
- * the whole exchange for these small calls; the API proxy streams and has its own.
+ * the wait for response headers; once Looker starts answering, the body is the caller's
+ * (small bodies: readTextWithDeadline; the API proxy streams it for as long as it takes).
+ * Redirects are never followed, so a bearer token never leaves the URL it was meant for.
  */
 import { LookerTimeoutError, LookerUnavailableError } from './errors.ts';
 

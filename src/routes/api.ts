@@ -13,8 +13,8 @@ import { cors } from 'hono/cors';
 import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
+import { fetchWithDeadline } from '../looker/http.ts';
 import { prepareRequestBody } from '../proxy/body.ts';
-import { forwardToLooker } from '../proxy/forward.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import { resolveApiTarget } from '../proxy/target.ts';
 import { SessionEndedError } from '../session/refresh.ts';
@@ -114,10 +114,13 @@ function send(
   body: ReadableStream<Uint8Array> | ArrayBuffer | null,
   record: SessionRecord,
 ): Promise<Response> {
-  return forwardToLooker(
+  // The deadline covers the wait for response headers; the body then streams for as long as it takes.
+  return fetchWithDeadline(
     gw.oauth.fetch,
-    { method, url, headers: upstreamRequestHeaders(incoming, record.grant.accessToken), body },
+    url,
+    { method, headers: upstreamRequestHeaders(incoming, record.grant.accessToken), body },
     gw.config.upstreamTimeoutMs,
+    'Forwarding to the Looker API',
   );
 }
 

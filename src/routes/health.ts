@@ -8,6 +8,8 @@
 import { Hono } from 'hono';
 import type { ConfigResult } from '../config.ts';
 import type { Bindings } from '../context.ts';
+import { getVersions } from '../looker/api.ts';
+import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../looker/errors.ts';
 import type { Fetch } from '../looker/http.ts';
 import { VERSION } from '../version.ts';
 
@@ -43,7 +45,7 @@ export function healthRoutes(deps: HealthDependencies) {
     }
 
     if (config.ok) {
-      const url = `${config.config.lookerApiUrl}/api/4.0/versions`;
+      const url = config.config.lookerApiUrl;
       if (lookerProbe === undefined || lookerProbe.url !== url || deps.now() - lookerProbe.at > LOOKER_CACHE_MS) {
         lookerProbe = { url, at: deps.now(), result: await probeLooker(deps.fetch, url) };
       }
@@ -65,17 +67,17 @@ export function healthRoutes(deps: HealthDependencies) {
   return routes;
 }
 
-async function probeLooker(fetchFn: Fetch, url: string): Promise<Check> {
+async function probeLooker(fetchFn: Fetch, lookerApiUrl: string): Promise<Check> {
   try {
-    const res = await fetchFn(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'manual' });
-    const body = (await res.json().catch(() => null)) as { looker_release_version?: unknown } | null;
-    if (!res.ok) return { ok: false, error: `Looker answered ${res.status} to /api/4.0/versions` };
-    return { ok: true, release: typeof body?.looker_release_version === 'string' ? body.looker_release_version : null };
+    const versions = await getVersions({ fetch: fetchFn, lookerApiUrl, timeoutMs: PROBE_TIMEOUT_MS });
+    return { ok: true, release: versions.release ?? null };
   } catch (error) {
-    return {
-      ok: false,
-      error: error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') ? 'Looker did not answer in time' : 'Looker could not be reached',
-    };
+    if (error instanceof LookerTimeoutError) return { ok: false, error: 'Looker did not answer in time' };
+    if ((error instanceof LookerUnavailableError || error instanceof LookerRejectedError) && error.status !== undefined) {
+      return { ok: false, error: `Looker answered ${error.status} to /api/4.0/versions` };
+    }
+    if (error instanceof LookerUnavailableError) return { ok: false, error: 'Looker could not be reached' };
+    return { ok: false, error: 'Looker answered /api/4.0/versions with something unexpected' };
   }
 }
 
