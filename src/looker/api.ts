@@ -8,11 +8,14 @@ export interface LookerUser {
   email: string | null;
 }
 
-/** `GET /api/4.0/user?fields=id,display_name,email`: who the access token belongs to. */
+/**
+ * `GET /api/4.0/user?fields=id,display_name,email`: who the access token belongs to, or
+ * null when Looker refuses the token (401).
+ */
 export async function getCurrentUser(
   client: { fetch: Fetch; lookerApiUrl: string; timeoutMs: number },
   accessToken: string,
-): Promise<LookerUser> {
+): Promise<LookerUser | null> {
   const what = 'Reading the signed-in Looker user';
   const response = await fetchWithDeadline(
     client.fetch,
@@ -22,6 +25,7 @@ export async function getCurrentUser(
     what,
   );
   const text = await readTextWithDeadline(response, client.timeoutMs, what);
+  if (response.status === 401) return null;
   if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
   if (response.status !== 200) {
     throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);

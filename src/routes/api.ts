@@ -18,7 +18,6 @@ import { prepareRequestBody } from '../proxy/body.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import { resolveApiTarget } from '../proxy/target.ts';
 import { SessionEndedError } from '../session/refresh.ts';
-import type { SessionHandle, SessionRecord } from '../session/store.ts';
 
 export const apiRoutes = new Hono<AppEnv>();
 
@@ -74,35 +73,31 @@ apiRoutes.all('/api/*', async (c) => {
     );
   }
 
-  const session = await gw.store.readSession(gw.cookies.readSession(c));
+  const cookie = gw.cookies.readSession(c);
+  const session = await gw.store.readSession(cookie);
   if (session === null) {
-    if (gw.cookies.readSession(c) !== undefined) gw.cookies.clearSession(c);
+    if (cookie !== undefined) gw.cookies.clearSession(c);
     return notSignedIn(c, gw, 'Not signed in to the gateway');
   }
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
   const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
-  const raw = c.req.raw;
+  const incoming = c.req.raw.headers;
 
-  let record: SessionRecord = session.record;
   try {
-    const fresh = await gw.refresher.ensureFresh(gw, session.handle, record);
-    record = fresh.record;
-    c.set('refreshed', fresh.refreshed);
-
-    let upstream = await send(gw, method, target.url, raw.headers, body, record);
-    if (upstream.status === 401 && replayable) {
-      // A token we believed valid was refused (an admin revoked it?): renew once and retry.
-      await upstream.body?.cancel();
-      record = (await gw.refresher.ensureFresh(gw, session.handle, record, { force: true })).record;
-      c.set('refreshed', true);
-      upstream = await send(gw, method, target.url, raw.headers, body, record);
-    }
+    const { result: upstream, refreshed } = await gw.refresher.callWithAccessToken(
+      gw,
+      session.handle,
+      session.record,
+      (accessToken) => send(gw, method, target.url, incoming, body, accessToken),
+      { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
+    );
+    c.set('refreshed', refreshed);
     c.set('upstreamStatus', upstream.status);
     const headers = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
     return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
   } catch (error) {
-    return failure(c, gw, session.handle, error);
+    return failure(c, gw, error);
   }
 });
 
@@ -112,13 +107,13 @@ function send(
   url: string,
   incoming: Headers,
   body: ReadableStream<Uint8Array> | ArrayBuffer | null,
-  record: SessionRecord,
+  accessToken: string,
 ): Promise<Response> {
   // The deadline covers the wait for response headers; the body then streams for as long as it takes.
   return fetchWithDeadline(
     gw.oauth.fetch,
     url,
-    { method, headers: upstreamRequestHeaders(incoming, record.grant.accessToken), body },
+    { method, headers: upstreamRequestHeaders(incoming, accessToken), body },
     gw.config.upstreamTimeoutMs,
     'Forwarding to the Looker API',
   );
@@ -128,9 +123,9 @@ function notSignedIn(c: Context<AppEnv>, gw: Gateway, message: string) {
   return c.json({ message: `${message}. Sign in at login_url, then retry.`, login_url: `${gw.origin}/login` }, 401);
 }
 
-async function failure(c: Context<AppEnv>, gw: Gateway, handle: SessionHandle, error: unknown) {
+async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown) {
   if (error instanceof SessionEndedError) {
-    await gw.store.deleteSession(handle);
+    // The refresher has already deleted the session from the store.
     gw.cookies.clearSession(c);
     gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: 'refresh refused' });
     return notSignedIn(c, gw, 'Your Looker session has ended');

@@ -1,14 +1,22 @@
 /** The home page: what this is when signed out; who you are in Looker when signed in. */
 import { Hono } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { Context } from 'hono';
+import type { AppEnv, Gateway } from '../context.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
-import { isLookerError, LookerRejectedError, LookerTimeoutError } from '../looker/errors.ts';
+import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { SessionEndedError } from '../session/refresh.ts';
 import { SignedInPage, SignedOutPage } from '../views/home.tsx';
 
 export const pageRoutes = new Hono<AppEnv>();
 
 const ENDED_NOTICE = 'Your Looker session has ended. Sign in again to continue.';
+
+/** The session is over (the store no longer holds it): clear the cookie and say so. */
+function ended(c: Context<AppEnv>, gw: Gateway, reason: string) {
+  gw.cookies.clearSession(c);
+  gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/', reason });
+  return c.html(<SignedOutPage notice={ENDED_NOTICE} />);
+}
 
 pageRoutes.get('/', async (c) => {
   const gw = c.get('gateway');
@@ -21,39 +29,34 @@ pageRoutes.get('/', async (c) => {
   }
 
   let record = session.record;
-  let user: LookerUser | null = null;
-  let problem: string | undefined;
+  let user: LookerUser | null;
   try {
-    const fresh = await gw.refresher.ensureFresh(gw, session.handle, record);
-    record = fresh.record;
-    c.set('refreshed', fresh.refreshed);
-    try {
-      user = await getCurrentUser(gw.oauth, record.grant.accessToken);
-    } catch (error) {
-      // A token we believed valid was refused (e.g. an admin revoked it): renew once and retry.
-      if (!(error instanceof LookerRejectedError && error.status === 401)) throw error;
-      const renewed = await gw.refresher.ensureFresh(gw, session.handle, record, { force: true });
-      record = renewed.record;
-      c.set('refreshed', true);
-      user = await getCurrentUser(gw.oauth, record.grant.accessToken);
-    }
+    const outcome = await gw.refresher.callWithAccessToken(
+      gw,
+      session.handle,
+      record,
+      (accessToken) => getCurrentUser(gw.oauth, accessToken),
+      { isRefused: (found) => found === null, canRepeat: true },
+    );
+    ({ record, result: user } = outcome);
+    c.set('refreshed', outcome.refreshed);
   } catch (error) {
-    if (error instanceof SessionEndedError || (error instanceof LookerRejectedError && error.status === 401)) {
-      await gw.store.deleteSession(session.handle);
-      gw.cookies.clearSession(c);
-      gw.log.info('session_ended', { requestId: c.get('requestId'), reason: error.name });
-      return c.html(<SignedOutPage notice={ENDED_NOTICE} />);
-    }
+    if (error instanceof SessionEndedError) return ended(c, gw, 'refresh refused');
     if (!isLookerError(error)) throw error;
     gw.log.warn('looker_unavailable', { requestId: c.get('requestId'), route: '/', error: error.name });
-    problem =
-      error instanceof LookerTimeoutError
-        ? 'Looker did not answer in time, so your Looker profile cannot be shown right now.'
-        : 'Looker could not be reached or answered with an error, so your Looker profile cannot be shown right now.';
+    const timedOut = error instanceof LookerTimeoutError;
+    const problem = timedOut
+      ? 'Looker did not answer in time, so your Looker profile cannot be shown right now.'
+      : 'Looker could not be reached or answered with an error, so your Looker profile cannot be shown right now.';
     return c.html(
       <SignedInPage user={null} problem={problem} accessTokenExpiresAt={record.grant.accessTokenExpiresAt} now={gw.now()} />,
-      error instanceof LookerTimeoutError ? 504 : 502,
+      timedOut ? 504 : 502,
     );
+  }
+  // Refused even with a renewed token: whatever Looker holds for this session is gone.
+  if (user === null) {
+    await gw.store.deleteSession(session.handle);
+    return ended(c, gw, 'token refused after renewal');
   }
   return c.html(<SignedInPage user={user} accessTokenExpiresAt={record.grant.accessTokenExpiresAt} now={gw.now()} />);
 });

@@ -11,6 +11,7 @@
  *   session — unless the stored session meanwhile holds other tokens, i.e. another
  *   isolate refreshed first and Looker rotated the refresh token.
  * - Looker unreachable while the current access token still works: keep using it.
+ * - A call whose token Looker refuses (an admin revoked it) is renewed once and repeated.
  */
 import type { OAuthClient, TokenSet } from '../looker/oauth.ts';
 import { refreshAccessToken } from '../looker/oauth.ts';
@@ -75,6 +76,27 @@ export class TokenRefresher {
     );
     this.#inFlight.set(handle.key, refresh);
     return refresh;
+  }
+
+  /**
+   * Calls Looker with the session's access token, refreshed first if needed. If Looker
+   * refuses the token (`isRefused`) although it should be valid, and the call can be
+   * repeated, the token is renewed once and the call made again; the refused result is
+   * handed to `discard` first. Throws SessionEndedError when the renewal is refused.
+   */
+  async callWithAccessToken<T>(
+    deps: RefreshDependencies,
+    handle: SessionHandle,
+    record: SessionRecord,
+    call: (accessToken: string) => Promise<T>,
+    options: { isRefused: (result: T) => boolean; canRepeat: boolean; discard?: (result: T) => Promise<void> },
+  ): Promise<{ result: T; record: SessionRecord; refreshed: boolean }> {
+    const fresh = await this.ensureFresh(deps, handle, record);
+    const result = await call(fresh.record.grant.accessToken);
+    if (!options.canRepeat || !options.isRefused(result)) return { result, ...fresh };
+    await options.discard?.(result);
+    const renewed = await this.ensureFresh(deps, handle, fresh.record, { force: true });
+    return { result: await call(renewed.record.grant.accessToken), record: renewed.record, refreshed: true };
   }
 
   async #refresh(
