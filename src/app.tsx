@@ -44,7 +44,9 @@ export interface AppDependencies {
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
 
-type ConfigState = { ok: true; config: Config; sealer: Sealer } | { ok: false; problems: ConfigProblem[] };
+type ConfigState =
+  | { ok: true; config: Config; sealer: Sealer; coordinator: RefreshCoordinator }
+  | { ok: false; problems: ConfigProblem[] };
 
 export function createApp(deps: AppDependencies = {}) {
   const now = deps.now ?? Date.now;
@@ -57,13 +59,19 @@ export function createApp(deps: AppDependencies = {}) {
     log[event.outcome === 'refreshed' || event.outcome === 'adopted' ? 'info' : 'warn']('token_refresh', { ...event }),
   );
 
-  // Bindings are fixed for an isolate's life; parse them (and derive keys) once.
+  // Bindings are fixed for an isolate's life; parse them, derive keys and pick the refresh
+  // coordinator once, not on every request.
   const configStates = new WeakMap<object, ConfigState>();
   const configFor = (env: Bindings): ConfigState => {
     let state = configStates.get(env);
     if (state === undefined) {
       const result = parseConfig(env);
-      state = result.ok ? { ...result, sealer: new Sealer(result.config.sessionSecret) } : result;
+      if (result.ok) {
+        const sealer = new Sealer(result.config.sessionSecret);
+        state = { ...result, sealer, coordinator: deps.coordinatorFor?.(env, sealer) ?? localCoordinator };
+      } else {
+        state = result;
+      }
       if (!state.ok) log.error('config_invalid', { problems: state.problems.map((p) => `${p.variable} ${p.problem}`).join('; ') });
       configStates.set(env, state);
     }
@@ -130,7 +138,7 @@ export function createApp(deps: AppDependencies = {}) {
       if (wantsJson(c.req.raw)) return c.json(body, 500);
       return c.html(<ConfigErrorPage problems={state.problems} />, 500);
     }
-    const { config, sealer } = state;
+    const { config, sealer, coordinator } = state;
     const origin = config.gatewayOrigin ?? new URL(c.req.url).origin;
     const store = new SessionStore(c.env.SESSIONS, sealer, now, sessionCache);
     c.set('gateway', {
@@ -147,7 +155,7 @@ export function createApp(deps: AppDependencies = {}) {
       },
       cookies: new Cookies(origin),
       refresher,
-      coordinator: deps.coordinatorFor?.(c.env, sealer) ?? localCoordinator,
+      coordinator,
       log,
       now,
     });
