@@ -47,19 +47,25 @@ export class RefreshCoordinatorObject extends DurableObject {
   }
 
   async complete(tokenKey: string, lease: string, sealed: string, issuedAt: number): Promise<void> {
-    const lock = this.#locks.get(tokenKey);
-    if (lock?.lease !== lease) return;
+    if (!this.#holds(tokenKey, lease)) return;
     await this.ctx.storage.put(`done:${tokenKey}`, { sealed, issuedAt, storedAt: Date.now() });
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RESULT_TTL_MS);
-    this.#locks.delete(tokenKey);
-    lock.release();
+    this.#unlock(tokenKey);
   }
 
   async release(tokenKey: string, lease: string): Promise<void> {
+    if (this.#holds(tokenKey, lease)) this.#unlock(tokenKey);
+  }
+
+  #holds(tokenKey: string, lease: string): boolean {
+    return this.#locks.get(tokenKey)?.lease === lease;
+  }
+
+  /** Drops the lock and wakes everyone waiting on it. */
+  #unlock(tokenKey: string): void {
     const lock = this.#locks.get(tokenKey);
-    if (lock?.lease !== lease) return;
     this.#locks.delete(tokenKey);
-    lock.release();
+    lock?.release();
   }
 
   override async alarm(): Promise<void> {
