@@ -506,7 +506,7 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
   });
 
   /** A response with every kind of header the proxy must pass or drop. */
-  app.get('/api/4.0/response_headers', (c) => {
+  app.get('/api/4.0/response_headers', () => {
     const headers = new Headers({
       'content-type': 'application/json',
       'content-disposition': 'attachment; filename="report.json"',

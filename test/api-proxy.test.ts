@@ -3,6 +3,24 @@ import { createHarness, dumpKv, GATEWAY, LOOKER_API } from './helpers.ts';
 
 type Echo = { method: string; path: string; search: string; headers: Record<string, string>; bodyBytes: number };
 
+/** A body that arrives in the given chunks, with no declared length. */
+function streamOf(...sizes: number[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const size of sizes) controller.enqueue(new Uint8Array(size));
+      controller.close();
+    },
+  });
+}
+
+/** Signed in, one API call made, and then that access token revoked by "an admin". */
+async function signedInWithRevokedToken() {
+  const h = await signedIn();
+  await h.request('/api/4.0/user');
+  h.sim.revokeAccessToken(h.lastAccessToken());
+  return h;
+}
+
 async function signedIn(options: Parameters<typeof createHarness>[0] = {}) {
   const h = createHarness(options);
   await h.signIn();
@@ -288,7 +306,7 @@ describe('refresh', () => {
     const h = await signedIn({ sim: { refreshTokenMode: 'rotate' } });
     const first = await h.request('/api/4.0/user');
     expect(first.status).toBe(200);
-    h.sim.revokeAccessToken(h.upstream[0]!.headers.get('authorization')!.slice(7));
+    h.sim.revokeAccessToken(h.lastAccessToken());
     const res = await h.request('/api/4.0/user');
     expect(res.status).toBe(200);
     expect(h.sim.stats.tokenRequests.refresh_token).toBe(1);
@@ -298,9 +316,7 @@ describe('refresh', () => {
   });
 
   it('401 for a small buffered body: the retry sends the same body', async () => {
-    const h = await signedIn();
-    await h.request('/api/4.0/user');
-    h.sim.revokeAccessToken(h.upstream[0]!.headers.get('authorization')!.slice(7));
+    const h = await signedInWithRevokedToken();
     const body = JSON.stringify({ title: 'x'.repeat(1000) });
     const res = await h.request('/api/4.0/echo/looks', { method: 'POST', body, headers: { origin: GATEWAY, 'content-type': 'application/json' } });
     expect(res.status).toBe(200);
@@ -309,32 +325,16 @@ describe('refresh', () => {
   });
 
   it('401 for a small streamed body of undeclared length: buffered, so retried', async () => {
-    const h = await signedIn();
-    await h.request('/api/4.0/user');
-    h.sim.revokeAccessToken(h.upstream[0]!.headers.get('authorization')!.slice(7));
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new Uint8Array(1000));
-        controller.enqueue(new Uint8Array(1000));
-        controller.close();
-      },
-    });
+    const h = await signedInWithRevokedToken();
+    const stream = streamOf(1000, 1000);
     const res = await h.request('/api/4.0/echo/upload', { method: 'PUT', body: stream, headers: { origin: GATEWAY }, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(200);
     expect(((await res.json()) as Echo).bodyBytes).toBe(2000);
   });
 
   it('401 for a streamed body larger than the replay limit: the 401 is returned, not retried', async () => {
-    const h = await signedIn();
-    await h.request('/api/4.0/user');
-    h.sim.revokeAccessToken(h.upstream[0]!.headers.get('authorization')!.slice(7));
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new Uint8Array(40 * 1024));
-        controller.enqueue(new Uint8Array(40 * 1024));
-        controller.close();
-      },
-    });
+    const h = await signedInWithRevokedToken();
+    const stream = streamOf(40 * 1024, 40 * 1024);
     const res = await h.request('/api/4.0/echo/upload', { method: 'POST', body: stream, headers: { origin: GATEWAY }, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(401);
     expect(h.sim.stats.tokenRequests.refresh_token).toBe(0);

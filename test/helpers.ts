@@ -127,11 +127,18 @@ export function createHarness(options: HarnessOptions = {}) {
     return request(url.pathname + url.search);
   }
 
+  /** The access token the gateway last sent to Looker (read off the Authorization header). */
+  const lastAccessToken = (): string => {
+    const auth = [...upstream].reverse().find((r) => r.headers.get('authorization')?.startsWith('Bearer '));
+    if (auth === undefined) throw new Error('the gateway has not called Looker with a token yet');
+    return auth.headers.get('authorization')!.slice('Bearer '.length);
+  };
+
   /** The request log lines (one per request), parsed. */
   const requestLogs = () =>
     logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request');
 
-  return { app, sim, clock, logs, requestLogs, upstream, tokenResponses, bindings, kv, jar, request, authorize, signIn };
+  return { app, sim, clock, logs, requestLogs, lastAccessToken, upstream, tokenResponses, bindings, kv, jar, request, authorize, signIn };
 }
 
 /**

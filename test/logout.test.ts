@@ -17,7 +17,7 @@ describe('POST /logout', () => {
       const h = createHarness();
       await h.signIn();
       await h.request('/');
-      const accessToken = h.upstream.filter((r) => r.url.includes('/api/4.0/user')).at(-1)!.headers.get('authorization')!.slice(7);
+      const accessToken = h.lastAccessToken();
       expect(h.sim.hasAccessToken(accessToken)).toBe(true);
 
       const res = await h.request('/logout', { method: 'POST', headers });

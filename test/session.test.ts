@@ -193,8 +193,7 @@ describe('token refresh', () => {
     const h = createHarness({ sim: { refreshTokenMode: 'null' } });
     await h.signIn();
     await h.request('/');
-    const userCall = h.upstream.filter((r) => r.url.includes('/api/4.0/user')).at(-1)!;
-    h.sim.revokeAccessToken(userCall.headers.get('authorization')!.slice('Bearer '.length));
+    h.sim.revokeAccessToken(h.lastAccessToken());
     const res = await h.request('/');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Dana Demo');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createS256CodeChallenge } from '../src/looker/oauth.ts';
 import { CLIENT_ID, createHarness, dumpKv, GATEWAY, LOOKER, LOOKER_API, setCookies } from './helpers.ts';
 
 describe('GET /login', () => {
@@ -88,8 +87,6 @@ describe('GET /callback', () => {
     const kv = await dumpKv(h.kv);
     expect([...kv.keys()]).toEqual([expect.stringMatching(/^session:[0-9a-f]{64}$/)]);
     const stored = [...kv].join('\n');
-    const accessToken = [...h.upstream].length > 0 ? undefined : undefined;
-    void accessToken;
     expect(stored).not.toContain(session.value);
     expect(stored).not.toContain(sent.params.code!);
     expect(stored).not.toContain(sent.params.code_verifier!);
@@ -101,8 +98,7 @@ describe('GET /callback', () => {
     await h.signIn();
     // Find the tokens by asking the gateway to use them: the user call carries the bearer.
     await h.request('/');
-    const userCall = h.upstream.find((r) => r.url.includes('/api/4.0/user'))!;
-    const accessToken = userCall.headers.get('authorization')!.replace('Bearer ', '');
+    const accessToken = h.lastAccessToken();
     const kv = [...(await dumpKv(h.kv))].join('\n');
     expect(accessToken.length).toBeGreaterThan(10);
     expect(kv).not.toContain(accessToken);
