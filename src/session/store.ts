@@ -77,8 +77,7 @@ export class SessionStore {
 
   /** Stores a pending login; returns the value for the login cookie. */
   async startLogin(login: PendingLogin): Promise<string> {
-    const cookieValue = generateToken();
-    const token = parseToken(cookieValue)!;
+    const { token, cookieValue } = generateToken();
     const key = storageKeyFor('login', token);
     const sealed = await this.#sealer.seal(LOGIN_PURPOSE, token, key, JSON.stringify(login));
     await this.#kv.put(key, sealed, { expirationTtl: LOGIN_TTL_SECONDS });
@@ -105,8 +104,7 @@ export class SessionStore {
 
   /** Stores a new session under a fresh token; returns the value for the session cookie. */
   async createSession(record: SessionRecord): Promise<{ cookieValue: string; handle: SessionHandle }> {
-    const cookieValue = generateToken();
-    const token = parseToken(cookieValue)!;
+    const { token, cookieValue } = generateToken();
     const handle = { key: storageKeyFor('session', token), token };
     await this.saveSession(handle, record);
     return { cookieValue, handle };
@@ -115,9 +113,9 @@ export class SessionStore {
   /** The session behind a cookie value, or null for anything that is not a live session of ours. */
   async readSession(cookieValue: string | undefined): Promise<{ handle: SessionHandle; record: SessionRecord } | null> {
     const token = parseToken(cookieValue);
-    if (token === null) return null;
-    const key = this.#cache === undefined ? storageKeyFor('session', token) : this.#cache.keyFor(cookieValue!, () => storageKeyFor('session', token));
-    const handle = { key, token };
+    if (token === null || cookieValue === undefined) return null;
+    const deriveKey = () => storageKeyFor('session', token);
+    const handle = { key: this.#cache?.keyFor(cookieValue, deriveKey) ?? deriveKey(), token };
     const record = await this.#cachedOrLoad(handle);
     return record === null ? null : { handle, record };
   }

@@ -10,8 +10,10 @@ const TOKEN_BYTES = 32;
 /** base64url of 32 bytes without padding. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export function generateToken(): string {
-  return encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
+/** A fresh token: its bytes, and the cookie value that carries them. */
+export function generateToken(): { token: Uint8Array; cookieValue: string } {
+  const token = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
+  return { token, cookieValue: encodeBase64urlNoPadding(token) };
 }
 
 /** Parses a cookie value into the token's bytes, or null when it cannot be one of ours. */
