@@ -525,6 +525,9 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
     return new Response('{"ok":true}', { status: 200, headers });
   });
 
+  /** An HTML answer (a load balancer's error page, say): a browser would render it as a document. */
+  app.get('/api/4.0/html_page', (c) => c.html('<!doctype html><title>Looker</title><script>document.title = "ran"</script>'));
+
   /** Conditional GET: 304 for the current ETag. */
   app.get('/api/4.0/dashboards/1', (c) => {
     if (c.req.header('if-none-match') === '"d1"') return c.body(null, 304, { etag: '"d1"' });

@@ -119,10 +119,64 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('without ALLOWED_ORIGINS answers do not vary by Origin and carry no CORS headers', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const res = await h.request('/api/4.0/user');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('vary')).toBeNull();
+    expect([...res.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('with ALLOWED_ORIGINS, an answer without a grant still says it varies by Origin', async () => {
+    const h = await signedIn();
+    const res = await h.request('/api/4.0/user');
+    expect(res.headers.get('vary')).toContain('Origin');
+    expect([...res.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('a preflight is answered even without a grant, and never forwarded', async () => {
+    const h = await signedIn();
+    const res = await h.request('/api/4.0/looks', { method: 'OPTIONS' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(h.upstream).toEqual([]);
+  });
+
   it('a bad ALLOWED_ORIGINS entry is a configuration error', async () => {
     const h = createHarness({ vars: { ALLOWED_ORIGINS: 'https://ok.example, *' } });
     const res = await h.request('/api/4.0/looks');
     expect(res.status).toBe(500);
     expect(await res.text()).toContain('ALLOWED_ORIGINS');
+  });
+});
+
+describe('security headers on API answers', () => {
+  it('JSON from Looker: nosniff and the request id', async () => {
+    const h = await signedIn();
+    const res = await h.request('/api/4.0/user');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('anything a browser could render as a document is sandboxed and keeps its referrer', async () => {
+    const h = await signedIn();
+    for (const path of ['/api/4.0/html_page', '/api/4.0/download?bytes=10']) {
+      const res = await h.request(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy'), path).toBe("default-src 'none'; frame-ancestors 'none'; sandbox");
+      expect(res.headers.get('referrer-policy'), path).toBe('same-origin');
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it("the gateway's own JSON answers carry them too", async () => {
+    const h = createHarness();
+    const res = await h.request('/api/4.0/user');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

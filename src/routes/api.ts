@@ -9,8 +9,8 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { cors } from 'hono/cors';
 import type { AppEnv, Gateway } from '../context.ts';
+import { cors } from '../http/cors.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
@@ -28,10 +28,9 @@ export const REPLAYABLE_BODY_LIMIT = 64 * 1024;
 
 apiRoutes.use(
   '/api/*',
-  cors({
-    origin: (origin, c) => ((c as Context<AppEnv>).get('gateway').config.allowedOrigins.includes(origin) ? origin : null),
+  cors<AppEnv>({
+    allowedOrigins: (c) => c.get('gateway').config.allowedOrigins,
     allowMethods: [...FORWARDED_METHODS],
-    credentials: true,
     exposeHeaders: ['content-disposition', 'retry-after', 'etag', 'content-length', 'content-type', 'x-request-id'],
     maxAge: 600,
   }),
