@@ -9,30 +9,21 @@ export type ApiTarget =
   | { ok: true; url: string }
   | { ok: false; status: 400 | 404; message: string; reason: 'malformed-path' | 'auth-endpoint' };
 
+/**
+ * What could make the path mean something else once parsed again: empty segments ("//"),
+ * backslashes, control characters, "?" and "#" (the path has neither once split from its
+ * query; either would end the path early and let a dot segment before it climb), encoded
+ * slashes, backslashes, dots and NULs, and dot segments. One expression: this runs on
+ * every proxied request.
+ */
+const SMUGGLING = /\/\/|[\\?#\u0000-\u001f\u007f]|%(?:2f|5c|2e|00)|\/\.{1,2}(?:\/|$)/i;
+
 /** Looker's own sign-in endpoints: the gateway does sign-in itself (/login, /logout). */
 const AUTH_ENDPOINT = /^\/api\/(?:[^/]+\/)?(?:login|logout|token)(?:\/|$)/i;
 
-/** The parts of LOOKER_API_URL the check needs, parsed once per value. */
-const bases = new Map<string, { origin: string; path: string }>();
-function baseOf(lookerApiUrl: string) {
-  let base = bases.get(lookerApiUrl);
-  if (base === undefined) {
-    const url = new URL(lookerApiUrl);
-    base = { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
-    if (bases.size < 10) bases.set(lookerApiUrl, base);
-  }
-  return base;
-}
-
 /** `path` is the request's (already normalised) pathname, `search` its query string with the "?". */
 export function resolveApiTarget(path: string, search: string, lookerApiUrl: string): ApiTarget {
-  if (
-    !path.startsWith('/api/') ||
-    path.includes('//') ||
-    /[\\\u0000-\u001f\u007f]/.test(path) ||
-    /%(?:2f|5c|2e|00)/i.test(path) ||
-    /\/\.{1,2}(?:\/|$)/.test(path)
-  ) {
+  if (!path.startsWith('/api/') || SMUGGLING.test(path)) {
     return {
       ok: false,
       status: 400,
@@ -48,12 +39,8 @@ export function resolveApiTarget(path: string, search: string, lookerApiUrl: str
       message: "Looker's sign-in endpoints are not available through the gateway: sign in at login_url and sign out at logout_url (POST).",
     };
   }
-  const base = baseOf(lookerApiUrl);
-  const url = `${lookerApiUrl}${path}${search}`;
-  // Defence in depth: the URL as fetch will read it must still be under the API base.
-  const target = new URL(url);
-  if (target.origin !== base.origin || !target.pathname.startsWith(`${base.path}/api/`)) {
-    return { ok: false, status: 400, reason: 'malformed-path', message: 'The API path does not resolve under the Looker API.' };
-  }
-  return { ok: true, url };
+  // LOOKER_API_URL is an absolute URL without query, fragment or trailing slash (config.ts),
+  // and the path starts with one "/" and holds nothing above: appending cannot change the
+  // host or climb out of /api/ (test/proxy-target.test.ts checks this against the URL parser).
+  return { ok: true, url: `${lookerApiUrl}${path}${search}` };
 }
