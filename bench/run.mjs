@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --duration 3 --concurrency 1,8,32 --download-mib 1024 --upload-mib 256]
+// npm run bench [-- --duration 3 --concurrency 1,8,32 --download-mib 1024 --upload-mib 256 --instructions]
 //
 // In one run, on this machine, against the Looker simulator (its own Node process):
 //   (1) direct      GET simulator /api/4.0/user with a bearer token
@@ -10,9 +10,16 @@
 // Reports requests/s, p50/p99 latency, the ratios (3)/(2) and (3)/(1), KV reads and
 // writes per gateway request (from its request log), and the workerd process's memory
 // while streaming a large download and upload through the gateway.
+//
+// With --instructions (needs valgrind), bare and gateway also run under callgrind and the
+// report gives workerd's instructions per request: on a shared or virtual machine the
+// requests/s figures move by ±15% from run to run, instruction counts by a few percent,
+// and workerd runs a Worker on one thread, so their ratio is the throughput ratio the
+// runtime itself allows.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -35,6 +42,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '1,8,32' },
     'download-mib': { type: 'string', default: '1024' },
     'upload-mib': { type: 'string', default: '256' },
+    instructions: { type: 'boolean', default: false },
+    'instruction-requests': { type: 'string', default: '400' },
+    'instruction-rounds': { type: 'string', default: '3' },
   },
 });
 const DURATION_MS = Number(args.duration) * 1000;
@@ -98,21 +108,24 @@ const bundleSize = readFileSync('bench-out/gateway/index.js').length;
 const simPort = await freePort();
 const gatewayPort = await freePort();
 const barePort = await freePort();
+const countedGatewayPort = await freePort();
+const countedBarePort = await freePort();
 const SIM = `http://127.0.0.1:${simPort}`;
 const GATEWAY = `http://127.0.0.1:${gatewayPort}`;
 const BARE = `http://127.0.0.1:${barePort}`;
 
 const sim = spawn(
   process.execPath,
-  ['scripts/sim.mjs', '--port', String(simPort), '--auto-approve', '--client-id', CLIENT_ID, '--redirect-uri', `${GATEWAY}/callback`, '--redirect-uri', 'http://bench.invalid/callback', '--access-token-ttl', '86400'],
+  ['scripts/sim.mjs', '--port', String(simPort), '--auto-approve', '--client-id', CLIENT_ID, '--redirect-uri', `${GATEWAY}/callback`, '--redirect-uri', `http://127.0.0.1:${countedGatewayPort}/callback`, '--redirect-uri', 'http://bench.invalid/callback', '--access-token-ttl', '86400'],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 process.on('exit', () => sim.kill());
 await new Promise((resolve) => sim.stdout.once('data', resolve));
 
 const gatewayLog = [];
-const before = new Set(workerdPids());
-const gateway = new Miniflare(convertV4MiniflareOptions({
+async function startGateway(port, handleStructuredLogs) {
+  const before = new Set(workerdPids());
+  const mf = new Miniflare(convertV4MiniflareOptions({
   workers: [
     {
       name: 'gateway',
@@ -125,19 +138,21 @@ const gateway = new Miniflare(convertV4MiniflareOptions({
         LOOKER_URL: SIM,
         LOOKER_CLIENT_ID: CLIENT_ID,
         SESSION_SECRET: randomBytes(32).toString('base64'),
-        GATEWAY_URL: GATEWAY,
+        GATEWAY_URL: `http://127.0.0.1:${port}`,
       },
     },
   ],
   host: '127.0.0.1',
-  port: gatewayPort,
+  port,
   cf: false,
-  handleStructuredLogs: process.env.NOLOG ? () => {} : ({ message }) => {
-    if (message.includes('"event":"request"')) gatewayLog.push(message);
-  },
-}));
-await gateway.ready;
-const gatewayPid = workerdPids().find((pid) => !before.has(pid));
+  handleStructuredLogs,
+  }));
+  await mf.ready;
+  return { mf, pid: workerdPids().find((pid) => !before.has(pid)) };
+}
+const { mf: gateway, pid: gatewayPid } = await startGateway(gatewayPort, ({ message }) => {
+  if (message.includes('"event":"request"')) gatewayLog.push(message);
+});
 
 // A token for the direct and bare runs, by the same PKCE flow over HTTP.
 async function accessToken() {
@@ -193,8 +208,8 @@ const BARE_LOG = `http://127.0.0.1:${bareLogPort}`;
 const { mf: bareLog, pid: bareLogPid } = await startBare(bareLogPort, true);
 
 // Sign in to the gateway like a browser would.
-async function signIn() {
-  const login = await fetch(`${GATEWAY}/login`, { redirect: 'manual' });
+async function signIn(gatewayUrl) {
+  const login = await fetch(`${gatewayUrl}/login`, { redirect: 'manual' });
   const loginCookie = login.headers.getSetCookie()[0].split(';')[0];
   const approved = await fetch(login.headers.get('location'), { redirect: 'manual' });
   const callback = await fetch(approved.headers.get('location'), { redirect: 'manual', headers: { cookie: loginCookie } });
@@ -202,7 +217,7 @@ async function signIn() {
   if (callback.status !== 303 || session === undefined) throw new Error(`sign-in failed: ${callback.status}`);
   return session.split(';')[0];
 }
-const SESSION_COOKIE = await signIn();
+const SESSION_COOKIE = await signIn(GATEWAY);
 
 // ── load ──────────────────────────────────────────────────────────────────────
 
@@ -349,6 +364,87 @@ const memory = {
   'upload, gateway': await sampleWhile(gatewayPid, () => upload(`${GATEWAY}/api/4.0/upload`, { cookie: SESSION_COOKIE }, UPLOAD_BYTES)),
 };
 
+// ── instructions per request (callgrind) ─────────────────────────────────────
+
+/**
+ * Bare and gateway again, each in a workerd under callgrind. After a warm-up (so the JIT
+ * has settled), rounds interleave the two: zero the counters, send N requests, dump; the
+ * figure per target is its lowest round (timer and GC work shift a few percent between
+ * rounds, never below the real cost).
+ */
+async function countInstructions() {
+  const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+  if (valgrind.status !== 0) return { skipped: 'valgrind is not installed (apt-get install valgrind)' };
+  const dir = join(root, 'bench-out/callgrind');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const wrapper = join(dir, 'workerd-under-callgrind.sh');
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-instr=no --collect-jumps=no -q --callgrind-out-file=${dir}/cg.%p.out "${workerdBinary()}" "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  const previous = process.env.MINIFLARE_WORKERD_PATH;
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  let counted;
+  try {
+    counted = [
+      { name: 'bare', url: `http://127.0.0.1:${countedBarePort}/api/4.0/user`, headers: {}, ...(await startBare(countedBarePort, false)) },
+      { name: 'gateway', url: `http://127.0.0.1:${countedGatewayPort}/api/4.0/user`, ...(await startGateway(countedGatewayPort, () => {})) },
+    ];
+  } finally {
+    if (previous === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
+    else process.env.MINIFLARE_WORKERD_PATH = previous;
+  }
+  counted[1].headers = { cookie: await signIn(`http://127.0.0.1:${countedGatewayPort}`) };
+  const requests = Number(args['instruction-requests']);
+  const send = async (target, total) => {
+    let sent = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (sent < total) {
+        sent++;
+        const status = await get(target.url, target.headers);
+        if (status !== 200) throw new Error(`${target.name} under callgrind answered ${status}`);
+      }
+    }));
+  };
+  const control = (pid, ...flags) => spawnSync('callgrind_control', [...flags, String(pid)], { stdio: 'ignore' });
+  for (const target of counted) {
+    await send(target, 1000);
+    target.rounds = [];
+  }
+  for (let round = 0; round < Number(args['instruction-rounds']); round++) {
+    for (const target of counted) {
+      control(target.pid, '--zero');
+      await send(target, requests);
+      const label = `round-${round}`;
+      control(target.pid, `--dump=${label}`);
+      let instructions = 0;
+      for (const file of readdirSync(dir).filter((f) => f.startsWith(`cg.${target.pid}.out.`))) {
+        const text = readFileSync(join(dir, file), 'utf8');
+        if (text.includes(`Trigger: dump ${label}`)) instructions += Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0);
+      }
+      target.rounds.push(instructions / requests);
+    }
+  }
+  for (const target of counted) await target.mf.dispose();
+  const [bareCount, gatewayCount] = counted.map((t) => Math.min(...t.rounds));
+  return {
+    requestsPerRound: requests,
+    bare: { perRequest: bareCount, rounds: counted[0].rounds },
+    gateway: { perRequest: gatewayCount, rounds: counted[1].rounds },
+    ratio: bareCount / gatewayCount,
+  };
+}
+
+function workerdBinary() {
+  // The workerd package's main export is the path of the binary for this platform.
+  const workerd = createRequire(import.meta.url)('workerd');
+  return workerd.default ?? workerd;
+}
+
+const instructions = args.instructions ? await countInstructions() : undefined;
+
 // ── report ────────────────────────────────────────────────────────────────────
 
 await gateway.dispose();
@@ -376,10 +472,19 @@ lines.push('|---|---:|---:|---:|---|---:|');
 for (const [name, m] of Object.entries(memory)) {
   lines.push(`| ${name} | ${m.bytes} | ${m.status} | ${f(m.seconds)} | ${f(m.baselineMiB)} → ${f(m.peakMiB)} | ${f(m.growthMiB)} |`);
 }
+if (instructions?.skipped) {
+  lines.push('', `Instructions per request: skipped, ${instructions.skipped}.`);
+} else if (instructions) {
+  const k = (n) => `${f(n / 1000, 0)}k`;
+  lines.push('');
+  lines.push(`| workerd instructions per request (callgrind, lowest of ${instructions.bare.rounds.length} rounds of ${instructions.requestsPerRound}) | bare | gateway | bare/gateway (the throughput ratio they allow) |`);
+  lines.push('|---|---:|---:|---:|');
+  lines.push(`| GET /api/4.0/user, 4 at a time | ${k(instructions.bare.perRequest)} | ${k(instructions.gateway.perRequest)} | ${f(instructions.ratio, 2)}× |`);
+}
 const report = lines.join('\n');
 console.log(`\n${report}\n`);
 mkdirSync('bench-out', { recursive: true });
 writeFileSync('bench-out/results.md', `${report}\n`);
-writeFileSync('bench-out/results.json', JSON.stringify({ throughput, memory, bundleSize }, null, 2));
+writeFileSync('bench-out/results.json', JSON.stringify({ throughput, memory, instructions, bundleSize }, null, 2));
 console.log('Written to bench-out/results.md and bench-out/results.json');
 process.exit(0);
