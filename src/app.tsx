@@ -84,6 +84,7 @@ export function createApp(deps: AppDependencies = {}) {
   app.use(async (c, next) => {
     const started = now();
     await next();
+    const kv = c.get('gateway')?.store.operations;
     log.info('request', {
       requestId: c.get('requestId'),
       method: c.req.method,
@@ -92,8 +93,8 @@ export function createApp(deps: AppDependencies = {}) {
       durationMs: now() - started,
       refreshed: c.get('refreshed') ?? false,
       upstreamStatus: c.get('upstreamStatus'),
-      kvReads: c.get('gateway')?.store.operations.reads,
-      kvWrites: c.get('gateway')?.store.operations.writes,
+      kvReads: kv?.reads,
+      kvWrites: kv?.writes,
     });
   });
   // Pages get the full set. API answers carry Looker's bytes (sometimes an HTML error
