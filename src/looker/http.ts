@@ -29,21 +29,27 @@ export async function fetchWithDeadline(
 
 /** Reads a small body under the same kind of deadline. */
 export async function readTextWithDeadline(response: Response, timeoutMs: number, what: string): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LookerTimeoutError(`${what}: Looker did not finish answering within ${timeoutMs} ms`)), timeoutMs);
-  });
+  const timeout = new LookerTimeoutError(`${what}: Looker did not finish answering within ${timeoutMs} ms`);
   try {
-    return await Promise.race([response.text(), deadline]);
+    return await withDeadline(response.text(), timeoutMs, timeout);
   } catch (error) {
-    if (error instanceof LookerTimeoutError) {
+    if (error === timeout) {
       response.body?.cancel().catch(() => {});
       throw error;
     }
     throw new LookerUnavailableError(`${what}: the connection to Looker broke while reading its answer`);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
+}
+
+/** `promise`, or `timeout` thrown once `ms` have passed without it settling. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, timeout: Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timeout), ms);
+    }),
+  ]);
 }
 
 function describeNetworkError(error: unknown): string {

@@ -3,7 +3,7 @@
  * Looker as if directly, without ever holding a Looker credential.
  *
  * Order: CORS (allowed origins only) → CSRF check on unsafe methods → target path
- * check → session (one KV read) → refresh if the token is about to expire → forward,
+ * check → session (the isolate's memory of it, else one KV read) → refresh if the token is about to expire → forward,
  * streamed both ways → on a 401 for a token we believed valid, refresh once and retry
  * when the request can be replayed.
  */

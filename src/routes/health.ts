@@ -10,7 +10,7 @@ import type { ConfigResult } from '../config.ts';
 import type { Bindings } from '../context.ts';
 import { getVersions } from '../looker/api.ts';
 import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../looker/errors.ts';
-import type { Fetch } from '../looker/http.ts';
+import { type Fetch, withDeadline } from '../looker/http.ts';
 import { VERSION } from '../version.ts';
 
 export interface HealthDependencies {
@@ -37,11 +37,12 @@ export function healthRoutes(deps: HealthDependencies) {
       ? { ok: true }
       : { ok: false, error: `invalid: ${config.problems.map((p) => p.variable).join(', ')}` };
 
+    const kvTimeout = new Error('KV did not answer in time');
     try {
-      await withTimeout(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS);
+      await withDeadline(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS, kvTimeout);
       checks.kv = { ok: true };
     } catch (error) {
-      checks.kv = { ok: false, error: error instanceof Error && error.message === 'timeout' ? 'KV did not answer in time' : 'KV read failed' };
+      checks.kv = { ok: false, error: error === kvTimeout ? kvTimeout.message : 'KV read failed' };
     }
 
     if (config.ok) {
@@ -79,14 +80,4 @@ async function probeLooker(fetchFn: Fetch, lookerApiUrl: string): Promise<Check>
     if (error instanceof LookerUnavailableError) return { ok: false, error: 'Looker could not be reached' };
     return { ok: false, error: 'Looker answered /api/4.0/versions with something unexpected' };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), ms);
-    }),
-  ]);
 }
