@@ -81,4 +81,16 @@ describe('logs', () => {
     expect(typeof lines[0]!.durationMs).toBe('number');
     expect(JSON.stringify(lines[0])).not.toContain('123');
   });
+
+  it("a caller's X-Request-Id is used when well-formed, replaced when not", async () => {
+    const h = createHarness();
+    await h.signIn();
+    for (const [sent, kept] of [['trace-42_a=', true], ['has space', false], ['x'.repeat(256), false]] as const) {
+      h.logs.length = 0;
+      const res = await h.request('/api/4.0/user', { headers: { 'x-request-id': sent } });
+      const id = res.headers.get('x-request-id');
+      expect(id === sent, sent).toBe(kept);
+      expect(h.requestLogs()[0]).toMatchObject({ requestId: id });
+    }
+  });
 });
