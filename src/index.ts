@@ -1,5 +1,5 @@
 /** Worker entry: Cloudflare bindings → the app. Everything platform-specific stays here. */
-import { createApp } from './app.tsx';
+import { createApp } from './app.ts';
 import type { Bindings } from './context.ts';
 import { DurableObjectRefreshCoordinator, RefreshCoordinatorObject } from './platform/refresh-coordinator.ts';
 

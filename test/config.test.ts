@@ -87,7 +87,7 @@ describe('gateway origin and cookies', () => {
 
   it('on a plain-http non-local origin the cookies drop the prefix (a browser would refuse it)', async () => {
     const h = createHarness({ vars: { GATEWAY_URL: undefined } });
-    const res = await h.app.request('http://10.1.2.3:8787/login', {}, h.bindings);
+    const res = await h.app.fetch(new Request('http://10.1.2.3:8787/login'), h.bindings);
     const cookie = res.headers.getSetCookie()[0]!;
     expect(cookie).toMatch(/^lgw_login=/);
     expect(cookie).not.toMatch(/Secure/);

@@ -3,7 +3,7 @@
  * captured logs, and a tiny cookie jar so tests read like a browser session.
  */
 import { env } from 'cloudflare:workers';
-import { createApp } from '../src/app.tsx';
+import { createApp } from '../src/app.ts';
 import type { Bindings } from '../src/context.ts';
 import type { KeyValueStore } from '../src/session/store.ts';
 import { DurableObjectRefreshCoordinator, type RefreshCoordinatorObject } from '../src/platform/refresh-coordinator.ts';
@@ -104,7 +104,7 @@ export function createHarness(options: HarnessOptions = {}) {
     if (init.withCookies !== false && jar.size > 0 && !headers.has('cookie')) {
       headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
     }
-    const res = await app.request(new URL(path, GATEWAY).href, { ...init, headers }, bindings);
+    const res = await app.fetch(new Request(new URL(path, GATEWAY).href, { ...init, headers }), bindings);
     for (const [name, c] of setCookies(res)) {
       if (c.attributes.some((a) => /^max-age=0$/i.test(a))) jar.delete(name);
       else jar.set(name, c.value);

@@ -15,41 +15,59 @@ export async function fetchWithDeadline(
   timeoutMs: number,
   what: string,
 ): Promise<Response> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const answer = fetchFn(url, { ...init, redirect: 'manual' });
+  const deadline = startDeadline(timeoutMs);
+  let response: Response | typeof TIMED_OUT;
   try {
-    return await fetchFn(url, { ...init, redirect: 'manual', signal: controller.signal });
+    response = await Promise.race([answer, deadline.expired]);
   } catch (error) {
-    if (controller.signal.aborted) throw new LookerTimeoutError(`${what}: Looker did not answer within ${timeoutMs} ms`);
     throw new LookerUnavailableError(`${what}: Looker could not be reached (${describeNetworkError(error)})`);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
+  if (response === TIMED_OUT) {
+    // Nobody will read a late answer: let its connection go as soon as it arrives.
+    answer.then((late) => late.body?.cancel(), () => {});
+    throw new LookerTimeoutError(`${what}: Looker did not answer within ${timeoutMs} ms`);
+  }
+  return response;
 }
 
 /** Reads a small body under the same kind of deadline. */
 export async function readTextWithDeadline(response: Response, timeoutMs: number, what: string): Promise<string> {
-  const timeout = new LookerTimeoutError(`${what}: Looker did not finish answering within ${timeoutMs} ms`);
+  let text: string | typeof TIMED_OUT;
   try {
-    return await withDeadline(response.text(), timeoutMs, timeout);
-  } catch (error) {
-    if (error === timeout) {
-      response.body?.cancel().catch(() => {});
-      throw error;
-    }
+    text = await withDeadline(response.text(), timeoutMs);
+  } catch {
     throw new LookerUnavailableError(`${what}: the connection to Looker broke while reading its answer`);
   }
+  if (text === TIMED_OUT) {
+    response.body?.cancel().catch(() => {});
+    throw new LookerTimeoutError(`${what}: Looker did not finish answering within ${timeoutMs} ms`);
+  }
+  return text;
 }
 
-/** `promise`, or `timeout` thrown once `ms` have passed without it settling. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, timeout: Error): Promise<T> {
+/** What a deadline gives when time ran out first. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** A timer as a promise: `expired` resolves to TIMED_OUT after `ms`, unless cleared first. */
+export function startDeadline(ms: number): { expired: Promise<typeof TIMED_OUT>; clear(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(timeout), ms);
-    }),
-  ]);
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT);
+  });
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
+/** `promise`'s outcome, or TIMED_OUT once `ms` have passed without it settling. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  const deadline = startDeadline(ms);
+  try {
+    return await Promise.race([promise, deadline.expired]);
+  } finally {
+    deadline.clear();
+  }
 }
 
 function describeNetworkError(error: unknown): string {

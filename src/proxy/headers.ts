@@ -43,44 +43,48 @@ const REQUEST_DROPPED_PREFIXES = ['sec-fetch-', 'cf-'];
 const RESPONSE_DROPPED = new Set([...HOP_BY_HOP, 'set-cookie', 'set-cookie2']);
 const RESPONSE_DROPPED_PREFIXES = ['access-control-'];
 
+/** Header names and values, ready to hand to fetch or a Response (which copy them once, natively). */
+export type HeaderRecord = Record<string, string>;
+
 /**
- * A copy of `headers` without the dropped names, prefixes and whatever Connection names.
- * One pass over the runtime's list into JS first: each call into the runtime's Headers
- * costs more than the JS around it (workerd), so Connection is found in that copy too.
+ * `headers` without the dropped names, prefixes and whatever Connection names, as a
+ * plain record: one walk over the runtime's list, no Headers object built in JS (each
+ * call into workerd's Headers costs more than the JS around it). The runtime combines
+ * repeated names into one value as it lists them, so nothing is lost.
  */
-function filterHeaders(headers: Headers, dropped: Set<string>, droppedPrefixes: string[]): Headers {
-  const entries = [...headers];
-  let connectionNamed: string[] = [];
-  for (const [name, value] of entries) {
-    if (name === 'connection') connectionNamed = value.split(',').map((n) => n.trim().toLowerCase());
-  }
-  const out = new Headers();
-  for (const [name, value] of entries) {
-    if (dropped.has(name) || connectionNamed.includes(name)) continue;
-    if (droppedPrefixes.some((prefix) => name.startsWith(prefix))) continue;
-    out.append(name, value);
+function filterHeaders(headers: Headers, dropped: Set<string>, droppedPrefixes: string[]): HeaderRecord {
+  // No prototype: a header named __proto__ is just a header.
+  const out: HeaderRecord = Object.create(null);
+  let connectionNamed: string | undefined;
+  headers.forEach((value, name) => {
+    if (name === 'connection') connectionNamed = value;
+    if (dropped.has(name) || droppedPrefixes.some((prefix) => name.startsWith(prefix))) return;
+    out[name] = value;
+  });
+  if (connectionNamed !== undefined) {
+    for (const name of connectionNamed.split(',')) delete out[name.trim().toLowerCase()];
   }
   return out;
 }
 
-export function upstreamRequestHeaders(incoming: Headers, accessToken: string): Headers {
+export function upstreamRequestHeaders(incoming: Headers, accessToken: string): HeaderRecord {
   const out = filterHeaders(incoming, REQUEST_DROPPED, REQUEST_DROPPED_PREFIXES);
-  out.set('authorization', `Bearer ${accessToken}`);
+  out.authorization = `Bearer ${accessToken}`;
   return out;
 }
 
 export function downstreamResponseHeaders(
   upstream: Headers,
   options: { lookerApiUrl: string; gatewayOrigin: string },
-): Headers {
+): HeaderRecord {
   const out = filterHeaders(upstream, RESPONSE_DROPPED, RESPONSE_DROPPED_PREFIXES);
   // The runtime decodes compressed bodies from fetch and re-encodes on the way out, so a
   // compressed length no longer describes the body: let the runtime frame it.
-  if (out.has('content-encoding')) out.delete('content-length');
+  if (out['content-encoding'] !== undefined) delete out['content-length'];
   // A redirect to another API path at Looker stays on the gateway.
-  const location = out.get('location');
-  if (location !== null && location.startsWith(`${options.lookerApiUrl}/api/`)) {
-    out.set('location', `${options.gatewayOrigin}${location.slice(options.lookerApiUrl.length)}`);
+  const location = out.location;
+  if (location !== undefined && location.startsWith(`${options.lookerApiUrl}/api/`)) {
+    out.location = `${options.gatewayOrigin}${location.slice(options.lookerApiUrl.length)}`;
   }
   return out;
 }

@@ -10,7 +10,7 @@ import type { ConfigResult } from '../config.ts';
 import type { Bindings } from '../context.ts';
 import { getVersions } from '../looker/api.ts';
 import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../looker/errors.ts';
-import { type Fetch, withDeadline } from '../looker/http.ts';
+import { type Fetch, TIMED_OUT, withDeadline } from '../looker/http.ts';
 import { VERSION } from '../version.ts';
 
 export interface HealthDependencies {
@@ -37,12 +37,11 @@ export function healthRoutes(deps: HealthDependencies) {
       ? { ok: true }
       : { ok: false, error: `invalid: ${config.problems.map((p) => p.variable).join(', ')}` };
 
-    const kvTimeout = new Error('KV did not answer in time');
     try {
-      await withDeadline(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS, kvTimeout);
-      checks.kv = { ok: true };
-    } catch (error) {
-      checks.kv = { ok: false, error: error === kvTimeout ? kvTimeout.message : 'KV read failed' };
+      const read = await withDeadline(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS);
+      checks.kv = read === TIMED_OUT ? { ok: false, error: 'KV did not answer in time' } : { ok: true };
+    } catch {
+      checks.kv = { ok: false, error: 'KV read failed' };
     }
 
     if (config.ok) {

@@ -5,12 +5,12 @@
  * elsewhere takes effect here no later than it would through KV. Writes and deletes in
  * this isolate update it at once.
  */
-import type { SessionRecord } from './store.ts';
+import type { SessionHandle, SessionRecord } from './store.ts';
 
 export class SessionCache {
   readonly #entries = new Map<string, { record: SessionRecord; until: number }>();
-  /** cookie value → storage key: hashing is deterministic, so this needs no expiry, only a bound. */
-  readonly #keys = new Map<string, string>();
+  /** cookie value → its token and storage key: decoding and hashing are deterministic, so this needs no expiry, only a bound. */
+  readonly #handles = new Map<string, SessionHandle>();
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -48,14 +48,16 @@ export class SessionCache {
     this.#entries.delete(key);
   }
 
-  /** The storage key for a cookie value, computing it once per isolate. */
-  keyFor(cookieValue: string, compute: () => string): string {
-    let key = this.#keys.get(cookieValue);
-    if (key === undefined) {
-      key = compute();
-      if (this.#keys.size >= this.#maxEntries) this.#keys.delete(this.#keys.keys().next().value!);
-      this.#keys.set(cookieValue, key);
+  /** The handle (token bytes and storage key) for a cookie value, computing it once per isolate. */
+  handleFor(cookieValue: string, compute: () => SessionHandle | null): SessionHandle | null {
+    let handle = this.#handles.get(cookieValue);
+    if (handle === undefined) {
+      const computed = compute();
+      if (computed === null) return null;
+      if (this.#handles.size >= this.#maxEntries) this.#handles.delete(this.#handles.keys().next().value!);
+      this.#handles.set(cookieValue, computed);
+      handle = computed;
     }
-    return key;
+    return handle;
   }
 }

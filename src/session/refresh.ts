@@ -91,7 +91,8 @@ export class TokenRefresher {
     call: (accessToken: string) => Promise<T>,
     options: { isRefused: (result: T) => boolean; canRepeat: boolean; discard?: (result: T) => Promise<void> },
   ): Promise<{ result: T; record: SessionRecord; refreshed: boolean }> {
-    const fresh = await this.ensureFresh(deps, handle, record);
+    // The steady state (token still good) takes no detour through the refresh machinery.
+    const fresh = this.needsRefresh(record) ? await this.ensureFresh(deps, handle, record) : { record, refreshed: false };
     const result = await call(fresh.record.grant.accessToken);
     if (!options.canRepeat || !options.isRefused(result)) return { result, ...fresh };
     await options.discard?.(result);

@@ -65,14 +65,22 @@ export class SessionStore {
 
   constructor(kv: KeyValueStore, sealer: Sealer, now: () => number, cache?: SessionCache) {
     this.#cache = cache;
-    const operations = this.operations;
-    this.#kv = {
-      get: (key) => (operations.reads++, kv.get(key)),
-      put: (key, value, options) => (operations.writes++, kv.put(key, value, options)),
-      delete: (key) => (operations.writes++, kv.delete(key)),
-    };
+    this.#kv = kv;
     this.#sealer = sealer;
     this.#now = now;
+  }
+
+  #read(key: string): Promise<string | null> {
+    this.operations.reads++;
+    return this.#kv.get(key);
+  }
+  #put(key: string, value: string, options: { expirationTtl: number }): Promise<void> {
+    this.operations.writes++;
+    return this.#kv.put(key, value, options);
+  }
+  #delete(key: string): Promise<void> {
+    this.operations.writes++;
+    return this.#kv.delete(key);
   }
 
   /** Stores a pending login; returns the value for the login cookie. */
@@ -80,7 +88,7 @@ export class SessionStore {
     const { token, cookieValue } = generateToken();
     const key = storageKeyFor('login', token);
     const sealed = await this.#sealer.seal(LOGIN_PURPOSE, token, key, JSON.stringify(login));
-    await this.#kv.put(key, sealed, { expirationTtl: LOGIN_TTL_SECONDS });
+    await this.#put(key, sealed, { expirationTtl: LOGIN_TTL_SECONDS });
     return cookieValue;
   }
 
@@ -93,9 +101,9 @@ export class SessionStore {
     const token = parseToken(cookieValue);
     if (token === null) return null;
     const key = storageKeyFor('login', token);
-    const sealed = await this.#kv.get(key);
+    const sealed = await this.#read(key);
     if (sealed === null) return null;
-    await this.#kv.delete(key);
+    await this.#delete(key);
     const plaintext = await this.#sealer.open(LOGIN_PURPOSE, token, key, sealed);
     const login = plaintext === null ? null : parsePendingLogin(plaintext);
     if (login === null || this.#now() - login.createdAt > LOGIN_TTL_SECONDS * 1000) return null;
@@ -112,17 +120,40 @@ export class SessionStore {
 
   /** The session behind a cookie value, or null for anything that is not a live session of ours. */
   async readSession(cookieValue: string | undefined): Promise<{ handle: SessionHandle; record: SessionRecord } | null> {
-    const token = parseToken(cookieValue);
-    if (token === null || cookieValue === undefined) return null;
-    const deriveKey = () => storageKeyFor('session', token);
-    const handle = { key: this.#cache?.keyFor(cookieValue, deriveKey) ?? deriveKey(), token };
-    const record = await this.#cachedOrLoad(handle);
+    const handle = this.#handleFor(cookieValue);
+    if (handle === null) return null;
+    const record = this.#remembered(handle) ?? (await this.reloadSession(handle));
     return record === null ? null : { handle, record };
+  }
+
+  /**
+   * The session from this isolate's memory alone, without waiting: undefined when memory
+   * cannot say (then readSession), null for a cookie that cannot be one of ours.
+   */
+  rememberedSession(cookieValue: string | undefined): { handle: SessionHandle; record: SessionRecord } | null | undefined {
+    const handle = this.#handleFor(cookieValue);
+    if (handle === null) return null;
+    const record = this.#remembered(handle);
+    return record === undefined ? undefined : { handle, record };
+  }
+
+  #handleFor(cookieValue: string | undefined): SessionHandle | null {
+    if (cookieValue === undefined) return null;
+    const compute = (): SessionHandle | null => {
+      const token = parseToken(cookieValue);
+      return token === null ? null : { key: storageKeyFor('session', token), token };
+    };
+    return this.#cache === undefined ? compute() : this.#cache.handleFor(cookieValue, compute);
+  }
+
+  #remembered(handle: SessionHandle): SessionRecord | undefined {
+    const cached = this.#cache?.get(handle.key);
+    return cached !== undefined && cached.expiresAt > this.#now() ? cached : undefined;
   }
 
   /** Reads a session from KV, past the isolate's cache (e.g. to see tokens another isolate stored). */
   async reloadSession(handle: SessionHandle): Promise<SessionRecord | null> {
-    const sealed = await this.#kv.get(handle.key);
+    const sealed = await this.#read(handle.key);
     const plaintext = sealed === null ? null : await this.#sealer.open(SESSION_PURPOSE, handle.token, handle.key, sealed);
     const record = plaintext === null ? null : parseSessionRecord(plaintext);
     if (record === null || record.expiresAt <= this.#now()) {
@@ -133,22 +164,17 @@ export class SessionStore {
     return record;
   }
 
-  async #cachedOrLoad(handle: SessionHandle): Promise<SessionRecord | null> {
-    const cached = this.#cache?.get(handle.key);
-    if (cached !== undefined && cached.expiresAt > this.#now()) return cached;
-    return this.reloadSession(handle);
-  }
 
   async saveSession(handle: SessionHandle, record: SessionRecord): Promise<void> {
     const sealed = await this.#sealer.seal(SESSION_PURPOSE, handle.token, handle.key, JSON.stringify(record));
     const ttl = Math.max(MIN_KV_TTL_SECONDS, Math.ceil((record.expiresAt - this.#now()) / 1000));
-    await this.#kv.put(handle.key, sealed, { expirationTtl: ttl });
+    await this.#put(handle.key, sealed, { expirationTtl: ttl });
     this.#cache?.set(handle.key, record);
   }
 
   async deleteSession(handle: SessionHandle): Promise<void> {
     this.#cache?.delete(handle.key);
-    await this.#kv.delete(handle.key);
+    await this.#delete(handle.key);
   }
 }
 

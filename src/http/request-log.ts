@@ -1,0 +1,32 @@
+/**
+ * The two things every answer gets, from the site and the API alike: an X-Request-Id
+ * (the caller's, when well formed, so a client can correlate; otherwise a new UUID) and
+ * one structured `request` log line.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../context.ts';
+import type { Logger } from '../log.ts';
+
+/** The rule of Hono's requestId middleware: word characters, `-` and `=`, at most 255. */
+const CALLER_ID = /^[\w\-=]{1,255}$/;
+
+export function requestIdFor(headers: Headers): string {
+  const offered = headers.get('x-request-id');
+  return offered !== null && CALLER_ID.test(offered) ? offered : crypto.randomUUID();
+}
+
+/** Logs the finished request: ids, route, statuses, timing and KV use; never a token. */
+export function logRequest(log: Logger, c: Context<AppEnv>, route: string, status: number, durationMs: number): void {
+  const kv = c.get('gateway')?.store.operations;
+  log.info('request', {
+    requestId: c.get('requestId'),
+    method: c.req.method,
+    route,
+    status,
+    durationMs,
+    refreshed: c.get('refreshed') ?? false,
+    upstreamStatus: c.get('upstreamStatus'),
+    kvReads: kv?.reads,
+    kvWrites: kv?.writes,
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The gateway's own pages and endpoints: home, sign-in and sign-out, health, the
+ * stylesheet. Everything under /api is the proxy's (routes/api.ts), a separate app.
+ */
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from './context.ts';
+import { logRequest, requestIdFor } from './http/request-log.ts';
+import { authRoutes } from './routes/auth.tsx';
+import { healthRoutes } from './routes/health.ts';
+import { pageRoutes } from './routes/pages.tsx';
+import type { Services } from './services.ts';
+import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
+import { STYLESHEET } from './views/style.ts';
+
+export function createSiteApp(services: Services) {
+  const { log, now } = services;
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const started = now();
+    const requestId = requestIdFor(c.req.raw.headers);
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
+    await next();
+    logRequest(log, c, routePath(c, -1), c.res.status, now() - started);
+  });
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      // Never send the callback URL (it carries the code) to another origin; and unlike
+      // no-referrer, keeps a real Origin header on same-origin form POSTs.
+      referrerPolicy: 'same-origin',
+    }),
+  );
+
+  app.get('/assets/style.css', (c) =>
+    c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
+  );
+
+  // Health and readiness answer even when the configuration is broken (readiness says so).
+  app.route('/', healthRoutes(services));
+
+  app.use(async (c, next) => {
+    const result = services.gatewayFor(c.env, c.req.url);
+    if (!result.ok) {
+      const body = { message: 'The gateway is not configured correctly', problems: result.problems };
+      if (wantsJson(c.req.raw)) return c.json(body, 500);
+      return c.html(<ConfigErrorPage problems={result.problems} />, 500);
+    }
+    c.set('gateway', result.gateway);
+    await next();
+  });
+
+  app.route('/', authRoutes);
+  app.route('/', pageRoutes);
+
+  app.notFound((c) => {
+    if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);
+    return c.html(<ErrorPage title="Not found" message="There is nothing at this address." />, 404);
+  });
+
+  app.onError((error, c) => {
+    log.error('unhandled_error', { requestId: c.get('requestId'), route: routePath(c, -1), error: error.name });
+    if (wantsJson(c.req.raw)) return c.json({ message: 'Internal error in the gateway', requestId: c.get('requestId') }, 500);
+    return c.html(
+      <ErrorPage title="Something went wrong" message={`The gateway failed to handle this request (request id ${c.get('requestId')}).`} />,
+      500,
+    );
+  });
+
+  return app;
+}
+
+function wantsJson(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
