@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
     'download-mib': { type: 'string', default: '1024' },
     'upload-mib': { type: 'string', default: '256' },
     instructions: { type: 'boolean', default: false },
-    'instruction-requests': { type: 'string', default: '400' },
+    'instruction-requests': { type: 'string', default: '1000' },
     'instruction-rounds': { type: 'string', default: '3' },
   },
 });

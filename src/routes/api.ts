@@ -67,7 +67,7 @@ export function createApiApp(services: Services) {
   return app;
 }
 
-async function handle(c: Context<AppEnv>, services: Services): Promise<Response> {
+function handle(c: Context<AppEnv>, services: Services): Response | Promise<Response> {
   const result = services.gatewayFor(c.env, c.req.url);
   if (!result.ok) return c.json({ message: 'The gateway is not configured correctly', problems: result.problems }, 500);
   const gw = result.gateway;
@@ -75,9 +75,11 @@ async function handle(c: Context<AppEnv>, services: Services): Promise<Response>
   const allowedOrigins = gw.config.allowedOrigins;
   const method = c.req.method;
   if (method === 'OPTIONS') return corsPolicy.preflight(c.req.raw, allowedOrigins);
-  const answer = await proxy(c, gw, method);
-  corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
-  return answer;
+  if (allowedOrigins.length === 0) return proxy(c, gw, method);
+  return proxy(c, gw, method).then((answer) => {
+    corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
+    return answer;
+  });
 }
 
 /**
