@@ -16,14 +16,11 @@ export async function fetchWithDeadline(
   what: string,
 ): Promise<Response> {
   const answer = fetchFn(url, { ...init, redirect: 'manual' });
-  const deadline = startDeadline(timeoutMs);
   let response: Response | typeof TIMED_OUT;
   try {
-    response = await Promise.race([answer, deadline.expired]);
+    response = await withDeadline(answer, timeoutMs);
   } catch (error) {
     throw new LookerUnavailableError(`${what}: Looker could not be reached (${describeNetworkError(error)})`);
-  } finally {
-    deadline.clear();
   }
   if (response === TIMED_OUT) {
     // Nobody will read a late answer: let its connection go as soon as it arrives.
@@ -51,22 +48,16 @@ export async function readTextWithDeadline(response: Response, timeoutMs: number
 /** What a deadline gives when time ran out first. */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
 
-/** A timer as a promise: `expired` resolves to TIMED_OUT after `ms`, unless cleared first. */
-export function startDeadline(ms: number): { expired: Promise<typeof TIMED_OUT>; clear(): void } {
+/** `promise`'s outcome, or TIMED_OUT once `ms` have passed without it settling. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(resolve, ms, TIMED_OUT);
   });
-  return { expired, clear: () => clearTimeout(timer) };
-}
-
-/** `promise`'s outcome, or TIMED_OUT once `ms` have passed without it settling. */
-export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  const deadline = startDeadline(ms);
   try {
-    return await Promise.race([promise, deadline.expired]);
+    return await Promise.race([promise, expired]);
   } finally {
-    deadline.clear();
+    clearTimeout(timer);
   }
 }
 

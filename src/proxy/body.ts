@@ -9,15 +9,9 @@ export type ProxyBody =
   | { replayable: true; body: ArrayBuffer | null }
   | { replayable: false; body: ReadableStream<Uint8Array> };
 
-const NO_BODY: ProxyBody = { replayable: true, body: null };
-
-/** The body to forward: at once when there is none (most API calls), else once it is known to be small or not. */
-export function prepareRequestBody(request: Request, limit: number): ProxyBody | Promise<ProxyBody> {
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return NO_BODY;
-  return readBody(request, request.body, limit);
-}
-
-async function readBody(request: Request, stream: ReadableStream<Uint8Array>, limit: number): Promise<ProxyBody> {
+export async function prepareRequestBody(request: Request, limit: number): Promise<ProxyBody> {
+  const stream = request.body;
+  if (stream === null || request.method === 'GET' || request.method === 'HEAD') return { replayable: true, body: null };
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return { replayable: false, body: stream };
   if (Number.isFinite(declared)) return { replayable: true, body: await request.arrayBuffer() };

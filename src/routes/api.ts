@@ -10,8 +10,7 @@
  *
  * The whole lifecycle is one Hono handler that reads top to bottom in that order; the
  * API shares none of the site's middleware (page security headers, HTML error pages).
- * Its answers are JSON or Looker's bytes, each with the API's headers set where it is
- * built when that saves a trip into workerd's Headers (the hot path: `npm run bench`).
+ * Its answers are JSON or Looker's bytes; every one gets the API's headers in one place.
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
@@ -22,7 +21,7 @@ import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
 import { prepareRequestBody } from '../proxy/body.ts';
-import { downstreamResponseHeaders, type HeaderRecord, upstreamRequestHeaders } from '../proxy/headers.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import { resolveApiTarget } from '../proxy/target.ts';
 import type { Services } from '../services.ts';
 import { SessionEndedError } from '../session/refresh.ts';
@@ -53,13 +52,7 @@ export function createApiApp(services: Services) {
       log.error('unhandled_error', { requestId, route: '/api/*', error: error instanceof Error ? error.name : typeof error });
       answer = c.json({ message: 'Internal error in the gateway', requestId }, 500);
     }
-    // Looker's answers are built with these headers (upstreamStatus is set once they are);
-    // the gateway's own answers get them here.
-    if (c.get('upstreamStatus') === undefined) {
-      for (const [name, value] of Object.entries(apiAnswerHeaders(requestId, answer.headers.get('content-type')))) {
-        answer.headers.set(name, value);
-      }
-    }
+    setApiAnswerHeaders(answer.headers, requestId);
     logRequest(log, c, '/api/*', answer.status, now() - started);
     return answer;
   });
@@ -67,7 +60,7 @@ export function createApiApp(services: Services) {
   return app;
 }
 
-function handle(c: Context<AppEnv>, services: Services): Response | Promise<Response> {
+async function handle(c: Context<AppEnv>, services: Services): Promise<Response> {
   const result = services.gatewayFor(c.env, c.req.url);
   if (!result.ok) return c.json({ message: 'The gateway is not configured correctly', problems: result.problems }, 500);
   const gw = result.gateway;
@@ -75,31 +68,29 @@ function handle(c: Context<AppEnv>, services: Services): Response | Promise<Resp
   const allowedOrigins = gw.config.allowedOrigins;
   const method = c.req.method;
   if (method === 'OPTIONS') return corsPolicy.preflight(c.req.raw, allowedOrigins);
-  if (allowedOrigins.length === 0) return proxy(c, gw, method);
-  return proxy(c, gw, method).then((answer) => {
-    corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
-    return answer;
-  });
+  const answer = await proxy(c, gw, method);
+  corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
+  return answer;
 }
 
 /**
  * Headers on every API answer. Looker's bytes are sometimes an HTML error page:
  * nosniff always, and a sandboxing CSP on whatever a browser could render as a document
- * (JSON it cannot). Only those: each header costs workerd thousands of instructions.
+ * (JSON it cannot). Only those: each header set costs workerd thousands of instructions.
  */
-function apiAnswerHeaders(requestId: string, contentType: string | null | undefined): HeaderRecord {
-  return isJson(contentType) ? { 'x-request-id': requestId, 'x-content-type-options': 'nosniff' } : {
-    'x-request-id': requestId,
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
-    'referrer-policy': 'same-origin',
-  };
+function setApiAnswerHeaders(headers: Headers, requestId: string): void {
+  headers.set('x-request-id', requestId);
+  headers.set('x-content-type-options', 'nosniff');
+  if (!isJson(headers.get('content-type'))) {
+    headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; sandbox");
+    headers.set('referrer-policy', 'same-origin');
+  }
 }
 
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
-function isJson(contentType: string | null | undefined): boolean {
-  return typeof contentType === 'string' && JSON_TYPE.test(contentType);
+function isJson(contentType: string | null): boolean {
+  return contentType !== null && JSON_TYPE.test(contentType);
 }
 
 async function proxy(c: Context<AppEnv>, gw: Gateway, method: string): Promise<Response> {
@@ -137,16 +128,14 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string): Promise<R
   }
 
   const cookie = gw.cookies.readSession(c);
-  // Most calls find the session in the isolate's memory and need not wait for it.
-  const session = gw.store.rememberedSession(cookie) ?? (await gw.store.readSession(cookie));
+  const session = await gw.store.readSession(cookie);
   if (session === null) {
     if (cookie !== undefined) gw.cookies.clearSession(c);
     return notSignedIn(c, gw, 'Not signed in to the gateway');
   }
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
-  const prepared = prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
-  const { body, replayable } = prepared instanceof Promise ? await prepared : prepared;
+  const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
   const incoming = c.req.raw.headers;
 
   try {
@@ -157,12 +146,10 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string): Promise<R
       (accessToken) => send(gw, method, target.url, incoming, body, accessToken),
       { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
     );
-    const headers = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
-    Object.assign(headers, apiAnswerHeaders(c.get('requestId'), headers['content-type']));
-    const answer = new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
     c.set('refreshed', refreshed);
     c.set('upstreamStatus', upstream.status);
-    return answer;
+    const headers = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
+    return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
   } catch (error) {
     return failure(c, gw, error);
   }

@@ -11,16 +11,10 @@ import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS } from './store.ts';
 export const SESSION_COOKIE = 'lgw_session';
 export const LOGIN_COOKIE = 'lgw_login';
 
-const hostPrefixAllowed = new Map<string, boolean>();
-
+/** https, or http on localhost (which browsers treat as secure). */
 export function canUseHostPrefix(origin: string): boolean {
-  let allowed = hostPrefixAllowed.get(origin);
-  if (allowed === undefined) {
-    const url = new URL(origin);
-    allowed = url.protocol === 'https:' || isLoopbackHost(url.hostname);
-    if (hostPrefixAllowed.size < 100) hostPrefixAllowed.set(origin, allowed);
-  }
-  return allowed;
+  const url = new URL(origin);
+  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
 }
 
 export class Cookies {

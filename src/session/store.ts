@@ -126,17 +126,7 @@ export class SessionStore {
     return record === null ? null : { handle, record };
   }
 
-  /**
-   * The session from this isolate's memory alone, without waiting: undefined when memory
-   * cannot say (then readSession), null for a cookie that cannot be one of ours.
-   */
-  rememberedSession(cookieValue: string | undefined): { handle: SessionHandle; record: SessionRecord } | null | undefined {
-    const handle = this.#handleFor(cookieValue);
-    if (handle === null) return null;
-    const record = this.#remembered(handle);
-    return record === undefined ? undefined : { handle, record };
-  }
-
+  /** The token and storage key behind a cookie value (decoded and hashed once per isolate), or null. */
   #handleFor(cookieValue: string | undefined): SessionHandle | null {
     if (cookieValue === undefined) return null;
     const compute = (): SessionHandle | null => {
@@ -163,7 +153,6 @@ export class SessionStore {
     this.#cache?.set(handle.key, record);
     return record;
   }
-
 
   async saveSession(handle: SessionHandle, record: SessionRecord): Promise<void> {
     const sealed = await this.#sealer.seal(SESSION_PURPOSE, handle.token, handle.key, JSON.stringify(record));
