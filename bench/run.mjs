@@ -298,7 +298,10 @@ for (const concurrency of CONCURRENCIES) {
       cpuPerRequestMs: median(runs.map((r) => r.cpuPerRequestMs)),
     };
   }
-  row.ratioToBare = median(rounds.gateway.map((g, i) => g.rps / rounds.bare[i].rps));
+  const perRoundToBare = rounds.gateway.map((g, i) => g.rps / rounds.bare[i].rps);
+  row.ratioToBare = median(perRoundToBare);
+  // The spread shows how far one round can be trusted on a shared machine.
+  row.ratioToBareRange = [Math.min(...perRoundToBare), Math.max(...perRoundToBare)];
   row.ratioToDirect = median(rounds.gateway.map((g, i) => g.rps / rounds.direct[i].rps));
   row.ratioToBareLog = median(rounds.gateway.map((g, i) => g.rps / rounds.bareLog[i].rps));
   row.kvReadsPerRequest = kv.reads / Math.max(1, kv.lines);
@@ -369,7 +372,15 @@ const memory = {
  * has settled), rounds interleave the two: zero the counters, send N requests, dump; the
  * figure per target is its lowest round (timer and GC work shift a few percent between
  * rounds, never below the real cost).
+ *
+ * V8 compiles hot code on background threads, and valgrind runs one thread at a time, so
+ * under callgrind the compiler threads starve and JavaScript can still be interpreted
+ * after the warm-up — a Worker with more JavaScript then measures worse (or, by luck,
+ * better) than it runs. These workerds compile on the main thread instead, during the
+ * warm-up, so the rounds count the steady state of both Workers.
  */
+const SYNCHRONOUS_JIT = '--no-concurrent-recompilation --no-concurrent-sparkplug --no-concurrent-osr';
+
 async function countInstructions() {
   const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
   if (valgrind.status !== 0) return { skipped: 'valgrind is not installed (apt-get install valgrind)' };
@@ -382,8 +393,9 @@ async function countInstructions() {
     `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-instr=no --collect-jumps=no -q --callgrind-out-file=${dir}/cg.%p.out "${workerdBinary()}" "$@"\n`,
   );
   chmodSync(wrapper, 0o755);
-  const previous = process.env.MINIFLARE_WORKERD_PATH;
+  const previous = { path: process.env.MINIFLARE_WORKERD_PATH, flags: process.env.MINIFLARE_WORKERD_V8_FLAGS };
   process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  process.env.MINIFLARE_WORKERD_V8_FLAGS = SYNCHRONOUS_JIT;
   let counted;
   try {
     counted = [
@@ -391,8 +403,8 @@ async function countInstructions() {
       { name: 'gateway', url: `http://127.0.0.1:${countedGatewayPort}/api/4.0/user`, ...(await startGateway(countedGatewayPort, () => {})) },
     ];
   } finally {
-    if (previous === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
-    else process.env.MINIFLARE_WORKERD_PATH = previous;
+    restoreEnv('MINIFLARE_WORKERD_PATH', previous.path);
+    restoreEnv('MINIFLARE_WORKERD_V8_FLAGS', previous.flags);
   }
   counted[1].headers = { cookie: await signIn(`http://127.0.0.1:${countedGatewayPort}`) };
   const requests = Number(args['instruction-requests']);
@@ -435,6 +447,11 @@ async function countInstructions() {
   };
 }
 
+function restoreEnv(name, value) {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
 function workerdBinary() {
   // The workerd package's main export is the path of the binary for this platform.
   const workerd = createRequire(import.meta.url)('workerd');
@@ -456,12 +473,12 @@ const lines = [];
 lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 lines.push(`GET /api/4.0/user; per concurrency ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s per target (after ${WARMUP_MS / 1000} s warm-up), medians; gateway bundle ${f(bundleSize / 1024)} KiB`);
 lines.push('');
-lines.push('| concurrency | direct req/s | bare req/s | bare + log req/s | gateway req/s | gateway/bare | gateway/(bare + log) | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / bare + log / gateway (ms) | KV reads/req | KV writes/req |');
+lines.push('| concurrency | direct req/s | bare req/s | bare + log req/s | gateway req/s | gateway/bare (median, and range of rounds) | gateway/(bare + log) | gateway/direct | p50 direct / bare / gateway (ms) | p99 direct / bare / gateway (ms) | p50 added vs bare (ms) | workerd CPU/req bare / bare + log / gateway (ms) | KV reads/req | KV writes/req |');
 lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|');
 for (const row of throughput) {
   const { direct, bare: b, bareLog: bl, gateway: g } = row;
   lines.push(
-    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(bl.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× | ${f(row.ratioToBareLog, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(bl.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(bl.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× (${f(row.ratioToBareRange[0], 2)}–${f(row.ratioToBareRange[1], 2)}) | ${f(row.ratioToBareLog, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(bl.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
   );
 }
 lines.push('');
