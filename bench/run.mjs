@@ -91,6 +91,53 @@ function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
 
+// Miniflare pipes workerd's output into this process and parses every line. With a log
+// line per gateway request, that parsing would run in the load generator's own process,
+// slowing it down for the gateway alone. So each Worker measured for throughput writes its
+// output to a file instead, as a production log pipeline takes lines off the machine;
+// the gateway's KV counts are read back from its file.
+const LOG_DIR = join(root, 'bench-out/logs');
+rmSync(LOG_DIR, { recursive: true, force: true });
+mkdirSync(LOG_DIR, { recursive: true });
+
+async function withOutputToFile(name, start) {
+  const file = join(LOG_DIR, `${name}.log`);
+  const wrapper = join(LOG_DIR, `workerd-${name}.sh`);
+  writeFileSync(wrapper, `#!/bin/sh\nexec "${workerdBinary()}" "$@" >>"${file}"\n`);
+  chmodSync(wrapper, 0o755);
+  const previous = process.env.MINIFLARE_WORKERD_PATH;
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  try {
+    return { ...(await start()), logFile: file };
+  } finally {
+    restoreEnv('MINIFLARE_WORKERD_PATH', previous);
+  }
+}
+
+/** The gateway's `request` log lines written to `file` since the last call. */
+function requestLogReader(file) {
+  let offset = 0;
+  return () => {
+    const text = readFileSync(file);
+    const end = text.lastIndexOf(0x0a) + 1; // complete lines only
+    const fresh = text.subarray(Math.min(offset, end), end).toString('utf8');
+    offset = Math.max(offset, end);
+    const lines = [];
+    for (const raw of fresh.split('\n')) {
+      if (raw === '') continue;
+      let message = raw;
+      try {
+        const entry = JSON.parse(raw); // workerd's structured log: { timestamp, level, message }
+        if (typeof entry.message === 'string') message = entry.message;
+      } catch {
+        continue;
+      }
+      if (message.includes('"event":"request"')) lines.push(JSON.parse(message));
+    }
+    return lines;
+  };
+}
+
 // ── the pieces ────────────────────────────────────────────────────────────────
 
 console.log('Building the gateway bundle (wrangler deploy --dry-run)…');
@@ -122,7 +169,6 @@ const sim = spawn(
 process.on('exit', () => sim.kill());
 await new Promise((resolve) => sim.stdout.once('data', resolve));
 
-const gatewayLog = [];
 async function startGateway(port, handleStructuredLogs) {
   const before = new Set(workerdPids());
   const mf = new Miniflare(convertV4MiniflareOptions({
@@ -150,9 +196,8 @@ async function startGateway(port, handleStructuredLogs) {
   await mf.ready;
   return { mf, pid: workerdPids().find((pid) => !before.has(pid)) };
 }
-const { mf: gateway, pid: gatewayPid } = await startGateway(gatewayPort, ({ message }) => {
-  if (message.includes('"event":"request"')) gatewayLog.push(message);
-});
+const { mf: gateway, pid: gatewayPid, logFile: gatewayLogFile } = await withOutputToFile('gateway', () => startGateway(gatewayPort, () => {}));
+const readGatewayRequestLog = requestLogReader(gatewayLogFile);
 
 // A token for the direct and bare runs, by the same PKCE flow over HTTP.
 async function accessToken() {
@@ -200,10 +245,10 @@ async function startBare(port, log) {
   await mf.ready;
   return { mf, pid: workerdPids().find((pid) => !before.has(pid)) };
 }
-const { mf: bare, pid: barePid } = await startBare(barePort, false);
+const { mf: bare, pid: barePid } = await withOutputToFile('bare', () => startBare(barePort, false));
 const bareLogPort = await freePort();
 const BARE_LOG = `http://127.0.0.1:${bareLogPort}`;
-const { mf: bareLog, pid: bareLogPid } = await startBare(bareLogPort, true);
+const { mf: bareLog, pid: bareLogPid } = await withOutputToFile('bare-log', () => startBare(bareLogPort, true));
 
 // Sign in to the gateway like a browser would.
 async function signIn(gatewayUrl) {
@@ -221,7 +266,7 @@ const SESSION_COOKIE = await signIn(GATEWAY);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function get(url, headers) {
+function getOnce(url, headers) {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, headers }, (res) => {
       res.resume();
@@ -230,6 +275,20 @@ function get(url, headers) {
     });
     req.on('error', reject);
   });
+}
+
+/**
+ * A GET, sent again once if the kept-alive socket it went out on was closed by the server
+ * at that moment (what browsers do too). Seen only under callgrind, where everything is
+ * ~50× slower and workerd's idle-connection timeout can meet a reused socket.
+ */
+async function get(url, headers) {
+  try {
+    return await getOnce(url, headers);
+  } catch (error) {
+    if (error?.code !== 'ECONNRESET') throw error;
+    return getOnce(url, headers);
+  }
 }
 
 async function load(url, headers, concurrency, pid, warm = true) {
@@ -275,12 +334,12 @@ for (const concurrency of CONCURRENCIES) {
   const kv = { reads: 0, writes: 0, lines: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, url, headers, pid] of targets) {
-      if (name === 'gateway') gatewayLog.length = 0;
+      if (name === 'gateway') readGatewayRequestLog(); // skip what came before this round
       const result = await load(url, headers, concurrency, pid, round === 0);
       if (result.errors > 0) console.warn(`${name} at c=${concurrency}: ${result.errors} non-200 answers`);
       rounds[name].push(result);
       if (name === 'gateway') {
-        for (const line of gatewayLog.map((l) => JSON.parse(l)).filter((l) => l.route === '/api/*')) {
+        for (const line of readGatewayRequestLog().filter((l) => l.route === '/api/*')) {
           kv.reads += line.kvReads ?? 0;
           kv.writes += line.kvWrites ?? 0;
           kv.lines++;
@@ -304,8 +363,10 @@ for (const concurrency of CONCURRENCIES) {
   row.ratioToBareRange = [Math.min(...perRoundToBare), Math.max(...perRoundToBare)];
   row.ratioToDirect = median(rounds.gateway.map((g, i) => g.rps / rounds.direct[i].rps));
   row.ratioToBareLog = median(rounds.gateway.map((g, i) => g.rps / rounds.bareLog[i].rps));
-  row.kvReadsPerRequest = kv.reads / Math.max(1, kv.lines);
-  row.kvWritesPerRequest = kv.writes / Math.max(1, kv.lines);
+  // No lines would read as "0 KV operations": refuse to report that.
+  if (kv.lines === 0) throw new Error(`no request log lines from the gateway at c=${concurrency} (${gatewayLogFile}): cannot count KV operations`);
+  row.kvReadsPerRequest = kv.reads / kv.lines;
+  row.kvWritesPerRequest = kv.writes / kv.lines;
   throughput.push(row);
   console.log(`c=${concurrency} done`);
 }
