@@ -102,15 +102,27 @@ mkdirSync(LOG_DIR, { recursive: true });
 
 async function withOutputToFile(name, start) {
   const file = join(LOG_DIR, `${name}.log`);
-  const wrapper = join(LOG_DIR, `workerd-${name}.sh`);
-  writeFileSync(wrapper, `#!/bin/sh\nexec "${workerdBinary()}" "$@" >>"${file}"\n`);
-  chmodSync(wrapper, 0o755);
-  const previous = process.env.MINIFLARE_WORKERD_PATH;
-  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+  const launch = `exec "${workerdBinary()}" "$@" >>"${file}"`;
+  return { ...(await withWorkerdLaunchedBy(join(LOG_DIR, `workerd-${name}.sh`), launch, {}, start)), logFile: file };
+}
+
+/**
+ * Runs `start` (which starts Miniflare) with workerd launched by a shell script holding
+ * `launch`, and with `env` set while Miniflare reads it; both are undone afterwards.
+ */
+async function withWorkerdLaunchedBy(script, launch, env, start) {
+  writeFileSync(script, `#!/bin/sh\n${launch}\n`);
+  chmodSync(script, 0o755);
+  const settings = { MINIFLARE_WORKERD_PATH: script, ...env };
+  const previous = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
   try {
-    return { ...(await start()), logFile: file };
+    return await start();
   } finally {
-    restoreEnv('MINIFLARE_WORKERD_PATH', previous);
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
@@ -448,25 +460,17 @@ async function countInstructions() {
   const dir = join(root, 'bench-out/callgrind');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const wrapper = join(dir, 'workerd-under-callgrind.sh');
-  writeFileSync(
-    wrapper,
-    `#!/bin/sh\nexec valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-instr=no --collect-jumps=no -q --callgrind-out-file=${dir}/cg.%p.out "${workerdBinary()}" "$@"\n`,
-  );
-  chmodSync(wrapper, 0o755);
-  const previous = { path: process.env.MINIFLARE_WORKERD_PATH, flags: process.env.MINIFLARE_WORKERD_V8_FLAGS };
-  process.env.MINIFLARE_WORKERD_PATH = wrapper;
-  process.env.MINIFLARE_WORKERD_V8_FLAGS = SYNCHRONOUS_JIT;
-  let counted;
-  try {
-    counted = [
-      { name: 'bare', url: `http://127.0.0.1:${countedBarePort}/api/4.0/user`, headers: {}, ...(await startBare(countedBarePort, false)) },
-      { name: 'gateway', url: `http://127.0.0.1:${countedGatewayPort}/api/4.0/user`, ...(await startGateway(countedGatewayPort, () => {})) },
-    ];
-  } finally {
-    restoreEnv('MINIFLARE_WORKERD_PATH', previous.path);
-    restoreEnv('MINIFLARE_WORKERD_V8_FLAGS', previous.flags);
-  }
+  const underCallgrind = (start) =>
+    withWorkerdLaunchedBy(
+      join(dir, 'workerd-under-callgrind.sh'),
+      `exec valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-instr=no --collect-jumps=no -q --callgrind-out-file=${dir}/cg.%p.out "${workerdBinary()}" "$@"`,
+      { MINIFLARE_WORKERD_V8_FLAGS: SYNCHRONOUS_JIT },
+      start,
+    );
+  const counted = [
+    { name: 'bare', url: `http://127.0.0.1:${countedBarePort}/api/4.0/user`, headers: {}, ...(await underCallgrind(() => startBare(countedBarePort, false))) },
+    { name: 'gateway', url: `http://127.0.0.1:${countedGatewayPort}/api/4.0/user`, ...(await underCallgrind(() => startGateway(countedGatewayPort, () => {}))) },
+  ];
   counted[1].headers = { cookie: await signIn(`http://127.0.0.1:${countedGatewayPort}`) };
   const requests = Number(args['instruction-requests']);
   const send = async (target, total) => {
@@ -506,11 +510,6 @@ async function countInstructions() {
     gateway: { perRequest: gatewayCount, rounds: counted[1].rounds },
     ratio: bareCount / gatewayCount,
   };
-}
-
-function restoreEnv(name, value) {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
 }
 
 function workerdBinary() {
