@@ -13,7 +13,7 @@
 //
 // With --instructions (needs valgrind), bare and gateway also run under callgrind and the
 // report gives workerd's instructions per request: on a shared or virtual machine the
-// requests/s figures move by ±15% from run to run, instruction counts by a few percent,
+// requests/s figures move by 15% or more from run to run, instruction counts by a few percent,
 // and workerd runs a Worker on one thread, so their ratio is the throughput ratio the
 // runtime itself allows.
 import { spawn, spawnSync } from 'node:child_process';
@@ -289,6 +289,9 @@ function getOnce(url, headers) {
   });
 }
 
+/** Per URL: requests sent again after a connection reset (reported, so a retry hides nothing). */
+const resentAfterReset = new Map();
+
 /**
  * A GET, sent again once if the kept-alive socket it went out on was closed by the server
  * at that moment (what browsers do too). Seen only under callgrind, where everything is
@@ -299,6 +302,8 @@ async function get(url, headers) {
     return await getOnce(url, headers);
   } catch (error) {
     if (error?.code !== 'ECONNRESET') throw error;
+    const origin = new URL(url).origin;
+    resentAfterReset.set(origin, (resentAfterReset.get(origin) ?? 0) + 1);
     return getOnce(url, headers);
   }
 }
@@ -555,6 +560,11 @@ if (instructions?.skipped) {
   lines.push(`| workerd instructions per request (callgrind, lowest of ${instructions.bare.rounds.length} rounds of ${instructions.requestsPerRound}) | bare | gateway | bare/gateway (the throughput ratio they allow) |`);
   lines.push('|---|---:|---:|---:|');
   lines.push(`| GET /api/4.0/user, 4 at a time | ${k(instructions.bare.perRequest)} | ${k(instructions.gateway.perRequest)} | ${f(instructions.ratio, 2)}× |`);
+}
+if (resentAfterReset.size > 0) {
+  const names = new Map([[new URL(SIM).origin, 'direct'], [new URL(BARE).origin, 'bare'], [new URL(BARE_LOG).origin, 'bare + log'], [new URL(GATEWAY).origin, 'gateway'], [`http://127.0.0.1:${countedBarePort}`, 'bare under callgrind'], [`http://127.0.0.1:${countedGatewayPort}`, 'gateway under callgrind']]);
+  const counts = [...resentAfterReset].map(([origin, n]) => `${names.get(origin) ?? origin}: ${n}`).join(', ');
+  lines.push('', `Requests sent again after the server reset a kept-alive connection: ${counts}.`);
 }
 const report = lines.join('\n');
 console.log(`\n${report}\n`);
