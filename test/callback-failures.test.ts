@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHarness, dumpKv, setCookies } from './helpers.ts';
+import { createHarness, dumpKv, loginCookieOf, setCookies } from './helpers.ts';
 
 async function startLogin(h: ReturnType<typeof createHarness>) {
   const login = await h.request('/login');
@@ -23,34 +23,61 @@ describe('GET /callback refuses', () => {
     expect(body).toContain('href="/login"');
     expectNoSession(res);
     expect(h.sim.stats.tokenRequests.authorization_code).toBe(0);
-    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('no login cookie'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('no login cookie for this state'))).toBe(true);
   });
 
-  it('a forged state, and deletes the pending login', async () => {
+  it('a forged state, which finds no sign-in; the genuine answer still completes', async () => {
     const h = createHarness();
-    const { back } = await startLogin(h);
-    back.searchParams.set('state', 'forged-state-forged-state-forged-state-x');
-    const res = await h.request(back.pathname + back.search);
+    const { back, path } = await startLogin(h);
+    const forged = new URL(back);
+    forged.searchParams.set('state', 'forged-state-forged-state-forged-state-x');
+    const res = await h.request(forged.pathname + forged.search);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Sign in again');
+    expectNoSession(res);
+    expect(setCookies(res).size).toBe(0); // the real sign-in's cookie is left alone
+    expect(h.sim.stats.tokenRequests.authorization_code).toBe(0);
+    expect([...(await dumpKv(h.kv)).keys()]).toEqual([expect.stringMatching(/^login:/)]);
+    // A forged answer cannot cancel the sign-in the browser really started.
+    expect((await h.request(path)).status).toBe(303);
+  });
+
+  it('a login cookie presented under another sign-in\'s name (state mismatch), and deletes that pending login', async () => {
+    const h = createHarness();
+    const first = await startLogin(h);
+    const second = await startLogin(h);
+    const firstCookie = loginCookieOf(first.login);
+    const secondCookie = loginCookieOf(second.login);
+    // The first sign-in's token under the name the second state leads to.
+    const res = await h.request(second.path, { headers: { cookie: `${secondCookie.name}=${firstCookie.value}` } });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('does not match');
     expectNoSession(res);
     expect(h.sim.stats.tokenRequests.authorization_code).toBe(0);
-    expect(await dumpKv(h.kv)).toEqual(new Map());
+    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('state mismatch'))).toBe(true);
+    // The first sign-in's entry was taken (single use) and the cookie under the second's
+    // name cleared: neither completes now; the second's entry expires unused.
+    expect(setCookies(res).get(secondCookie.name)!.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
+    expect((await dumpKv(h.kv)).size).toBe(1);
+    expect((await h.request(first.path)).status).toBe(400);
+    expect((await h.request(second.path)).status).toBe(400);
   });
 
   it('a missing state', async () => {
     const h = createHarness();
     const { back } = await startLogin(h);
     back.searchParams.delete('state');
-    expect((await h.request(back.pathname + back.search)).status).toBe(400);
+    const res = await h.request(back.pathname + back.search);
+    expect(res.status).toBe(400);
+    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('no state'))).toBe(true);
   });
 
   it('a replayed callback (the login entry is single-use)', async () => {
     const h = createHarness();
     const { login, path } = await startLogin(h);
-    const loginCookie = setCookies(login).get('__Host-lgw_login')!.value;
+    const loginCookie = loginCookieOf(login);
     expect((await h.request(path)).status).toBe(303);
-    const replay = await h.request(path, { headers: { cookie: `__Host-lgw_login=${loginCookie}` } });
+    const replay = await h.request(path, { headers: { cookie: `${loginCookie.name}=${loginCookie.value}` } });
     expect(replay.status).toBe(400);
     expectNoSession(replay);
     expect(h.sim.stats.tokenRequests.authorization_code).toBe(1);
@@ -68,9 +95,10 @@ describe('GET /callback refuses', () => {
 
   it('a garbage login cookie', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { login, path } = await startLogin(h);
+    const { name } = loginCookieOf(login);
     for (const value of ['x', 'A'.repeat(43), '%00%00', 'A'.repeat(5000)]) {
-      const res = await h.request(path, { headers: { cookie: `__Host-lgw_login=${value}` } });
+      const res = await h.request(path, { headers: { cookie: `${name}=${value}` } });
       expect(res.status).toBe(400);
     }
   });

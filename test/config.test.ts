@@ -81,7 +81,7 @@ describe('gateway origin and cookies', () => {
     const h = createHarness({ vars: { GATEWAY_URL: 'http://localhost:8787' } });
     const res = await h.request('/login');
     const cookie = res.headers.getSetCookie()[0]!;
-    expect(cookie).toMatch(/^__Host-lgw_login=/);
+    expect(cookie).toMatch(/^__Host-lgw_login_[\w-]{12}=/);
     expect(cookie).toMatch(/Secure/);
   });
 
@@ -89,7 +89,7 @@ describe('gateway origin and cookies', () => {
     const h = createHarness({ vars: { GATEWAY_URL: undefined } });
     const res = await h.app.fetch(new Request('http://10.1.2.3:8787/login'), h.bindings);
     const cookie = res.headers.getSetCookie()[0]!;
-    expect(cookie).toMatch(/^lgw_login=/);
+    expect(cookie).toMatch(/^lgw_login_[\w-]{12}=/);
     expect(cookie).not.toMatch(/Secure/);
     expect(cookie).toMatch(/HttpOnly/);
   });

@@ -47,6 +47,14 @@ export function setCookies(res: Response): Map<string, { value: string; attribut
   return out;
 }
 
+/** The one sign-in (login) cookie a response sets: its full name, value and attributes. */
+export function loginCookieOf(res: Response): { name: string; value: string; attributes: string[] } {
+  const found = [...setCookies(res)].filter(([name, c]) => /^(__Host-)?lgw_login_/.test(name) && !c.attributes.some((a) => /^max-age=0$/i.test(a)));
+  if (found.length !== 1) throw new Error(`expected one login cookie to be set, found ${found.length}`);
+  const [name, cookie] = found[0]!;
+  return { name, value: cookie.value, attributes: cookie.attributes };
+}
+
 export function createHarness(options: HarnessOptions = {}) {
   const clock = options.shared?.clock ?? new Clock();
   const sim =

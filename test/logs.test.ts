@@ -5,7 +5,7 @@
  * sign-out — and greps everything logged for every secret value that was in play.
  */
 import { describe, expect, it } from 'vitest';
-import { createHarness, GATEWAY, SESSION_SECRET, setCookies } from './helpers.ts';
+import { createHarness, GATEWAY, loginCookieOf, SESSION_SECRET } from './helpers.ts';
 
 describe('logs', () => {
   it('never contain a secret, through a full session', async () => {
@@ -16,7 +16,7 @@ describe('logs', () => {
     const authUrl = new URL(login.headers.get('location')!);
     secrets.add(authUrl.searchParams.get('state')!);
     secrets.add(authUrl.searchParams.get('code_challenge')!);
-    secrets.add(setCookies(login).get('__Host-lgw_login')!.value);
+    secrets.add(loginCookieOf(login).value);
     const back = new URL(await h.authorize(login));
     secrets.add(back.searchParams.get('code')!);
     const callback = await h.request(back.pathname + back.search);

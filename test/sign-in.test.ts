@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ID, createHarness, dumpKv, GATEWAY, LOOKER, LOOKER_API, setCookies } from './helpers.ts';
+import { MAX_PENDING_LOGINS } from '../src/session/cookies.ts';
+import { CLIENT_ID, createHarness, dumpKv, GATEWAY, LOOKER, LOOKER_API, loginCookieOf, setCookies } from './helpers.ts';
 
 describe('GET /login', () => {
   it('redirects to Looker /auth with every PKCE parameter and stores the pending login sealed', async () => {
@@ -18,8 +19,9 @@ describe('GET /login', () => {
     expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.get('state')!.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits in base64url
 
-    const cookie = setCookies(res).get('__Host-lgw_login')!;
-    expect(cookie).toBeDefined();
+    const cookie = loginCookieOf(res);
+    expect(cookie.name).toMatch(/^__Host-lgw_login_[A-Za-z0-9_-]{12}$/);
+    expect(cookie.name).not.toContain(q.get('state')!.slice(0, 12)); // named by a hash of the state
     expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const attrs = cookie.attributes.map((a) => a.toLowerCase());
     expect(attrs).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax', 'path=/', 'max-age=600']));
@@ -44,7 +46,8 @@ describe('GET /login', () => {
     const qb = new URL(b.headers.get('location')!).searchParams;
     expect(qa.get('state')).not.toBe(qb.get('state'));
     expect(qa.get('code_challenge')).not.toBe(qb.get('code_challenge'));
-    expect(setCookies(a).get('__Host-lgw_login')!.value).not.toBe(setCookies(b).get('__Host-lgw_login')!.value);
+    expect(loginCookieOf(a).value).not.toBe(loginCookieOf(b).value);
+    expect(loginCookieOf(a).name).not.toBe(loginCookieOf(b).name);
   });
 
   it('honours LOOKER_SCOPE', async () => {
@@ -81,7 +84,10 @@ describe('GET /callback', () => {
     const attrs = session.attributes.map((a) => a.toLowerCase());
     expect(attrs).toEqual(expect.arrayContaining(['httponly', 'secure', 'samesite=lax', 'path=/', `max-age=${30 * 24 * 3600}`]));
     // The login cookie is cleared.
-    expect(cookies.get('__Host-lgw_login')!.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
+    const cleared = [...cookies].filter(([name]) => name.startsWith('__Host-lgw_login_'));
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]![1].attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
+    expect([...h.jar.keys()].filter((name) => name.includes('lgw_login'))).toEqual([]);
 
     // KV: only the session, under a hash, sealed; no raw token, session id or Looker token anywhere.
     const kv = await dumpKv(h.kv);
@@ -182,6 +188,56 @@ describe('GET / (home)', () => {
     const res = await h.request('/');
     expect(res.status).toBe(504);
     expect(await res.text()).toContain('did not answer in time');
+  });
+});
+
+describe('sign-ins started in several tabs of one browser', () => {
+  /** /login in the harness's browser; returns the path Looker sends that sign-in back to. */
+  async function start(h: ReturnType<typeof createHarness>, returnTo: string) {
+    const login = await h.request(`/login?return_to=${encodeURIComponent(returnTo)}`);
+    const back = new URL(await h.authorize(login));
+    return { login, path: back.pathname + back.search };
+  }
+  const loginCookiesIn = (jar: Map<string, string>) => [...jar.keys()].filter((name) => name.startsWith('__Host-lgw_login_'));
+
+  it('each finishes, in any order: a second sign-in does not overwrite the first one\'s cookie', async () => {
+    const h = createHarness();
+    const a = await start(h, '/a');
+    const b = await start(h, '/b');
+    expect(loginCookiesIn(h.jar)).toHaveLength(2);
+
+    const finishB = await h.request(b.path);
+    expect(finishB.status).toBe(303);
+    expect(finishB.headers.get('location')).toBe('/b');
+    const finishA = await h.request(a.path);
+    expect(finishA.status).toBe(303);
+    expect(finishA.headers.get('location')).toBe('/a');
+
+    expect(loginCookiesIn(h.jar)).toEqual([]);
+    // The later sign-in replaced the earlier session: one session in KV, no pending logins, and it works.
+    const kv = await dumpKv(h.kv);
+    expect([...kv.keys()]).toEqual([expect.stringMatching(/^session:/)]);
+    expect((await h.request('/api/4.0/user')).status).toBe(200);
+  });
+
+  it(`keeps at most ${MAX_PENDING_LOGINS} in progress, dropping the oldest`, async () => {
+    const h = createHarness();
+    const started = [];
+    for (let i = 0; i < MAX_PENDING_LOGINS + 2; i++) started.push(await start(h, `/tab/${i}`));
+    expect(loginCookiesIn(h.jar)).toHaveLength(MAX_PENDING_LOGINS);
+
+    // The two oldest lost their cookies: they end on "sign in again", and take nothing with them.
+    for (const old of started.slice(0, 2)) {
+      const res = await h.request(old.path);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('Sign in again');
+    }
+    for (const [i, kept] of started.slice(2).entries()) {
+      const res = await h.request(kept.path);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe(`/tab/${i + 2}`);
+    }
+    expect(loginCookiesIn(h.jar)).toEqual([]);
   });
 });
 

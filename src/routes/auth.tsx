@@ -40,7 +40,7 @@ authRoutes.get('/login', async (c) => {
     redirectUri: gw.redirectUri,
     createdAt: gw.now(),
   });
-  gw.cookies.setLogin(c, loginCookie);
+  gw.cookies.setLogin(c, state, loginCookie);
   const authorizationUrl = createAuthorizationURLWithPKCE(gw.oauth, {
     redirectUri: gw.redirectUri,
     scope: gw.config.lookerScope,
@@ -61,13 +61,15 @@ const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; message: string 
 
 authRoutes.get('/callback', async (c) => {
   const gw = c.get('gateway');
-  const loginCookie = gw.cookies.readLogin(c);
-  gw.cookies.clearLogin(c);
   c.header('cache-control', 'no-store');
+  const url = new URL(c.req.url);
+  // The state Looker sends back names the sign-in (one login cookie per sign-in in progress).
+  const state = url.searchParams.get('state') ?? '';
+  const loginCookie = state === '' ? undefined : gw.cookies.readLogin(c, state);
+  if (loginCookie !== undefined) gw.cookies.clearLogin(c, state);
   // Single use: the pending login is deleted before anything else happens with it.
   const login = loginCookie === undefined ? null : await gw.store.takeLogin(loginCookie);
 
-  const url = new URL(c.req.url);
   const error = url.searchParams.get('error');
   if (error !== null) {
     const code = /^[a-z_]{1,64}$/.test(error) ? error : 'unknown_error';
@@ -86,12 +88,12 @@ authRoutes.get('/callback', async (c) => {
   if (login === null) {
     gw.log.warn('sign_in_bad_state', {
       requestId: c.get('requestId'),
-      reason: loginCookie === undefined ? 'no login cookie' : 'login expired, used or unknown',
+      reason: state === '' ? 'no state' : loginCookie === undefined ? 'no login cookie for this state' : 'login expired, used or unknown',
     });
     return signInAgain(c, 'This sign-in has expired, was already used, or was started in another browser.');
   }
 
-  const state = url.searchParams.get('state') ?? '';
+  // The cookie's name comes from the state; the sealed login must hold that very state too.
   const encoder = new TextEncoder();
   if (!constantTimeEqual(encoder.encode(state), encoder.encode(login.state))) {
     gw.log.warn('sign_in_bad_state', { requestId: c.get('requestId'), reason: 'state mismatch' });

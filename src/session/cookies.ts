@@ -1,15 +1,31 @@
 /**
- * The gateway's two cookies. Both are HttpOnly, SameSite=Lax and Path=/; where the
- * gateway's origin allows it (https, or http on localhost, which browsers treat as
- * secure) they are Secure with the __Host- prefix, which pins them to this host.
+ * The gateway's cookies: the session, and one per sign-in in progress. All are HttpOnly,
+ * SameSite=Lax and Path=/; where the gateway's origin allows it (https, or http on
+ * localhost, which browsers treat as secure) they are Secure with the __Host- prefix,
+ * which pins them to this host.
+ *
+ * A sign-in's cookie is named after its OAuth state (`lgw_login_<id>`, the id a hash of
+ * the state), so sign-ins started in several tabs at once do not overwrite each other:
+ * the callback reads the cookie of the state Looker sends back. A browser holds at most
+ * MAX_PENDING_LOGINS of them; starting another drops the oldest.
  */
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { isLoopbackHost } from '../config.ts';
 import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS } from './store.ts';
 
 export const SESSION_COOKIE = 'lgw_session';
-export const LOGIN_COOKIE = 'lgw_login';
+const LOGIN_COOKIE_PREFIX = 'lgw_login_';
+const HOST_PREFIX = '__Host-';
+/** Sign-ins one browser may have in progress at once (each is a cookie sent with every request). */
+export const MAX_PENDING_LOGINS = 5;
+
+/** `lgw_login_` + 72 bits of SHA-256(state), base64url: a cookie name that only this state leads to. */
+function loginCookieName(state: string): string {
+  return LOGIN_COOKIE_PREFIX + encodeBase64urlNoPadding(sha256(new TextEncoder().encode(state))).slice(0, 12);
+}
 
 /** https, or http on localhost (which browsers treat as secure). */
 export function canUseHostPrefix(origin: string): boolean {
@@ -49,13 +65,25 @@ export class Cookies {
     this.#clear(c, SESSION_COOKIE);
   }
 
-  readLogin(c: Context): string | undefined {
-    return this.#read(c, LOGIN_COOKIE);
+  /** The login cookie of the sign-in that sent Looker `state`. */
+  readLogin(c: Context, state: string): string | undefined {
+    return this.#read(c, loginCookieName(state));
   }
-  setLogin(c: Context, value: string): void {
-    setCookie(c, LOGIN_COOKIE, value, this.#options(LOGIN_TTL_SECONDS));
+  /** Sets the cookie of a new sign-in, first dropping the oldest ones beyond MAX_PENDING_LOGINS. */
+  setLogin(c: Context, state: string, value: string): void {
+    const pending = this.#pendingLoginNames(c);
+    // Browsers send cookies of one path oldest first (RFC 6265 §5.4).
+    for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING_LOGINS - 1)))) this.#clear(c, name);
+    setCookie(c, loginCookieName(state), value, this.#options(LOGIN_TTL_SECONDS));
   }
-  clearLogin(c: Context): void {
-    this.#clear(c, LOGIN_COOKIE);
+  clearLogin(c: Context, state: string): void {
+    this.#clear(c, loginCookieName(state));
+  }
+
+  /** Names (without the __Host- prefix) of the login cookies the request carries, in the order sent. */
+  #pendingLoginNames(c: Context): string[] {
+    const sent = Object.keys(getCookie(c));
+    const prefix = this.#secure ? HOST_PREFIX + LOGIN_COOKIE_PREFIX : LOGIN_COOKIE_PREFIX;
+    return sent.filter((name) => name.startsWith(prefix)).map((name) => (this.#secure ? name.slice(HOST_PREFIX.length) : name));
   }
 }
