@@ -561,11 +561,39 @@ if (instructions?.skipped) {
   lines.push('|---|---:|---:|---:|');
   lines.push(`| GET /api/4.0/user, 4 at a time | ${k(instructions.bare.perRequest)} | ${k(instructions.gateway.perRequest)} | ${f(instructions.ratio, 2)}× |`);
 }
+lines.push('', ...targetVerdicts());
 if (resentAfterReset.size > 0) {
   const names = new Map([[new URL(SIM).origin, 'direct'], [new URL(BARE).origin, 'bare'], [new URL(BARE_LOG).origin, 'bare + log'], [new URL(GATEWAY).origin, 'gateway'], [`http://127.0.0.1:${countedBarePort}`, 'bare under callgrind'], [`http://127.0.0.1:${countedGatewayPort}`, 'gateway under callgrind']]);
   const counts = [...resentAfterReset].map(([origin, n]) => `${names.get(origin) ?? origin}: ${n}`).join(', ');
   lines.push('', `Requests sent again after the server reset a kept-alive connection: ${counts}.`);
 }
+/**
+ * #3's targets against this run's figures, each marked met (✓) or not (✗). "Flat" memory:
+ * the workerd process grew by less than max(8 MiB, 2% of the bytes streamed), far below
+ * what holding the body would take.
+ */
+function targetVerdicts() {
+  const mark = (ok) => (ok ? '✓' : '✗');
+  const throughputs = throughput.map((r) => `${mark(r.ratioToBare >= 0.9)} ${f(r.ratioToBare, 2)}× at ${r.concurrency}`);
+  if (instructions?.ratio !== undefined) throughputs.push(`${mark(instructions.ratio >= 0.9)} ${f(instructions.ratio, 2)}× by instructions`);
+  const latencies = throughput.map((r) => {
+    const added = r.gateway.p50 - r.bare.p50;
+    return `${mark(added <= 1)} ${added >= 0 ? '+' : ''}${f(added, 2)} ms at ${r.concurrency}`;
+  });
+  const streams = Object.entries(memory)
+    .filter(([name]) => name.endsWith('gateway'))
+    .map(([name, m]) => `${mark(m.status === 200 && m.growthMiB < Math.max(8, (0.02 * m.bytes) / 2 ** 20))} ${name.split(',')[0]} of ${f(m.bytes / 2 ** 20, 0)} MiB: +${f(m.growthMiB)} MiB`);
+  const kv = throughput.map((r) => `${mark(r.kvReadsPerRequest <= 1 && r.kvWritesPerRequest === 0)} ${f(r.kvReadsPerRequest, 2)} reads, ${f(r.kvWritesPerRequest, 2)} writes at ${r.concurrency}`);
+  return [
+    "Against #3's targets in this run (✓ met, ✗ not):",
+    '',
+    `- gateway throughput ≥ 0.9× the bare Worker (median requests/s per concurrency): ${throughputs.join('; ')}`,
+    `- p50 added latency ≤ 1 ms over the bare Worker: ${latencies.join('; ')}`,
+    `- memory flat while streaming through the gateway: ${streams.join('; ')}`,
+    `- at most one KV read and no KV write per steady-state request: ${kv.join('; ')}`,
+  ];
+}
+
 const report = lines.join('\n');
 console.log(`\n${report}\n`);
 mkdirSync('bench-out', { recursive: true });
