@@ -9,7 +9,8 @@
 // static Worker at a few hundred requests/s, which would measure the dev server instead.
 // Reports requests/s, p50/p99 latency, the ratios (3)/(2) and (3)/(1), KV reads and
 // writes per gateway request (from its request log), and the workerd process's memory
-// while streaming a large download and upload through the gateway.
+// while streaming a large download and upload through the gateway; then each of #3's
+// targets, marked met or not against those figures.
 //
 // With --instructions (needs valgrind), bare and gateway also run under callgrind and the
 // report gives workerd's instructions per request: on a shared or virtual machine the
