@@ -381,6 +381,7 @@ for (const concurrency of CONCURRENCIES) {
   row.ratioToBareRange = [Math.min(...perRoundToBare), Math.max(...perRoundToBare)];
   row.ratioToDirect = median(rounds.gateway.map((g, i) => g.rps / rounds.direct[i].rps));
   row.ratioToBareLog = median(rounds.gateway.map((g, i) => g.rps / rounds.bareLog[i].rps));
+  row.p50AddedMs = row.gateway.p50 - row.bare.p50;
   // No lines would read as "0 KV operations": refuse to report that.
   if (kv.lines === 0) throw new Error(`no request log lines from the gateway at c=${concurrency} (${gatewayLogFile}): cannot count KV operations`);
   row.kvReadsPerRequest = kv.reads / kv.lines;
@@ -535,6 +536,31 @@ sim.kill();
 agent.destroy();
 
 const f = (n, d = 1) => n.toFixed(d);
+
+/**
+ * #3's targets against this run's figures, each marked met (✓) or not (✗). "Flat" memory:
+ * the workerd process grew by less than max(8 MiB, 2% of the bytes streamed), far below
+ * what holding the body would take.
+ */
+function targetVerdicts() {
+  const mark = (ok) => (ok ? '✓' : '✗');
+  const throughputs = throughput.map((r) => `${mark(r.ratioToBare >= 0.9)} ${f(r.ratioToBare, 2)}× at ${r.concurrency}`);
+  if (instructions?.ratio !== undefined) throughputs.push(`${mark(instructions.ratio >= 0.9)} ${f(instructions.ratio, 2)}× by instructions`);
+  const latencies = throughput.map((r) => `${mark(r.p50AddedMs <= 1)} ${r.p50AddedMs >= 0 ? '+' : ''}${f(r.p50AddedMs, 2)} ms at ${r.concurrency}`);
+  const streams = Object.entries(memory)
+    .filter(([name]) => name.endsWith('gateway'))
+    .map(([name, m]) => `${mark(m.status === 200 && m.growthMiB < Math.max(8, (0.02 * m.bytes) / 2 ** 20))} ${name.split(',')[0]} of ${f(m.bytes / 2 ** 20, 0)} MiB: +${f(m.growthMiB)} MiB`);
+  const kv = throughput.map((r) => `${mark(r.kvReadsPerRequest <= 1 && r.kvWritesPerRequest === 0)} ${f(r.kvReadsPerRequest, 2)} reads, ${f(r.kvWritesPerRequest, 2)} writes at ${r.concurrency}`);
+  return [
+    "Against #3's targets in this run (✓ met, ✗ not):",
+    '',
+    `- gateway throughput ≥ 0.9× the bare Worker (median requests/s per concurrency): ${throughputs.join('; ')}`,
+    `- p50 added latency ≤ 1 ms over the bare Worker: ${latencies.join('; ')}`,
+    `- memory flat while streaming through the gateway: ${streams.join('; ')}`,
+    `- at most one KV read and no KV write per steady-state request: ${kv.join('; ')}`,
+  ];
+}
+
 const lines = [];
 lines.push(`looker-oauth-gateway benchmark — ${new Date().toISOString()} — ${process.platform}/${process.arch}, Node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 lines.push(`GET /api/4.0/user; per concurrency ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s per target (after ${WARMUP_MS / 1000} s warm-up), medians; gateway bundle ${f(bundleSize / 1024)} KiB`);
@@ -544,7 +570,7 @@ lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|
 for (const row of throughput) {
   const { direct, bare: b, bareLog: bl, gateway: g } = row;
   lines.push(
-    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(bl.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× (${f(row.ratioToBareRange[0], 2)}–${f(row.ratioToBareRange[1], 2)}) | ${f(row.ratioToBareLog, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(g.p50 - b.p50, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(bl.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
+    `| ${row.concurrency} | ${f(direct.rps, 0)} | ${f(b.rps, 0)} | ${f(bl.rps, 0)} | ${f(g.rps, 0)} | ${f(row.ratioToBare, 2)}× (${f(row.ratioToBareRange[0], 2)}–${f(row.ratioToBareRange[1], 2)}) | ${f(row.ratioToBareLog, 2)}× | ${f(row.ratioToDirect, 2)}× | ${f(direct.p50, 2)} / ${f(b.p50, 2)} / ${f(g.p50, 2)} | ${f(direct.p99, 2)} / ${f(b.p99, 2)} / ${f(g.p99, 2)} | ${f(row.p50AddedMs, 2)} | ${f(b.cpuPerRequestMs, 3)} / ${f(bl.cpuPerRequestMs, 3)} / ${f(g.cpuPerRequestMs, 3)} | ${f(row.kvReadsPerRequest, 2)} | ${f(row.kvWritesPerRequest, 2)} |`,
   );
 }
 lines.push('');
@@ -568,33 +594,6 @@ if (resentAfterReset.size > 0) {
   const counts = [...resentAfterReset].map(([origin, n]) => `${names.get(origin) ?? origin}: ${n}`).join(', ');
   lines.push('', `Requests sent again after the server reset a kept-alive connection: ${counts}.`);
 }
-/**
- * #3's targets against this run's figures, each marked met (✓) or not (✗). "Flat" memory:
- * the workerd process grew by less than max(8 MiB, 2% of the bytes streamed), far below
- * what holding the body would take.
- */
-function targetVerdicts() {
-  const mark = (ok) => (ok ? '✓' : '✗');
-  const throughputs = throughput.map((r) => `${mark(r.ratioToBare >= 0.9)} ${f(r.ratioToBare, 2)}× at ${r.concurrency}`);
-  if (instructions?.ratio !== undefined) throughputs.push(`${mark(instructions.ratio >= 0.9)} ${f(instructions.ratio, 2)}× by instructions`);
-  const latencies = throughput.map((r) => {
-    const added = r.gateway.p50 - r.bare.p50;
-    return `${mark(added <= 1)} ${added >= 0 ? '+' : ''}${f(added, 2)} ms at ${r.concurrency}`;
-  });
-  const streams = Object.entries(memory)
-    .filter(([name]) => name.endsWith('gateway'))
-    .map(([name, m]) => `${mark(m.status === 200 && m.growthMiB < Math.max(8, (0.02 * m.bytes) / 2 ** 20))} ${name.split(',')[0]} of ${f(m.bytes / 2 ** 20, 0)} MiB: +${f(m.growthMiB)} MiB`);
-  const kv = throughput.map((r) => `${mark(r.kvReadsPerRequest <= 1 && r.kvWritesPerRequest === 0)} ${f(r.kvReadsPerRequest, 2)} reads, ${f(r.kvWritesPerRequest, 2)} writes at ${r.concurrency}`);
-  return [
-    "Against #3's targets in this run (✓ met, ✗ not):",
-    '',
-    `- gateway throughput ≥ 0.9× the bare Worker (median requests/s per concurrency): ${throughputs.join('; ')}`,
-    `- p50 added latency ≤ 1 ms over the bare Worker: ${latencies.join('; ')}`,
-    `- memory flat while streaming through the gateway: ${streams.join('; ')}`,
-    `- at most one KV read and no KV write per steady-state request: ${kv.join('; ')}`,
-  ];
-}
-
 const report = lines.join('\n');
 console.log(`\n${report}\n`);
 mkdirSync('bench-out', { recursive: true });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHarness, dumpKv, loginCookieOf, setCookies } from './helpers.ts';
 
-async function startLogin(h: ReturnType<typeof createHarness>) {
-  const login = await h.request('/login');
-  const back = new URL(await h.authorize(login));
-  return { login, back, path: back.pathname + back.search };
-}
 
 function expectNoSession(res: Response) {
   expect(setCookies(res).get('__Host-lgw_session')).toBeUndefined();
@@ -14,7 +9,7 @@ function expectNoSession(res: Response) {
 describe('GET /callback refuses', () => {
   it('a callback without the login cookie', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.jar.clear();
     const res = await h.request(path);
     expect(res.status).toBe(400);
@@ -28,7 +23,7 @@ describe('GET /callback refuses', () => {
 
   it('a forged state, which finds no sign-in; the genuine answer still completes', async () => {
     const h = createHarness();
-    const { back, path } = await startLogin(h);
+    const { back, path } = await h.startSignIn();
     const forged = new URL(back);
     forged.searchParams.set('state', 'forged-state-forged-state-forged-state-x');
     const res = await h.request(forged.pathname + forged.search);
@@ -44,8 +39,8 @@ describe('GET /callback refuses', () => {
 
   it('a login cookie presented under another sign-in\'s name (state mismatch), and deletes that pending login', async () => {
     const h = createHarness();
-    const first = await startLogin(h);
-    const second = await startLogin(h);
+    const first = await h.startSignIn();
+    const second = await h.startSignIn();
     const firstCookie = loginCookieOf(first.login);
     const secondCookie = loginCookieOf(second.login);
     // The first sign-in's token under the name the second state leads to.
@@ -65,7 +60,7 @@ describe('GET /callback refuses', () => {
 
   it('a missing state', async () => {
     const h = createHarness();
-    const { back } = await startLogin(h);
+    const { back } = await h.startSignIn();
     back.searchParams.delete('state');
     const res = await h.request(back.pathname + back.search);
     expect(res.status).toBe(400);
@@ -74,7 +69,7 @@ describe('GET /callback refuses', () => {
 
   it('a replayed callback (the login entry is single-use)', async () => {
     const h = createHarness();
-    const { login, path } = await startLogin(h);
+    const { login, path } = await h.startSignIn();
     const loginCookie = loginCookieOf(login);
     expect((await h.request(path)).status).toBe(303);
     const replay = await h.request(path, { headers: { cookie: `${loginCookie.name}=${loginCookie.value}` } });
@@ -85,7 +80,7 @@ describe('GET /callback refuses', () => {
 
   it('an expired login entry', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.clock.advance(601);
     const res = await h.request(path);
     expect(res.status).toBe(400);
@@ -95,7 +90,7 @@ describe('GET /callback refuses', () => {
 
   it('a garbage login cookie', async () => {
     const h = createHarness();
-    const { login, path } = await startLogin(h);
+    const { login, path } = await h.startSignIn();
     const { name } = loginCookieOf(login);
     for (const value of ['x', 'A'.repeat(43), '%00%00', 'A'.repeat(5000)]) {
       const res = await h.request(path, { headers: { cookie: `${name}=${value}` } });
@@ -105,7 +100,7 @@ describe('GET /callback refuses', () => {
 
   it('a callback without a code', async () => {
     const h = createHarness();
-    const { back } = await startLogin(h);
+    const { back } = await h.startSignIn();
     back.searchParams.delete('code');
     const res = await h.request(back.pathname + back.search);
     expect(res.status).toBe(400);
@@ -124,7 +119,7 @@ describe("Looker's error answers on /callback", () => {
   for (const [error, status, text] of cases) {
     it(`error=${error} → ${status}`, async () => {
       const h = createHarness();
-      const { back } = await startLogin(h);
+      const { back } = await h.startSignIn();
       const res = await h.request(
         `/callback?error=${encodeURIComponent(error)}&error_description=${encodeURIComponent('Call +1-555 now <script>')}&state=${back.searchParams.get('state')}`,
       );
@@ -166,7 +161,7 @@ describe('token endpoint failures on /callback', () => {
   for (const [name, shape] of refused) {
     it(`a refused code (${name} 4xx body) → 400 with "sign in again"`, async () => {
       const h = createHarness({ sim: { tokenErrorShape: shape, codeTtlSeconds: 5 } });
-      const { path } = await startLogin(h);
+      const { path } = await h.startSignIn();
       h.clock.advance(10); // the code expires at Looker, the login entry does not
       const res = await h.request(path);
       expect(res.status).toBe(400);
@@ -179,7 +174,7 @@ describe('token endpoint failures on /callback', () => {
 
   it('Looker 5xx → 502', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.sim.faults.token = 'down';
     const res = await h.request(path);
     expect(res.status).toBe(502);
@@ -189,7 +184,7 @@ describe('token endpoint failures on /callback', () => {
 
   it('Looker unreachable → 502', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.sim.faults.unreachable = true;
     const res = await h.request(path);
     expect(res.status).toBe(502);
@@ -198,7 +193,7 @@ describe('token endpoint failures on /callback', () => {
 
   it('Looker hanging → 504 after the timeout', async () => {
     const h = createHarness({ lookerTimeoutMs: 100 });
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.sim.faults.token = 'hang';
     const res = await h.request(path);
     expect(res.status).toBe(504);
@@ -208,7 +203,7 @@ describe('token endpoint failures on /callback', () => {
 
   it('Looker answering 200 with HTML → 502', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.sim.faults.token = 'html-200';
     const res = await h.request(path);
     expect(res.status).toBe(502);
@@ -217,7 +212,7 @@ describe('token endpoint failures on /callback', () => {
 
   it('no page ever shows a stack trace, code or verifier', async () => {
     const h = createHarness();
-    const { path } = await startLogin(h);
+    const { path } = await h.startSignIn();
     h.sim.faults.token = 'down';
     const body = await (await h.request(path)).text();
     const code = new URL(path, 'https://x').searchParams.get('code')!;

@@ -127,12 +127,16 @@ export function createHarness(options: HarnessOptions = {}) {
     return lookerRes.headers.get('location')!;
   }
 
+  /** /login → Looker: the /login answer, and where Looker sends this sign-in back to (not yet followed). */
+  async function startSignIn(returnTo?: string): Promise<{ login: Response; back: URL; path: string }> {
+    const login = await request(returnTo === undefined ? '/login' : `/login?return_to=${encodeURIComponent(returnTo)}`);
+    const back = new URL(await authorize(login));
+    return { login, back, path: back.pathname + back.search };
+  }
+
   /** The whole sign-in: /login → Looker → /callback. Returns the callback response. */
   async function signIn(returnTo?: string): Promise<Response> {
-    const login = await request(returnTo === undefined ? '/login' : `/login?return_to=${encodeURIComponent(returnTo)}`);
-    const callbackUrl = await authorize(login);
-    const url = new URL(callbackUrl);
-    return request(url.pathname + url.search);
+    return request((await startSignIn(returnTo)).path);
   }
 
   /** The access token the gateway last sent to Looker (read off the Authorization header). */
@@ -146,7 +150,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const requestLogs = () =>
     logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request');
 
-  return { app, sim, clock, logs, requestLogs, lastAccessToken, upstream, tokenResponses, bindings, kv, jar, request, authorize, signIn };
+  return { app, sim, clock, logs, requestLogs, lastAccessToken, upstream, tokenResponses, bindings, kv, jar, request, authorize, startSignIn, signIn };
 }
 
 /**

@@ -192,18 +192,12 @@ describe('GET / (home)', () => {
 });
 
 describe('sign-ins started in several tabs of one browser', () => {
-  /** /login in the harness's browser; returns the path Looker sends that sign-in back to. */
-  async function start(h: ReturnType<typeof createHarness>, returnTo: string) {
-    const login = await h.request(`/login?return_to=${encodeURIComponent(returnTo)}`);
-    const back = new URL(await h.authorize(login));
-    return { login, path: back.pathname + back.search };
-  }
   const loginCookiesIn = (jar: Map<string, string>) => [...jar.keys()].filter((name) => name.startsWith('__Host-lgw_login_'));
 
   it('each finishes, in any order: a second sign-in does not overwrite the first one\'s cookie', async () => {
     const h = createHarness();
-    const a = await start(h, '/a');
-    const b = await start(h, '/b');
+    const a = await h.startSignIn('/a');
+    const b = await h.startSignIn('/b');
     expect(loginCookiesIn(h.jar)).toHaveLength(2);
 
     const finishB = await h.request(b.path);
@@ -223,7 +217,7 @@ describe('sign-ins started in several tabs of one browser', () => {
   it(`keeps at most ${MAX_PENDING_LOGINS} in progress, dropping the oldest`, async () => {
     const h = createHarness();
     const started = [];
-    for (let i = 0; i < MAX_PENDING_LOGINS + 2; i++) started.push(await start(h, `/tab/${i}`));
+    for (let i = 0; i < MAX_PENDING_LOGINS + 2; i++) started.push(await h.startSignIn(`/tab/${i}`));
     expect(loginCookiesIn(h.jar)).toHaveLength(MAX_PENDING_LOGINS);
 
     // The two oldest lost their cookies: they end on "sign in again", and take nothing with them.

@@ -61,14 +61,16 @@ export function createApiApp(services: Services) {
 }
 
 async function handle(c: Context<AppEnv>, services: Services): Promise<Response> {
-  const result = services.gatewayFor(c.env, c.req.url);
+  // The runtime builds the URL string anew on every read: read it once.
+  const url = c.req.url;
+  const result = services.gatewayFor(c.env, url);
   if (!result.ok) return c.json({ message: 'The gateway is not configured correctly', problems: result.problems }, 500);
   const gw = result.gateway;
   c.set('gateway', gw);
   const allowedOrigins = gw.config.allowedOrigins;
   const method = c.req.method;
   if (method === 'OPTIONS') return corsPolicy.preflight(c.req.raw, allowedOrigins);
-  const answer = await proxy(c, gw, method);
+  const answer = await proxy(c, gw, method, url);
   corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
   return answer;
 }
@@ -93,7 +95,7 @@ function isJson(contentType: string | null): boolean {
   return contentType !== null && JSON_TYPE.test(contentType);
 }
 
-async function proxy(c: Context<AppEnv>, gw: Gateway, method: string): Promise<Response> {
+async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string): Promise<Response> {
   if (!FORWARDED_METHODS.has(method)) {
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
   }
@@ -110,7 +112,6 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string): Promise<R
   }
 
   // Path and query exactly as they arrived (c.req.path would be percent-decoded).
-  const rawUrl = c.req.url;
   const pathAt = rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
   const queryAt = rawUrl.indexOf('?', pathAt);
   const target = resolveApiTarget(

@@ -65,8 +65,7 @@ authRoutes.get('/callback', async (c) => {
   const url = new URL(c.req.url);
   // The state Looker sends back names the sign-in (one login cookie per sign-in in progress).
   const state = url.searchParams.get('state') ?? '';
-  const loginCookie = state === '' ? undefined : gw.cookies.readLogin(c, state);
-  if (loginCookie !== undefined) gw.cookies.clearLogin(c, state);
+  const loginCookie = state === '' ? undefined : gw.cookies.takeLogin(c, state);
   // Single use: the pending login is deleted before anything else happens with it.
   const login = loginCookie === undefined ? null : await gw.store.takeLogin(loginCookie);
 

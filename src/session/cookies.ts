@@ -65,9 +65,12 @@ export class Cookies {
     this.#clear(c, SESSION_COOKIE);
   }
 
-  /** The login cookie of the sign-in that sent Looker `state`. */
-  readLogin(c: Context, state: string): string | undefined {
-    return this.#read(c, loginCookieName(state));
+  /** The login cookie of the sign-in that sent Looker `state`, cleared on the answer if the request carried it (single use). */
+  takeLogin(c: Context, state: string): string | undefined {
+    const name = loginCookieName(state);
+    const value = this.#read(c, name);
+    if (value !== undefined) this.#clear(c, name);
+    return value;
   }
   /** Sets the cookie of a new sign-in, first dropping the oldest ones beyond MAX_PENDING_LOGINS. */
   setLogin(c: Context, state: string, value: string): void {
@@ -75,9 +78,6 @@ export class Cookies {
     // Browsers send cookies of one path oldest first (RFC 6265 §5.4).
     for (const name of pending.slice(0, Math.max(0, pending.length - (MAX_PENDING_LOGINS - 1)))) this.#clear(c, name);
     setCookie(c, loginCookieName(state), value, this.#options(LOGIN_TTL_SECONDS));
-  }
-  clearLogin(c: Context, state: string): void {
-    this.#clear(c, loginCookieName(state));
   }
 
   /** Names (without the __Host- prefix) of the login cookies the request carries, in the order sent. */
