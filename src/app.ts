@@ -5,9 +5,9 @@
  * proxy answers JSON and keeps its hot path to a single handler.
  */
 import type { Bindings } from './context.ts';
-import { createApiApp } from './routes/api.ts';
+import { createApiApp } from './api/app.ts';
 import { type AppDependencies, createServices } from './services.ts';
-import { createSiteApp } from './site.tsx';
+import { createSiteApp } from './site/app.tsx';
 
 export type { AppDependencies } from './services.ts';
 

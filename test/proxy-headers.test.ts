@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from '../src/proxy/headers.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from '../src/api/headers.ts';
 
 const options = { lookerApiUrl: 'https://looker.test:19999', gatewayOrigin: 'https://gw.test' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeReturnTo } from '../src/http/return-to.ts';
+import { safeReturnTo } from '../src/site/return-to.ts';
 import { createHarness, GATEWAY } from './helpers.ts';
 
 /** Inputs that must never lead anywhere but a path on the gateway. */

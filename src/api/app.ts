@@ -15,14 +15,14 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
-import { CorsPolicy } from '../http/cors.ts';
+import { CorsPolicy } from './cors.ts';
 import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
-import { prepareRequestBody } from '../proxy/body.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
-import { resolveApiTarget } from '../proxy/target.ts';
+import { prepareRequestBody } from './body.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { resolveApiTarget } from './target.ts';
 import type { Services } from '../services.ts';
 import { SessionEndedError } from '../session/refresh.ts';
 

@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../config.ts';
+import type { ConfigProblem } from '../../config.ts';
 import { Layout } from './layout.tsx';
 
 export function ErrorPage(props: { title: string; message: string; action?: { href: string; label: string } }) {

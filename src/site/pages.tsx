@@ -5,7 +5,7 @@ import type { AppEnv, Gateway } from '../context.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { SessionEndedError } from '../session/refresh.ts';
-import { SignedInPage, SignedOutPage } from '../views/home.tsx';
+import { SignedInPage, SignedOutPage } from './views/home.tsx';
 
 export const pageRoutes = new Hono<AppEnv>();
 

@@ -1,4 +1,4 @@
-import type { LookerUser } from '../looker/api.ts';
+import type { LookerUser } from '../../looker/api.ts';
 import { Layout } from './layout.tsx';
 
 export function SignedOutPage(props: { notice?: string }) {

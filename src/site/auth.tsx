@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
-import { safeReturnTo } from '../http/return-to.ts';
+import { safeReturnTo } from './return-to.ts';
 import {
   LookerProtocolError,
   LookerRejectedError,
@@ -22,7 +22,7 @@ import {
   validateAuthorizationCode,
 } from '../looker/oauth.ts';
 import { SESSION_TTL_SECONDS } from '../session/store.ts';
-import { ErrorPage } from '../views/error.tsx';
+import { ErrorPage } from './views/error.tsx';
 
 export const authRoutes = new Hono<AppEnv>();
 

@@ -5,12 +5,12 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AppEnv } from './context.ts';
-import { logRequest, requestIdFor } from './http/request-log.ts';
-import { authRoutes } from './routes/auth.tsx';
-import { healthRoutes } from './routes/health.ts';
-import { pageRoutes } from './routes/pages.tsx';
-import type { Services } from './services.ts';
+import type { AppEnv } from '../context.ts';
+import { logRequest, requestIdFor } from '../http/request-log.ts';
+import { authRoutes } from './auth.tsx';
+import { healthRoutes } from './health.ts';
+import { pageRoutes } from './pages.tsx';
+import type { Services } from '../services.ts';
 import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
 import { STYLESHEET } from './views/style.ts';
 
