@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run sim [-- --port 8788 --auto-approve --refresh-token-mode rotate|null|same
-//              --redirect-uri URL ... --client-id ID --access-token-ttl SECONDS]
+//              --logout-revokes-refresh-token --redirect-uri URL ... --client-id ID
+//              --access-token-ttl SECONDS]
 // Starts the Looker simulator alone, e.g. to point a `wrangler dev` you run yourself at it.
 import { parseArgs } from 'node:util';
 import { requireModernNode } from './lib/node-version.mjs';
@@ -15,14 +16,23 @@ const { values } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true },
     'auto-approve': { type: 'boolean', default: false },
     'refresh-token-mode': { type: 'string', default: 'rotate' },
+    'logout-revokes-refresh-token': { type: 'boolean', default: false },
     'access-token-ttl': { type: 'string', default: '3600' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(`Usage: npm run sim -- [--port 8788] [--auto-approve] [--refresh-token-mode rotate|null|same]
-                       [--client-id gateway-dev] [--redirect-uri URL ...] [--access-token-ttl SECONDS]
-Starts the Looker simulator alone. Admin API key for register/doctor: sim-admin-id / sim-admin-secret.`);
+                       [--logout-revokes-refresh-token] [--client-id gateway-dev]
+                       [--redirect-uri URL ...] [--access-token-ttl SECONDS]
+Starts the Looker simulator alone. Admin API key for register/doctor: sim-admin-id / sim-admin-secret.
+
+  --auto-approve                   approve sign-ins without showing the consent page
+  --refresh-token-mode MODE        what a refresh returns: rotate (a new refresh token, the old one
+                                   dies), null (none: keep the old one) or same (the old one again)
+  --logout-revokes-refresh-token   logging out with an access token also kills the refresh token
+                                   of its sign-in (off by default: unknown for real Looker)
+  --access-token-ttl SECONDS       lifetime of access tokens (default 3600)`);
   process.exit(0);
 }
 
@@ -48,6 +58,7 @@ const running = await startSimulator({
   redirectUris: values['redirect-uri'] ?? ['http://localhost:8787/callback', 'http://127.0.0.1:8787/callback'],
   autoApprove: values['auto-approve'],
   refreshTokenMode: mode,
+  logoutRevokesRefreshToken: values['logout-revokes-refresh-token'],
   accessTokenTtlSeconds: ttl,
 });
 console.log(`Looker simulator listening on ${running.url} (client_id ${values['client-id']})`);
