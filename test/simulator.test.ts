@@ -39,11 +39,13 @@ interface Tokens {
   refresh_token: string | null;
 }
 
+const exchangeCode = (sim: Simulator, code: string, verifier: string) =>
+  tokenRequest(sim, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+
 /** /auth (auto-approved) then the code exchange: the token endpoint's answer. */
 async function signIn(sim: Simulator): Promise<Tokens> {
   const verifier = generateCodeVerifier();
-  const code = await getCode(sim, verifier);
-  const res = await tokenRequest(sim, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+  const res = await exchangeCode(sim, await getCode(sim, verifier), verifier);
   expect(res.status).toBe(200);
   return (await res.json()) as Tokens;
 }
@@ -186,7 +188,7 @@ describe('Looker simulator: token-endpoint faults', () => {
       const { refresh_token } = await signIn(sim);
       const verifier = generateCodeVerifier();
       const code = await getCode(sim, verifier);
-      const exchange = () => tokenRequest(sim, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+      const exchange = () => exchangeCode(sim, code, verifier);
 
       sim.faults.token = fault;
       for (const res of [await exchange(), await refreshWith(sim, refresh_token!)]) {
@@ -248,7 +250,7 @@ describe('Looker simulator: several people', () => {
     const verifier = generateCodeVerifier();
     const code = await getCode(sim, verifier);
     sim.signInAs('7');
-    const res = await tokenRequest(sim, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+    const res = await exchangeCode(sim, code, verifier);
     const { access_token } = (await res.json()) as Tokens;
     expect(await whoAmI(sim, access_token)).toBe('42');
   });
@@ -280,7 +282,7 @@ describe('Looker simulator: several people', () => {
     expect([sim.liveAccessTokens('7'), sim.liveRefreshTokens('7')]).toEqual([1, 1]);
     expect((await sim.fetch('https://looker.test/api/4.0/user', { headers: asBearer(dana.access_token) })).status).toBe(401);
     expect((await refreshWith(sim, dana.refresh_token!)).status).toBe(400);
-    const exchange = await tokenRequest(sim, { grant_type: 'authorization_code', code: pendingCode, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+    const exchange = await exchangeCode(sim, pendingCode, verifier);
     expect(exchange.status).toBe(400);
     expect(await whoAmI(sim, robin.access_token)).toBe('7');
   });
@@ -294,7 +296,8 @@ describe('Looker simulator: several people', () => {
 
 describe('Looker simulator: grants and logout', () => {
   const make = (extra: SimulatorOptions = {}) => createLookerSimulator({ clientId: 'app', redirectUris: [REDIRECT], autoApprove: true, ...extra });
-  const logout = (sim: Simulator, token: string, path = '/api/logout') => sim.fetch(`https://looker.test${path}`, { method: 'DELETE', headers: asBearer(token) });
+  const logout = (sim: Simulator, token: string, path = '/api/logout') =>
+    sim.fetch(`https://looker.test${path}`, { method: 'DELETE', headers: asBearer(token) });
 
   for (const path of ['/api/logout', '/api/4.0/logout']) {
     it(`${path} kills the access token and, by default, leaves the refresh token alive`, async () => {
@@ -354,7 +357,7 @@ describe('Looker simulator: grants and logout', () => {
     sim.revokeAllTokens();
     expect(sim.hasAccessToken(access_token)).toBe(false);
     expect(sim.hasRefreshToken(refresh_token!)).toBe(false);
-    const exchange = await tokenRequest(sim, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: 'app', redirect_uri: REDIRECT });
+    const exchange = await exchangeCode(sim, code, verifier);
     expect(exchange.status).toBe(400);
   });
 });
@@ -435,7 +438,11 @@ describe('Looker simulator: queries (a JSON POST)', () => {
 
   it('requires authentication', async () => {
     const sim = make();
-    const res = await sim.fetch('https://looker.test/api/4.0/queries', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"m","view":"v"}' });
+    const res = await sim.fetch('https://looker.test/api/4.0/queries', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model":"m","view":"v"}',
+    });
     expect(res.status).toBe(401);
   });
 });
