@@ -16,16 +16,16 @@ import { createServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countInstructions } from './callgrind.ts';
+import { countInstructions, type Instructions } from './callgrind.ts';
 import { createClient } from './load.ts';
-import { measureStreams } from './memory.ts';
+import { measureStreams, type Streamed } from './memory.ts';
 import { OptionsError, parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { renderReport, verdictsOf, type BenchResults } from './report.ts';
 import { requestLogReader } from './request-log.ts';
 import { accessToken, startSimulator, TOKEN_REDIRECT_URI } from './simulator.ts';
 import { measureThroughput, type Measured } from './throughput.ts';
 import { launchWorker, type RunningWorker } from './workerd.ts';
-import { buildGateway, COMPARISONS, compatibilityDate, DIRECT, MEASURED_WORKERS, type RunSetup } from './workers.ts';
+import { buildGateway, COMPARISONS, compatibilityDate, DIRECT, MEASURED_WORKERS, type MeasuredWorker, type RunSetup } from './workers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, 'bench-out');
@@ -35,18 +35,9 @@ async function main(options: BenchOptions): Promise<void> {
   process.chdir(root);
   console.log('Building the gateway bundle (wrangler deploy --dry-run)…');
   const bundle = buildGateway(root, join(OUT, 'gateway'));
-
-  // Every port is chosen before the simulator starts: it must know each gateway's callback.
-  const callgrindWorkers = options.instructions ? MEASURED_WORKERS.filter((w) => w.underCallgrind) : [];
-  const ports = new Map<string, number>();
-  for (const worker of MEASURED_WORKERS) ports.set(worker.id, await freePort());
-  for (const worker of callgrindWorkers) ports.set(`${worker.id} under callgrind`, await freePort());
-  const sim = await startSimulator({
-    root,
-    port: await freePort(),
-    clientId: CLIENT_ID,
-    redirectUris: [...[...ports.values()].map((port) => `http://127.0.0.1:${port}/callback`), TOKEN_REDIRECT_URI],
-  });
+  const counted = options.instructions ? MEASURED_WORKERS.filter((w) => w.underCallgrind) : [];
+  const ports = await choosePorts(counted);
+  const sim = await startSimulator({ root, port: await freePort(), clientId: CLIENT_ID, redirectUris: [...ports.callbacks, TOKEN_REDIRECT_URI] });
   const client = createClient();
   const running: RunningWorker[] = [];
   try {
@@ -57,48 +48,22 @@ async function main(options: BenchOptions): Promise<void> {
       compatibilityDate: compatibilityDate(root),
       gatewayBundle: bundle.path,
     };
-    const names = new Map<string, string>([[sim.origin, 'direct']]);
-
-    // What load goes to: the simulator directly, then each Worker in its own workerd.
-    const measured: Measured[] = [{ id: DIRECT, label: 'direct', url: `${sim.origin}/api/4.0/user`, headers: { authorization: `Bearer ${setup.token}` }, pid: sim.pid }];
-    const logDir = emptyDir(join(OUT, 'logs'));
-    for (const worker of MEASURED_WORKERS) {
-      const port = ports.get(worker.id) ?? (await freePort());
-      const origin = `http://127.0.0.1:${port}`;
-      const started = await launchWorker(worker.define(setup, origin), port, { dir: logDir, name: worker.id });
-      running.push(started);
-      names.set(origin, worker.label);
-      measured.push({
-        id: worker.id,
-        label: worker.label,
-        url: `${origin}/api/4.0/user`,
-        headers: await worker.clientHeaders(origin),
-        pid: started.pid,
-        requestLog: worker.countsKv ? requestLogReader(started.logFile) : undefined,
-        logFile: started.logFile,
-      });
-    }
+    const direct: Measured = { id: DIRECT, label: 'direct', url: `${sim.origin}/api/4.0/user`, headers: { authorization: `Bearer ${setup.token}` }, pid: sim.pid };
+    const measured = [direct, ...(await startWorkers(setup, ports.measured, running))];
 
     const throughput = await measureThroughput(client, measured, COMPARISONS, options);
-
-    const streamed = MEASURED_WORKERS.filter((w) => w.streamed).flatMap((w) => {
-      const m = measured.find((x) => x.id === w.id);
-      return m === undefined ? [] : [{ ...m, origin: new URL(m.url).origin }];
-    });
-    const streams = await measureStreams(client, streamed, { download: options.downloadBytes, upload: options.uploadBytes });
-
-    let instructions;
+    const streams = await measureStreams(client, streamedOf(measured), { download: options.downloadBytes, upload: options.uploadBytes });
+    let instructions: Instructions | undefined;
     if (options.instructions) {
       console.log('Counting instructions per request under callgrind…');
-      const counted = callgrindWorkers.map((worker) => ({ worker, port: ports.get(`${worker.id} under callgrind`) ?? 0 }));
-      for (const { worker, port } of counted) names.set(`http://127.0.0.1:${port}`, `${worker.label} under callgrind`);
-      instructions = await countInstructions(client, counted, setup, join(OUT, 'callgrind'), {
-        requestsPerRound: options.instructionRequests,
-        rounds: options.instructionRounds,
-      });
+      const workers = counted.map((worker) => ({ worker, port: portOf(ports.callgrind, worker.id) }));
+      instructions = await countInstructions(client, workers, setup, join(OUT, 'callgrind'), { requestsPerRound: options.instructionRequests, rounds: options.instructionRounds });
     }
 
-    const results: BenchResults = {
+    // Names for the origins a request may have been resent to.
+    const names = new Map(measured.map((m) => [new URL(m.url).origin, m.label]));
+    for (const worker of counted) names.set(originOf(portOf(ports.callgrind, worker.id)), `${worker.label} under callgrind`);
+    writeReport({
       startedAt: new Date(),
       machine: { platform: process.platform, arch: process.arch, node: process.version, cores: cpus().length },
       options,
@@ -112,19 +77,69 @@ async function main(options: BenchOptions): Promise<void> {
       streams,
       instructions,
       resentAfterReset: [...client.resentAfterReset].map(([origin, n]) => [names.get(origin) ?? origin, n]),
-    };
-    const verdicts = verdictsOf(results);
-    const report = renderReport(results, verdicts);
-    console.log(`\n${report}\n`);
-    writeFileSync(join(OUT, 'results.md'), `${report}\n`);
-    const judged = verdicts.map((v) => ({ id: v.target.id, status: v.status, readings: v.readings }));
-    writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...results, verdicts: judged }, null, 2));
-    console.log('Written to bench-out/results.md and bench-out/results.json');
+    });
   } finally {
     for (const worker of running) await worker.dispose();
     sim.stop();
     client.destroy();
   }
+}
+
+/**
+ * A port for each measured Worker and each one counted under callgrind, chosen before
+ * the simulator starts: it must know every gateway's callback URL.
+ */
+async function choosePorts(counted: readonly MeasuredWorker[]) {
+  const measured = new Map<string, number>();
+  const callgrind = new Map<string, number>();
+  for (const worker of MEASURED_WORKERS) measured.set(worker.id, await freePort());
+  for (const worker of counted) callgrind.set(worker.id, await freePort());
+  const callbacks = [...measured.values(), ...callgrind.values()].map((port) => `${originOf(port)}/callback`);
+  return { measured, callgrind, callbacks };
+}
+
+/** Each measured Worker in its own workerd, its output in bench-out/logs; signed in where it must be. */
+async function startWorkers(setup: RunSetup, ports: ReadonlyMap<string, number>, running: RunningWorker[]): Promise<Measured[]> {
+  const logDir = emptyDir(join(OUT, 'logs'));
+  const measured: Measured[] = [];
+  for (const worker of MEASURED_WORKERS) {
+    const port = portOf(ports, worker.id);
+    const started = await launchWorker(worker.define(setup, originOf(port)), port, { dir: logDir, name: worker.id });
+    running.push(started);
+    measured.push({
+      id: worker.id,
+      label: worker.label,
+      url: `${started.origin}/api/4.0/user`,
+      headers: await worker.clientHeaders(started.origin),
+      pid: started.pid,
+      requestLog: worker.countsKv ? requestLogReader(started.logFile) : undefined,
+      logFile: started.logFile,
+    });
+  }
+  return measured;
+}
+
+function streamedOf(measured: readonly Measured[]): Streamed[] {
+  const streamed = new Set(MEASURED_WORKERS.filter((w) => w.streamed).map((w) => w.id));
+  return measured.filter((m) => streamed.has(m.id)).map((m) => ({ ...m, origin: new URL(m.url).origin }));
+}
+
+function writeReport(results: BenchResults): void {
+  const verdicts = verdictsOf(results);
+  const report = renderReport(results, verdicts);
+  console.log(`\n${report}\n`);
+  writeFileSync(join(OUT, 'results.md'), `${report}\n`);
+  const judged = verdicts.map((v) => ({ id: v.target.id, status: v.status, readings: v.readings }));
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...results, verdicts: judged }, null, 2));
+  console.log('Written to bench-out/results.md and bench-out/results.json');
+}
+
+const originOf = (port: number) => `http://127.0.0.1:${port}`;
+
+function portOf(ports: ReadonlyMap<string, number>, id: string): number {
+  const port = ports.get(id);
+  if (port === undefined) throw new Error(`no port was chosen for ${id}`);
+  return port;
 }
 
 function freePort(): Promise<number> {
