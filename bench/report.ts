@@ -1,0 +1,133 @@
+/**
+ * The run's report (bench-out/results.md): what ran, the tables, and each target marked
+ * met or not against the run's own figures. Pure: it only formats what was measured.
+ */
+import type { Instructions } from './callgrind.ts';
+import type { StreamResult } from './memory.ts';
+import type { BenchOptions } from './options.ts';
+import { TARGETS } from './targets.ts';
+import { p50Added, ratioKey, type Comparison, type ThroughputRow } from './throughput.ts';
+import { judge, verdictLines, type RunFigures, type Verdict } from './verdicts.ts';
+import { BARE, GATEWAY } from './workers.ts';
+
+export interface BenchResults {
+  startedAt: Date;
+  machine: { platform: string; arch: string; node: string; cores: number };
+  options: BenchOptions;
+  bundleBytes: number;
+  /** Everything measured for throughput, in the order of the table's columns. */
+  measured: ReadonlyArray<{ id: string; label: string; isWorker: boolean; countsKv: boolean }>;
+  comparisons: readonly Comparison[];
+  throughput: ThroughputRow[];
+  streams: StreamResult[];
+  instructions?: Instructions | undefined;
+  /** Requests sent again after a connection reset, by the name of what answered. */
+  resentAfterReset: ReadonlyArray<[string, number]>;
+}
+
+/** What the verdicts read from a run: the gateway against the bare Worker. */
+export function figuresOf(results: BenchResults): RunFigures {
+  const counts = results.instructions !== undefined && 'perRequest' in results.instructions ? results.instructions.perRequest : {};
+  const [bare, gateway] = [counts[BARE]?.lowest, counts[GATEWAY]?.lowest];
+  return {
+    instructionsRatio: bare !== undefined && gateway !== undefined ? bare / gateway : undefined,
+    perConcurrency: results.throughput.map((row) => ({
+      concurrency: row.concurrency,
+      requestsPerSecondRatio: row.ratios[ratioKey({ of: GATEWAY, to: BARE })]?.median,
+      p50AddedMs: p50Added(row, GATEWAY, BARE),
+      kvReadsPerRequest: row.kv[GATEWAY]?.reads,
+      kvWritesPerRequest: row.kv[GATEWAY]?.writes,
+    })),
+    streams: results.streams
+      .filter((s) => s.id === GATEWAY)
+      .map((s) => ({ direction: s.direction, bytes: s.bytes, status: s.status, growthMiB: s.growthMiB })),
+  };
+}
+
+export function verdictsOf(results: BenchResults): Verdict[] {
+  return judge(TARGETS, figuresOf(results));
+}
+
+const f = (n: number, digits = 1) => n.toFixed(digits);
+const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+/** "gateway/(bare + log)": a label with spaces in parentheses, so the ratio reads unambiguously. */
+const term = (label: string) => (label.includes(' ') ? `(${label})` : label);
+
+export function renderReport(results: BenchResults, verdicts: readonly Verdict[]): string {
+  const { options: o, machine } = results;
+  const labelOf = new Map(results.measured.map((m) => [m.id, m.label]));
+  const name = (id: string) => labelOf.get(id) ?? id;
+  const workers = results.measured.filter((m) => m.isWorker);
+  const kvCounted = results.measured.filter((m) => m.countsKv);
+  const lines: string[] = [];
+
+  lines.push(`looker-oauth-gateway benchmark — ${results.startedAt.toISOString()} — ${machine.platform}/${machine.arch}, Node ${machine.node}, ${machine.cores} cores${o.quick ? ' — quick run' : ''}`);
+  lines.push(`GET /api/4.0/user; per concurrency ${o.rounds} interleaved rounds of ${o.durationMs / 1000} s per target (after ${o.warmupMs / 1000} s warm-up), medians; gateway bundle ${f(results.bundleBytes / 1024)} KiB`);
+  lines.push('');
+
+  const labels = (list: ReadonlyArray<{ label: string }>) => list.map((m) => m.label).join(' / ');
+  lines.push(
+    row([
+      'concurrency',
+      ...results.measured.map((m) => `${m.label} req/s`),
+      ...results.comparisons.map((c, i) => `${name(c.of)}/${term(name(c.to))}${i === 0 ? ' (median, and range of rounds)' : ''}`),
+      `p50 ${labels(results.measured)} (ms)`,
+      `p99 ${labels(results.measured)} (ms)`,
+      `p50 added vs ${name(BARE)} (ms)`,
+      `workerd CPU/req ${labels(workers)} (ms)`,
+      ...kvCounted.flatMap((m) => [`${m.label} KV reads/req`, `${m.label} KV writes/req`]),
+    ]),
+  );
+  lines.push(row(['---:', ...results.measured.map(() => '---:'), ...results.comparisons.map(() => '---:'), '---', '---', '---:', '---', ...kvCounted.flatMap(() => ['---:', '---:'])]));
+  for (const r of results.throughput) {
+    const medians = (id: string) => r.medians[id];
+    const each = (list: ReadonlyArray<{ id: string }>, pick: (id: string) => string) => list.map((m) => pick(m.id)).join(' / ');
+    const added = p50Added(r, GATEWAY, BARE);
+    lines.push(
+      row([
+        String(r.concurrency),
+        ...results.measured.map((m) => f(medians(m.id)?.rps ?? Number.NaN, 0)),
+        ...results.comparisons.map((c, i) => {
+          const ratio = r.ratios[ratioKey(c)];
+          if (ratio === undefined) return 'n/a';
+          return i === 0 ? `${f(ratio.median, 2)}× (${f(ratio.min, 2)}–${f(ratio.max, 2)})` : `${f(ratio.median, 2)}×`;
+        }),
+        each(results.measured, (id) => f(medians(id)?.p50 ?? Number.NaN, 2)),
+        each(results.measured, (id) => f(medians(id)?.p99 ?? Number.NaN, 2)),
+        added === undefined ? 'n/a' : f(added, 2),
+        each(workers, (id) => f(medians(id)?.cpuPerRequestMs ?? Number.NaN, 3)),
+        ...kvCounted.flatMap((m) => [f(r.kv[m.id]?.reads ?? Number.NaN, 2), f(r.kv[m.id]?.writes ?? Number.NaN, 2)]),
+      ]),
+    );
+  }
+
+  lines.push('');
+  lines.push('| streamed | bytes | status | seconds | workerd RSS before → peak (MiB) | growth (MiB) |');
+  lines.push('|---|---:|---:|---:|---|---:|');
+  for (const s of results.streams) {
+    lines.push(row([`${s.direction}, ${s.label}`, String(s.bytes), String(s.status), f(s.seconds), `${f(s.baselineMiB)} → ${f(s.peakMiB)}`, f(s.growthMiB)]));
+  }
+
+  const instructions = results.instructions;
+  if (instructions !== undefined && 'skipped' in instructions) {
+    lines.push('', `Instructions per request: skipped, ${instructions.skipped}.`);
+  } else if (instructions !== undefined) {
+    const ids = Object.keys(instructions.perRequest);
+    const rounds = instructions.perRequest[ids[0] ?? '']?.rounds.length ?? 0;
+    const k = (n: number) => `${f(n / 1000, 0)}k`;
+    const bare = instructions.perRequest[BARE]?.lowest;
+    const gateway = instructions.perRequest[GATEWAY]?.lowest;
+    const ratio = bare !== undefined && gateway !== undefined ? [`${f(bare / gateway, 2)}×`] : [];
+    lines.push('');
+    lines.push(row([`workerd instructions per request (callgrind, lowest of ${rounds} rounds of ${instructions.requestsPerRound})`, ...ids.map(name), ...(ratio.length > 0 ? [`${name(BARE)}/${name(GATEWAY)} (the throughput ratio they allow)`] : [])]));
+    lines.push(row(['---', ...ids.map(() => '---:'), ...ratio.map(() => '---:')]));
+    lines.push(row([`GET /api/4.0/user, ${instructions.concurrency} at a time`, ...ids.map((id) => k(instructions.perRequest[id]?.lowest ?? Number.NaN)), ...ratio]));
+  }
+
+  lines.push('', ...verdictLines(verdicts));
+  if (results.resentAfterReset.length > 0) {
+    const counts = results.resentAfterReset.map(([who, n]) => `${who}: ${n}`).join(', ');
+    lines.push('', `Requests sent again after the server reset a kept-alive connection: ${counts}.`);
+  }
+  return lines.join('\n');
+}
