@@ -1,11 +1,12 @@
 /**
  * The gateway: two Hono apps over one set of services. Requests under /api go to the
- * API proxy (routes/api.ts), everything else to the site (site.tsx). They share no
+ * API (api/app.ts), everything else to the site (site/app.tsx). They share no
  * middleware: the site wraps pages in security headers and content negotiation, the
  * proxy answers JSON and keeps its hot path to a single handler.
  */
 import type { Bindings } from './context.ts';
 import { createApiApp } from './api/app.ts';
+import { isApiUrl } from './http/raw-url.ts';
 import { type AppDependencies, createServices } from './services.ts';
 import { createSiteApp } from './site/app.tsx';
 
@@ -24,8 +25,4 @@ export function createApp(deps: AppDependencies = {}): GatewayApp {
   };
 }
 
-/** Whether the URL's path is /api or under /api/ (the URL as the runtime gives it: absolute, normalised). */
-export function isApiUrl(url: string): boolean {
-  const pathAt = url.indexOf('/', url.indexOf('//') + 2);
-  return url.startsWith('/api', pathAt) && (url.length === pathAt + 4 || '/?#'.includes(url[pathAt + 4]!));
-}
+export { isApiUrl };

@@ -18,6 +18,10 @@ export interface Config {
   allowedOrigins: readonly string[];
   /** How long to wait for Looker's API to start answering a proxied request. */
   upstreamTimeoutMs: number;
+  /** How long a script credential lives (renewed by signing in again). */
+  credentialTtlMs: number;
+  /** How long a gateway access token from the SDK login lives. */
+  accessTokenTtlSeconds: number;
 }
 
 export interface ConfigProblem {
@@ -31,6 +35,10 @@ export type ConfigResult =
 
 export const MIN_SESSION_SECRET_LENGTH = 32;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
+export const DEFAULT_CREDENTIAL_TTL_DAYS = 90;
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
+/** The Durable Object namespace that holds each person's ledger (see docs/storage.md). */
+export const ACCOUNTS_BINDING = 'ACCOUNTS';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -134,15 +142,16 @@ export function parseConfig(env: Env): ConfigResult {
     }
   }
 
-  let upstreamTimeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS;
-  const timeoutRaw = readString(env, 'UPSTREAM_TIMEOUT_MS');
-  if (timeoutRaw !== undefined) {
-    const parsed = Number(timeoutRaw);
-    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 3_600_000) {
-      problems.push({ variable: 'UPSTREAM_TIMEOUT_MS', problem: 'must be a whole number of milliseconds between 1 and 3600000' });
-    } else {
-      upstreamTimeoutMs = parsed;
-    }
+  const upstreamTimeoutMs = readWholeNumber(env, 'UPSTREAM_TIMEOUT_MS', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000, 'milliseconds', problems);
+  const credentialTtlDays = readWholeNumber(env, 'CREDENTIAL_TTL_DAYS', DEFAULT_CREDENTIAL_TTL_DAYS, 1, 365, 'days', problems);
+  const accessTokenTtlSeconds = readWholeNumber(env, 'GATEWAY_TOKEN_TTL_SECONDS', DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 15, 86_400, 'seconds', problems);
+
+  const accounts = env[ACCOUNTS_BINDING];
+  if (typeof accounts !== 'object' || accounts === null || typeof (accounts as { idFromName?: unknown }).idFromName !== 'function') {
+    problems.push({
+      variable: ACCOUNTS_BINDING,
+      problem: 'Durable Object binding is missing (wrangler.toml: [[durable_objects.bindings]] name = "ACCOUNTS", class_name = "AccountObject")',
+    });
   }
 
   if (
@@ -165,6 +174,19 @@ export function parseConfig(env: Env): ConfigResult {
       lookerScope,
       allowedOrigins,
       upstreamTimeoutMs,
+      credentialTtlMs: credentialTtlDays * 24 * 3600 * 1000,
+      accessTokenTtlSeconds,
     },
   };
+}
+
+function readWholeNumber(env: Env, name: string, fallback: number, min: number, max: number, unit: string, problems: ConfigProblem[]): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = Number(raw);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    problems.push({ variable: name, problem: `must be a whole number of ${unit} between ${min} and ${max}` });
+    return fallback;
+  }
+  return parsed;
 }

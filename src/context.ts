@@ -1,11 +1,15 @@
 /** The types a request carries through the app: Cloudflare bindings in, per-request services out. */
+import type { AccessTokens } from './callers/access-tokens.ts';
+import type { BrowserSessions } from './callers/browser-sessions.ts';
+import type { CredentialFlows } from './callers/credential-flows.ts';
+import type { ScriptCredentials } from './callers/credentials.ts';
+import type { CountingKv, KeyValueStore } from './callers/records.ts';
+import type { SignIns } from './callers/sign-ins.ts';
 import type { Config } from './config.ts';
+import type { GrantKeeper } from './grants/keeper.ts';
 import type { Logger } from './log.ts';
 import type { OAuthClient } from './looker/oauth.ts';
-import type { Cookies } from './session/cookies.ts';
-import type { RefreshCoordinator } from './session/coordinator.ts';
-import type { TokenRefresher } from './session/refresh.ts';
-import type { KeyValueStore, SessionStore } from './session/store.ts';
+import type { TokenMinter } from './crypto/tokens.ts';
 
 export interface Bindings {
   SESSIONS: KeyValueStore;
@@ -18,14 +22,22 @@ export interface Gateway {
   /** The gateway's public origin: GATEWAY_URL, or the request's own origin. */
   origin: string;
   redirectUri: string;
-  store: SessionStore;
   oauth: OAuthClient;
-  cookies: Cookies;
-  refresher: TokenRefresher;
-  coordinator: RefreshCoordinator;
+  /** KV, counted for this request's log line. */
+  kv: CountingKv;
+  sessions: BrowserSessions;
+  credentials: ScriptCredentials;
+  tokens: AccessTokens;
+  flows: CredentialFlows;
+  signIns: SignIns;
+  keeper: GrantKeeper;
+  minter: TokenMinter;
   log: Logger;
   now: () => number;
 }
+
+/** Which kind of caller a request was served for (for the request log line). */
+export type CallerKind = 'browser' | 'token' | 'anonymous';
 
 export interface AppEnv {
   Bindings: Bindings;
@@ -36,5 +48,6 @@ export interface AppEnv {
     refreshed?: boolean;
     /** Set by the API proxy for the request log: Looker's status. */
     upstreamStatus?: number;
+    caller?: CallerKind;
   };
 }

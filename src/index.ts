@@ -1,19 +1,10 @@
-/** Worker entry: Cloudflare bindings → the app. Everything platform-specific stays here. */
+/** Worker entry: Cloudflare bindings → the app. Everything platform-specific stays at this edge. */
 import { createApp } from './app.ts';
 import type { Bindings } from './context.ts';
-import { DurableObjectRefreshCoordinator, RefreshCoordinatorObject } from './platform/refresh-coordinator.ts';
 
-export { RefreshCoordinatorObject };
+export { AccountObject } from './platform/account-object.ts';
 
-type CloudflareBindings = Bindings & { REFRESH_COORDINATOR?: DurableObjectNamespace<RefreshCoordinatorObject> };
-
-const app = createApp({
-  // Without the binding (e.g. a trimmed wrangler.toml), refreshes are coordinated per isolate only.
-  coordinatorFor: (env, sealer) => {
-    const namespace = (env as CloudflareBindings).REFRESH_COORDINATOR;
-    return namespace === undefined ? undefined : DurableObjectRefreshCoordinator.forNamespace(namespace, sealer, Date.now);
-  },
-});
+const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

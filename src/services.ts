@@ -1,47 +1,55 @@
 /**
- * What both halves of the gateway (the site and the API proxy) share for an isolate's
- * life: the parsed configuration per set of bindings, the logger, the token refresher,
- * the isolate's memory of sessions; and the one place a request's Gateway is built.
+ * What both halves of the gateway (the site and the API) share for an isolate's life:
+ * the parsed configuration per set of bindings, the keys derived from it, the logger, the
+ * isolate's memory of grants and callers; and the one place a request's Gateway is built.
  * Dependencies are injected so tests can point the gateway at the Looker simulator and
  * move the clock; the Worker entry (index.ts) passes the platform's own.
  */
-import { type Config, type ConfigProblem, type ConfigResult, parseConfig } from './config.ts';
+import { AccessTokens } from './callers/access-tokens.ts';
+import { BrowserSessions } from './callers/browser-sessions.ts';
+import { type CallerContext, createCallerMemory } from './callers/context.ts';
+import { CredentialFlows } from './callers/credential-flows.ts';
+import { ScriptCredentials } from './callers/credentials.ts';
+import { CountingKv, HolderRecords } from './callers/records.ts';
+import { SignIns } from './callers/sign-ins.ts';
+import { ACCOUNTS_BINDING, type Config, type ConfigProblem, type ConfigResult, parseConfig } from './config.ts';
 import type { Bindings, Gateway } from './context.ts';
+import { Sealer } from './crypto/seal.ts';
+import { TokenMinter } from './crypto/tokens.ts';
+import { GrantKeeper, GrantMemory } from './grants/keeper.ts';
+import type { Ledger } from './grants/ledger.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
 import type { Fetch } from './looker/http.ts';
-import { SessionCache } from './session/cache.ts';
-import { Cookies } from './session/cookies.ts';
-import { LocalRefreshCoordinator, type RefreshCoordinator } from './session/coordinator.ts';
-import { TokenRefresher } from './session/refresh.ts';
-import { Sealer } from './session/seal.ts';
-import { SessionStore } from './session/store.ts';
+import type { OAuthClient } from './looker/oauth.ts';
 
 export interface AppDependencies {
   /** How the gateway reaches Looker (default: the runtime's fetch). */
   fetch?: Fetch;
   /** The clock, in epoch milliseconds (default: Date.now). */
   now?: () => number;
+  /** Pauses between retries (default: setTimeout). */
+  sleep?: (ms: number) => Promise<void>;
   /** Where log lines go (default: console.log). */
   logSink?: LogSink;
   /** Deadline for the gateway's own calls to Looker: token, user, logout (default 15 s). */
   lookerTimeoutMs?: number;
-  /**
-   * The cross-isolate refresh coordinator for these bindings (the Worker entry returns
-   * the Durable Object one); undefined means single-isolate coordination in memory.
-   */
-  coordinatorFor?: (env: Bindings, sealer: Sealer) => RefreshCoordinator | undefined;
-  /** `false` turns off the isolate's 30-second memory of opened sessions (tests of KV itself). */
-  sessionCache?: false;
+  /** Prefix of the ledgers' Durable Object names (tests keep theirs apart with it). */
+  ledgerNamePrefix?: string;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
 
-/** A Gateway but for the per-request session store: the same for every request to one origin. */
-type GatewayParts = Omit<Gateway, 'store'>;
+/** Everything per set of bindings that does not depend on the request's origin. */
+interface Shared {
+  config: Config;
+  oauth: OAuthClient;
+  callers: CallerContext;
+  tokens: AccessTokens;
+  flows: CredentialFlows;
+  signIns: SignIns;
+}
 
-type ConfigState =
-  | { ok: true; config: Config; sealer: Sealer; coordinator: RefreshCoordinator; parts: Map<string, GatewayParts> }
-  | { ok: false; problems: ConfigProblem[] };
+type ConfigState = { ok: true; shared: Shared; origins: Map<string, Pick<Gateway, 'origin' | 'redirectUri'>> } | { ok: false; problems: ConfigProblem[] };
 
 /** Without GATEWAY_URL the origin comes from the request's Host: keep only a few. */
 const MAX_ORIGINS = 16;
@@ -58,27 +66,31 @@ export interface Services {
   gatewayFor(env: Bindings, requestUrl: string): GatewayResult;
 }
 
+/** The ledger stub for a name: the Durable Object's RPC surface is the Ledger interface. */
+function ledgerOf(namespace: DurableObjectNamespace, name: string): Ledger {
+  // The stub's methods are the object's own (RPC); their declared types wrap results in
+  // RPC types that are structurally these: no `any`, one cast at the platform's edge.
+  return namespace.get(namespace.idFromName(name)) as unknown as Ledger;
+}
+
 export function createServices(deps: AppDependencies = {}): Services {
   const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const log = createLogger(deps.logSink);
   const lookerTimeoutMs = deps.lookerTimeoutMs ?? DEFAULT_LOOKER_TIMEOUT_MS;
-  const localCoordinator = new LocalRefreshCoordinator();
-  const sessionCache = deps.sessionCache === false ? undefined : new SessionCache(now);
-  const refresher = new TokenRefresher(now, (event) =>
-    log[event.outcome === 'refreshed' || event.outcome === 'adopted' ? 'info' : 'warn']('token_refresh', { ...event }),
-  );
+  const prefix = deps.ledgerNamePrefix ?? '';
+  const grantMemory = new GrantMemory(now);
+  const callerMemory = createCallerMemory(now);
 
-  // Bindings are fixed for an isolate's life; parse them, derive keys and pick the refresh
-  // coordinator once, not on every request.
+  // Bindings are fixed for an isolate's life; parse them and derive keys once, not per request.
   const configStates = new WeakMap<object, ConfigState>();
   const stateFor = (env: Bindings): ConfigState => {
     let state = configStates.get(env);
     if (state === undefined) {
       const result = parseConfig(env);
       if (result.ok) {
-        const sealer = new Sealer(result.config.sessionSecret);
-        state = { ...result, sealer, coordinator: deps.coordinatorFor?.(env, sealer) ?? localCoordinator, parts: new Map() };
+        state = { ok: true, shared: buildShared(result.config, env), origins: new Map() };
       } else {
         state = result;
         log.error('config_invalid', { problems: result.problems.map((p) => `${p.variable} ${p.problem}`).join('; ') });
@@ -88,41 +100,81 @@ export function createServices(deps: AppDependencies = {}): Services {
     return state;
   };
 
+  const buildShared = (config: Config, env: Bindings): Shared => {
+    const namespace = env[ACCOUNTS_BINDING] as DurableObjectNamespace;
+    const ledgerFor = (personKey: string) => ledgerOf(namespace, `${prefix}person:${personKey}`);
+    const sealer = new Sealer(config.sessionSecret);
+    const minter = new TokenMinter(config.sessionSecret);
+    const oauth: OAuthClient = {
+      fetch: fetchFn,
+      lookerUrl: config.lookerUrl,
+      lookerApiUrl: config.lookerApiUrl,
+      clientId: config.lookerClientId,
+      timeoutMs: lookerTimeoutMs,
+    };
+    const keeper = new GrantKeeper({
+      ledgerFor,
+      sealer,
+      oauth,
+      deleteRecord: (key) => env.SESSIONS.delete(key),
+      now,
+      sleep,
+      memory: grantMemory,
+      onEvent: ({ event, ...fields }) => log[fields.outcome === 'failed' ? 'warn' : 'info'](event, fields),
+    });
+    const callers: CallerContext = {
+      minter,
+      sealer,
+      records: new HolderRecords(sealer, now),
+      keeper,
+      ledgerFor,
+      deviceLedger: ledgerOf(namespace, `${prefix}device-flow`),
+      lookerApiUrl: config.lookerApiUrl,
+      now,
+      log,
+      memory: callerMemory,
+    };
+    return { config, oauth, callers, tokens: new AccessTokens(callers), flows: new CredentialFlows(callers), signIns: new SignIns(sealer, now) };
+  };
+
   return {
     fetch: fetchFn,
     now,
     log,
     configFor(env) {
       const state = stateFor(env);
-      return state.ok ? { ok: true, config: state.config } : state;
+      return state.ok ? { ok: true, config: state.shared.config } : state;
     },
     gatewayFor(env, requestUrl) {
       const state = stateFor(env);
       if (!state.ok) return state;
-      const { config } = state;
-      const origin = config.gatewayOrigin ?? new URL(requestUrl).origin;
-      let parts = state.parts.get(origin);
-      if (parts === undefined) {
-        parts = {
-          config,
-          origin,
-          redirectUri: `${origin}/callback`,
-          oauth: {
-            fetch: fetchFn,
-            lookerUrl: config.lookerUrl,
-            lookerApiUrl: config.lookerApiUrl,
-            clientId: config.lookerClientId,
-            timeoutMs: lookerTimeoutMs,
-          },
-          cookies: new Cookies(origin),
-          refresher,
-          coordinator: state.coordinator,
+      const { shared } = state;
+      const origin = shared.config.gatewayOrigin ?? new URL(requestUrl).origin;
+      let site = state.origins.get(origin);
+      if (site === undefined) {
+        site = { origin, redirectUri: `${origin}/callback` };
+        if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
+      }
+      const kv = new CountingKv(env.SESSIONS);
+      return {
+        ok: true,
+        gateway: {
+          config: shared.config,
+          origin: site.origin,
+          redirectUri: site.redirectUri,
+          oauth: shared.oauth,
+          kv,
+          sessions: new BrowserSessions(shared.callers, kv),
+          credentials: new ScriptCredentials(shared.callers, kv),
+          tokens: shared.tokens,
+          flows: shared.flows,
+          signIns: shared.signIns,
+          keeper: shared.callers.keeper,
+          minter: shared.callers.minter,
           log,
           now,
-        };
-        if (state.parts.size < MAX_ORIGINS) state.parts.set(origin, parts);
-      }
-      return { ok: true, gateway: { ...parts, store: new SessionStore(env.SESSIONS, state.sealer, now, sessionCache) } };
+        },
+      };
     },
   };
 }

@@ -32,12 +32,13 @@ describe('GET /callback refuses', () => {
     expectNoSession(res);
     expect(setCookies(res).size).toBe(0); // the real sign-in's cookie is left alone
     expect(h.sim.stats.tokenRequests.authorization_code).toBe(0);
-    expect([...(await dumpKv(h.kv)).keys()]).toEqual([expect.stringMatching(/^login:/)]);
+    // Nothing is stored for a sign-in in progress: it lives in its sealed cookie.
+    expect((await dumpKv(h.kv)).size).toBe(0);
     // A forged answer cannot cancel the sign-in the browser really started.
     expect((await h.request(path)).status).toBe(303);
   });
 
-  it('a login cookie presented under another sign-in\'s name (state mismatch), and deletes that pending login', async () => {
+  it('a login cookie presented under another sign-in\'s name (it opens only under its own state and name)', async () => {
     const h = createHarness();
     const first = await h.startSignIn();
     const second = await h.startSignIn();
@@ -46,16 +47,15 @@ describe('GET /callback refuses', () => {
     // The first sign-in's token under the name the second state leads to.
     const res = await h.request(second.path, { headers: { cookie: `${secondCookie.name}=${firstCookie.value}` } });
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain('does not match');
+    expect(await res.text()).toContain('Sign in again');
     expectNoSession(res);
     expect(h.sim.stats.tokenRequests.authorization_code).toBe(0);
-    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('state mismatch'))).toBe(true);
-    // The first sign-in's entry was taken (single use) and the cookie under the second's
-    // name cleared: neither completes now; the second's entry expires unused.
+    expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('does not match'))).toBe(true);
+    // The cookie under the second's name was cleared (single use), so the second sign-in
+    // cannot complete now; the first's own cookie was never presented and still works.
     expect(setCookies(res).get(secondCookie.name)!.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
-    expect((await dumpKv(h.kv)).size).toBe(1);
-    expect((await h.request(first.path)).status).toBe(400);
     expect((await h.request(second.path)).status).toBe(400);
+    expect((await h.request(first.path)).status).toBe(303);
   });
 
   it('a missing state', async () => {
@@ -67,15 +67,20 @@ describe('GET /callback refuses', () => {
     expect(h.logs.some((l) => l.includes('sign_in_bad_state') && l.includes('no state'))).toBe(true);
   });
 
-  it('a replayed callback (the login entry is single-use)', async () => {
+  it('a replayed callback: the browser dropped the login cookie, and Looker refuses a used code', async () => {
     const h = createHarness();
     const { login, path } = await h.startSignIn();
     const loginCookie = loginCookieOf(login);
-    expect((await h.request(path)).status).toBe(303);
+    const first = await h.request(path);
+    expect(first.status).toBe(303);
+    expect(setCookies(first).get(loginCookie.name)!.attributes.map((a) => a.toLowerCase())).toContain('max-age=0');
+    // As the browser sends it afterwards: without the login cookie.
+    expect((await h.request(path)).status).toBe(400);
+    // Someone who kept a copy of the HttpOnly cookie and the callback URL: Looker's code is single use.
     const replay = await h.request(path, { headers: { cookie: `${loginCookie.name}=${loginCookie.value}` } });
     expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('Looker refused the sign-in code');
     expectNoSession(replay);
-    expect(h.sim.stats.tokenRequests.authorization_code).toBe(1);
   });
 
   it('an expired login entry', async () => {

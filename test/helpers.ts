@@ -5,8 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { createApp } from '../src/app.ts';
 import type { Bindings } from '../src/context.ts';
-import type { KeyValueStore } from '../src/session/store.ts';
-import { DurableObjectRefreshCoordinator, type RefreshCoordinatorObject } from '../src/platform/refresh-coordinator.ts';
+import type { KeyValueStore } from '../src/callers/records.ts';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
@@ -17,15 +16,15 @@ export const SESSION_SECRET = 'test-session-secret-0123456789abcdefghijkl';
 
 export interface HarnessOptions {
   sim?: SimulatorOptions;
-  /** Share a simulator (and its clock) with another harness: two gateway instances, one Looker. */
-  shared?: { simulator: LookerSimulator; clock: Clock };
-  /** `durable-object`: refreshes coordinated by the RefreshCoordinatorObject, as deployed. */
-  coordinator?: 'local' | 'durable-object';
+  /**
+   * Share a simulator, its clock and the ledgers with another harness: two gateway
+   * instances (two isolates), one Looker, one KV namespace (pass `kv` too), one set of
+   * Durable Objects.
+   */
+  shared?: { simulator: LookerSimulator; clock: Clock; ledgerNamePrefix: string };
   vars?: Record<string, string | undefined>;
   kv?: TestKv;
   lookerTimeoutMs?: number;
-  /** Turn off the isolate's session memory, so every request reads KV (for tests of KV contents). */
-  noSessionCache?: boolean;
 }
 
 export class Clock {
@@ -66,7 +65,8 @@ export function createHarness(options: HarnessOptions = {}) {
       now: clock.now,
       ...options.sim,
     });
-  const namespace = (env as unknown as { REFRESH_COORDINATOR: DurableObjectNamespace<RefreshCoordinatorObject> }).REFRESH_COORDINATOR;
+  // Each harness gets its own ledgers (Durable Objects are named per person; tests share the namespace).
+  const ledgerNamePrefix = options.shared?.ledgerNamePrefix ?? `t-${crypto.randomUUID()}/`;
   const logs: string[] = [];
   const upstream: Request[] = [];
   /** Bodies of Looker's token-endpoint answers (to know every token that was issued). */
@@ -84,11 +84,9 @@ export function createHarness(options: HarnessOptions = {}) {
     now: clock.now,
     logSink: (line) => logs.push(line),
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
-    ...(options.noSessionCache ? { sessionCache: false as const } : {}),
-    coordinatorFor:
-      options.coordinator === 'durable-object'
-        ? (_env, sealer) => DurableObjectRefreshCoordinator.forNamespace(namespace, sealer, clock.now)
-        : undefined,
+    ledgerNamePrefix,
+    // Retries do not wait in tests; what they retry is under the test's control.
+    sleep: () => Promise.resolve(),
   });
   const kv = options.kv ?? isolatedKv((env as unknown as { SESSIONS: KVNamespace }).SESSIONS);
   const bindings: Bindings = {
@@ -98,6 +96,7 @@ export function createHarness(options: HarnessOptions = {}) {
     LOOKER_CLIENT_ID: CLIENT_ID,
     SESSION_SECRET,
     GATEWAY_URL: GATEWAY,
+    ACCOUNTS: (env as unknown as { ACCOUNTS: DurableObjectNamespace }).ACCOUNTS,
   };
   for (const [k, v] of Object.entries(options.vars ?? {})) {
     if (v === undefined) delete bindings[k];
@@ -150,7 +149,10 @@ export function createHarness(options: HarnessOptions = {}) {
   const requestLogs = () =>
     logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'request');
 
-  return { app, sim, clock, logs, requestLogs, lastAccessToken, upstream, tokenResponses, bindings, kv, jar, request, authorize, startSignIn, signIn };
+  /** What a second instance needs to share this one's Looker, clock, KV and ledgers. */
+  const share = () => ({ kv, shared: { simulator: sim, clock, ledgerNamePrefix } });
+
+  return { app, sim, clock, logs, requestLogs, lastAccessToken, upstream, tokenResponses, bindings, kv, jar, request, authorize, startSignIn, signIn, share, ledgerNamePrefix };
 }
 
 /**

@@ -64,7 +64,7 @@ describe('sealed KV values', () => {
   });
 
   it('a value copied to another session key does not open there', async () => {
-    const h = createHarness({ noSessionCache: true });
+    const h = createHarness();
     await h.signIn();
     const victim = h.jar.get('__Host-lgw_session')!;
     h.jar.clear();
@@ -76,25 +76,28 @@ describe('sealed KV values', () => {
     const [[k1, v1], [k2, v2]] = entries as [[string, string], [string, string]];
     await h.kv.put(k1, v2, { expirationTtl: 3600 });
     await h.kv.put(k2, v1, { expirationTtl: 3600 });
-    await signedOut(await h.request('/', { headers: { cookie: `__Host-lgw_session=${attacker}` } }));
-    await signedOut(await h.request('/', { headers: { cookie: `__Host-lgw_session=${victim}` } }));
+    // Another isolate, which has to read KV.
+    const cold = createHarness(h.share());
+    await signedOut(await cold.request('/', { headers: { cookie: `__Host-lgw_session=${attacker}` } }));
+    await signedOut(await cold.request('/', { headers: { cookie: `__Host-lgw_session=${victim}` } }));
   });
 
   it('a corrupted value reads as signed out', async () => {
-    const h = createHarness({ noSessionCache: true });
+    const h = createHarness();
     await h.signIn();
+    const cookie = h.jar.get('__Host-lgw_session')!;
     const [key, value] = [...(await dumpKv(h.kv))][0]!;
-    for (const bad of ['', 'v1.', 'v2.' + value.slice(3), value.slice(0, -4) + 'AAAA', 'v1.!!!!']) {
+    for (const bad of ['', 'v2.', 'v1.' + value.slice(3), value.slice(0, -4) + 'AAAA', 'v2.!!!!']) {
       await h.kv.put(key, bad, { expirationTtl: 3600 });
-      await signedOut(await h.request('/'));
+      const cold = createHarness(h.share());
+      await signedOut(await cold.request('/', { headers: { cookie: `__Host-lgw_session=${cookie}` } }));
     }
   });
 
-  it('TTLs: ~10 minutes for a pending login, the session lifetime for a session', async () => {
+  it('TTLs: nothing stored for a sign-in in progress; the session record lives as long as the session', async () => {
     const h = createHarness();
     await h.request('/login');
-    const [loginKey] = [...(await dumpKv(h.kv)).keys()];
-    expect(h.kv.ttls.get(loginKey!)).toBe(600);
+    expect((await dumpKv(h.kv)).size).toBe(0);
     h.jar.clear();
     await h.signIn();
     const sessionKey = [...(await dumpKv(h.kv)).keys()].find((k) => k.startsWith('session:'))!;
@@ -103,14 +106,32 @@ describe('sealed KV values', () => {
 });
 
 describe("the isolate's session memory", () => {
-  it('serves a busy session without KV reads, and forgets it after 30 seconds', async () => {
+  it('serves a busy session without KV reads; KV losing the record does not sign anyone out (the ledger decides)', async () => {
     const h = createHarness();
     await h.signIn();
     await h.request('/');
     const [key] = [...(await dumpKv(h.kv)).keys()].filter((k) => k.startsWith('session:'));
-    await h.kv.delete(key!); // e.g. signed out through another isolate
+    await h.kv.delete(key!);
+    h.logs.length = 0;
     expect(await (await h.request('/')).text()).toContain('Dana Demo');
     h.clock.advance(31);
+    expect(await (await h.request('/')).text()).toContain('Dana Demo');
+    expect(h.requestLogs().map((l) => l.kvReads)).toEqual([0, 0]);
+  });
+
+  it('a sign-out through another isolate takes effect here within 5 seconds, even if Looker did not revoke', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const other = createHarness(h.share());
+    for (const [name, value] of h.jar) other.jar.set(name, value);
+    expect(await (await h.request('/')).text()).toContain('Dana Demo');
+    h.sim.faults.logout = 'down'; // so only the ledger can tell this isolate
+    expect((await other.request('/logout', { method: 'POST', headers: { origin: 'https://gateway.test' } })).status).toBe(303);
+    // This isolate checked the ledger a moment ago: it may still serve the session for up to 5 s…
+    h.clock.advance(4);
+    expect(await (await h.request('/')).text()).toContain('Dana Demo');
+    // …and not a moment longer.
+    h.clock.advance(1);
     expect(await (await h.request('/')).text()).toContain('Sign in with Looker');
   });
 

@@ -17,14 +17,18 @@ import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
 import { CorsPolicy } from './cors.ts';
 import { logRequest, requestIdFor } from '../http/request-log.ts';
+import { splitRawUrl } from '../http/raw-url.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
+import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/keeper.ts';
+import type { Grant } from '../grants/record.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
 import { prepareRequestBody } from './body.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { resolveApiTarget } from './target.ts';
 import type { Services } from '../services.ts';
-import { SessionEndedError } from '../session/refresh.ts';
+import { lookerError } from './looker-shapes.ts';
+import { sdkLogin, sdkLogout, shimEndpoint, sudoRefused } from './sdk-login.ts';
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -99,26 +103,17 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   if (!FORWARDED_METHODS.has(method)) {
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
   }
+  const { path, search } = splitRawUrl(rawUrl);
+  const authorization = c.req.header('authorization');
+  const bearer = authorization === undefined ? undefined : bearerToken(authorization);
 
-  if (!SAFE_METHODS.has(method)) {
-    const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
-    if (!verdict.allowed) {
-      gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
-      return c.json(
-        { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
-        403,
-      );
-    }
-  }
+  // The Looker SDKs' own login and logout, answered here for script credentials.
+  const shim = shimEndpoint(path);
+  if (shim === 'login' && method === 'POST') return sdkLogin(c, gw, path);
+  if (shim === 'logout' && method === 'DELETE' && authorization !== undefined) return sdkLogout(c, gw, path, bearer);
+  if (shim === 'sudo' && method === 'POST') return sudoRefused(c, path);
 
-  // Path and query exactly as they arrived (c.req.path would be percent-decoded).
-  const pathAt = rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
-  const queryAt = rawUrl.indexOf('?', pathAt);
-  const target = resolveApiTarget(
-    queryAt === -1 ? rawUrl.slice(pathAt) : rawUrl.slice(pathAt, queryAt),
-    queryAt === -1 ? '' : rawUrl.slice(queryAt),
-    gw.config.lookerApiUrl,
-  );
+  const target = resolveApiTarget(path, search, gw.config.lookerApiUrl);
   if (!target.ok) {
     return c.json(
       target.reason === 'auth-endpoint'
@@ -128,11 +123,34 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     );
   }
 
-  const cookie = gw.cookies.readSession(c);
-  const session = await gw.store.readSession(cookie);
-  if (session === null) {
-    if (cookie !== undefined) gw.cookies.clearSession(c);
-    return notSignedIn(c, gw, 'Not signed in to the gateway');
+  // Who is calling: a bearer token (a script; no ambient credential, so no CSRF check), else the browser's cookie.
+  let access: GrantAccess;
+  let grant: Grant;
+  try {
+    if (authorization !== undefined) {
+      const resolved = bearer === undefined ? null : await gw.tokens.resolve(bearer);
+      if (resolved === null) return c.json(lookerError('Requires authentication.', 401, path, method), 401);
+      c.set('caller', 'token');
+      ({ access } = resolved.caller);
+      ({ grant } = resolved);
+    } else {
+      if (!SAFE_METHODS.has(method)) {
+        const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
+        if (!verdict.allowed) {
+          gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
+          return c.json(
+            { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
+            403,
+          );
+        }
+      }
+      const session = await gw.sessions.load(c);
+      if (session === null) return notSignedIn(c, gw, 'Not signed in to the gateway');
+      c.set('caller', 'browser');
+      ({ access, grant } = session);
+    }
+  } catch (error) {
+    return failure(c, gw, error);
   }
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
@@ -140,10 +158,9 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   const incoming = c.req.raw.headers;
 
   try {
-    const { result: upstream, refreshed } = await gw.refresher.callWithAccessToken(
-      gw,
-      session.handle,
-      session.record,
+    const { result: upstream, refreshed } = await gw.keeper.callWithAccessToken(
+      access,
+      grant,
       (accessToken) => send(gw, method, target.url, incoming, body, accessToken),
       { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
     );
@@ -154,6 +171,12 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   } catch (error) {
     return failure(c, gw, error);
   }
+}
+
+/** The token of `Authorization: Bearer <token>` or `token <token>` (Looker accepts both), or undefined. */
+function bearerToken(header: string): string | undefined {
+  const match = /^(?:bearer|token)[ \t]+([^\s]+)[ \t]*$/i.exec(header);
+  return match?.[1];
 }
 
 function send(
@@ -179,11 +202,18 @@ function notSignedIn(c: Context<AppEnv>, gw: Gateway, message: string) {
 }
 
 async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown) {
-  if (error instanceof SessionEndedError) {
-    // The refresher has already deleted the session from the store.
-    gw.cookies.clearSession(c);
-    gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: 'refresh refused' });
+  if (error instanceof GrantEndedError) {
+    const path = splitRawUrl(c.req.url).path;
+    gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: error.message });
+    if (c.get('caller') === 'token') return c.json(lookerError('Requires authentication.', 401, path, c.req.method), 401);
+    gw.sessions.clear(c);
     return notSignedIn(c, gw, 'Your Looker session has ended');
+  }
+  if (error instanceof GrantUnavailableError) {
+    gw.log.warn('api_upstream_failed', { requestId: c.get('requestId'), route: '/api/*', status: 503, cause: error.name, lookerStatus: error.status });
+    const headers: Record<string, string> = error.retryAfter === undefined ? {} : { 'retry-after': String(error.retryAfter) };
+    const retryable = error.retryAfter !== undefined || error.timedOut || error.status === undefined || error.status >= 500 || error.status === 429;
+    return c.json({ message: `${error.message}. Your session is intact; try again.`, requestId: c.get('requestId') }, retryable ? 503 : 502, headers);
   }
   if (!isLookerError(error)) throw error;
   const status = error instanceof LookerTimeoutError ? 504 : 502;

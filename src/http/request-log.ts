@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { Logger } from '../log.ts';
+import { pathOf } from './raw-url.ts';
 
 /** The rule of Hono's requestId middleware: word characters, `-` and `=`, at most 255. */
 const CALLER_ID = /^[\w\-=]{1,255}$/;
@@ -15,15 +16,17 @@ export function requestIdFor(headers: Headers): string {
   return offered !== null && CALLER_ID.test(offered) ? offered : crypto.randomUUID();
 }
 
-/** Logs the finished request: ids, route, statuses, timing and KV use; never a token. */
-export function logRequest(log: Logger, c: Context<AppEnv>, route: string, status: number, durationMs: number): void {
-  const kv = c.get('gateway')?.store.operations;
+/** Logs the finished request: ids, route, path (without its query), statuses, timing and KV use; never a token. */
+export function logRequest(log: Logger, c: Context<AppEnv>, route: string, status: number, durationMs: number, url = c.req.url): void {
+  const kv = c.get('gateway')?.kv;
   log.info('request', {
     requestId: c.get('requestId'),
     method: c.req.method,
     route,
+    path: pathOf(url).slice(0, 512),
     status,
     durationMs,
+    caller: c.get('caller'),
     refreshed: c.get('refreshed') ?? false,
     upstreamStatus: c.get('upstreamStatus'),
     kvReads: kv?.reads,

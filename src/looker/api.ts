@@ -1,40 +1,34 @@
-/** Calls the gateway itself makes to Looker's API (the proxy in src/proxy streams everything else). */
-import { LookerProtocolError, LookerRejectedError, LookerUnavailableError } from './errors.ts';
-import { type Fetch, fetchWithDeadline, readTextWithDeadline } from './http.ts';
+/** Calls the gateway itself makes to Looker's API (the API proxy streams everything else). */
+import { LookerProtocolError, LookerRejectedError } from './errors.ts';
+import { callLooker, type Fetch } from './http.ts';
 
+/** Who a token acts as in Looker. */
 export interface LookerUser {
   id: string;
   displayName: string;
   email: string | null;
 }
 
+interface ApiClient {
+  fetch: Fetch;
+  lookerApiUrl: string;
+  timeoutMs: number;
+}
+
 /**
  * `GET /api/4.0/user?fields=id,display_name,email`: who the access token belongs to, or
  * null when Looker refuses the token (401).
  */
-export async function getCurrentUser(
-  client: { fetch: Fetch; lookerApiUrl: string; timeoutMs: number },
-  accessToken: string,
-): Promise<LookerUser | null> {
+export async function getCurrentUser(client: ApiClient, accessToken: string): Promise<LookerUser | null> {
   const what = 'Reading the signed-in Looker user';
-  const response = await fetchWithDeadline(
-    client.fetch,
-    `${client.lookerApiUrl}/api/4.0/user?fields=id,display_name,email`,
-    { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
-    client.timeoutMs,
-    what,
-  );
-  const text = await readTextWithDeadline(response, client.timeoutMs, what);
-  if (response.status === 401) return null;
-  if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
-  if (response.status !== 200) {
-    throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);
-  }
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    throw new LookerProtocolError(`${what}: Looker answered with something that is not JSON`);
+    ({ body } = await callLooker({ fetch: client.fetch, timeoutMs: client.timeoutMs, what }, `${client.lookerApiUrl}/api/4.0/user?fields=id,display_name,email`, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+    }));
+  } catch (error) {
+    if (error instanceof LookerRejectedError && error.status === 401) return null;
+    throw error;
   }
   if (typeof body !== 'object' || body === null) throw new LookerProtocolError(`${what}: unexpected answer`);
   const user = body as Record<string, unknown>;
@@ -57,17 +51,16 @@ export interface LookerVersions {
  * `GET /api/4.0/versions` (no token needed): Looker's release and where it says its API
  * and web UI live. Used by /readyz and `npm run doctor`.
  */
-export async function getVersions(client: { fetch: Fetch; lookerApiUrl: string; timeoutMs: number }): Promise<LookerVersions> {
+export async function getVersions(client: ApiClient): Promise<LookerVersions> {
   const what = 'Reading the Looker versions';
-  const response = await fetchWithDeadline(client.fetch, `${client.lookerApiUrl}/api/4.0/versions`, {}, client.timeoutMs, what);
-  const text = await readTextWithDeadline(response, client.timeoutMs, what);
-  if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
-  if (response.status !== 200) throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    throw new LookerProtocolError(`${what}: the answer is not JSON (not a Looker API?)`);
+    ({ body } = await callLooker({ fetch: client.fetch, timeoutMs: client.timeoutMs, what }, `${client.lookerApiUrl}/api/4.0/versions`, {}));
+  } catch (error) {
+    if (error instanceof LookerProtocolError && error.status === 200) {
+      throw new LookerProtocolError(`${what}: the answer is not JSON (not a Looker API?)`, 200);
+    }
+    throw error;
   }
   const field = (name: string) => {
     const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;

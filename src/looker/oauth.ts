@@ -1,12 +1,12 @@
 /**
  * Looker as an OAuth2 authorization server (public client, PKCE S256). Plain
  * functions over an injected fetch: no cookies, no storage, no hidden state.
- * Protocol notes: shared/looker-oauth.md (summarised in docs/security.md).
+ * Protocol notes: docs/security.md.
  */
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase64urlNoPadding } from '@oslojs/encoding';
-import { LookerProtocolError, LookerRejectedError, LookerUnavailableError } from './errors.ts';
-import { type Fetch, fetchWithDeadline, readTextWithDeadline } from './http.ts';
+import { LookerProtocolError, LookerRejectedError } from './errors.ts';
+import { callLooker, type Fetch } from './http.ts';
 
 export interface OAuthClient {
   fetch: Fetch;
@@ -88,73 +88,30 @@ export function refreshAccessToken(
 
 /** Ends the access token at Looker (`DELETE /api/logout`). 401 counts as done: the token was already dead. */
 export async function revokeAccessToken(client: OAuthClient, accessToken: string): Promise<void> {
-  const what = 'Signing out at Looker';
-  const response = await fetchWithDeadline(
-    client.fetch,
-    `${client.lookerApiUrl}/api/logout`,
-    { method: 'DELETE', headers: { authorization: `Bearer ${accessToken}` } },
-    client.timeoutMs,
-    what,
-  );
-  response.body?.cancel().catch(() => {});
-  if (response.ok || response.status === 401) return;
-  if (response.status >= 500) throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
-  throw new LookerRejectedError(`${what}: Looker answered ${response.status}`, response.status, undefined);
+  try {
+    await callLooker(
+      { fetch: client.fetch, timeoutMs: client.timeoutMs, what: 'Signing out at Looker' },
+      `${client.lookerApiUrl}/api/logout`,
+      { method: 'DELETE', headers: { authorization: `Bearer ${accessToken}` } },
+    );
+  } catch (error) {
+    if (error instanceof LookerRejectedError && error.status === 401) return;
+    throw error;
+  }
 }
 
 async function requestToken(client: OAuthClient, body: Record<string, string>, what: string): Promise<TokenSet> {
   // Form encoding, as Looker's sample apps send; client_id goes in the body and no
   // Authorization header is sent (Looker fails Basic auth for public clients).
-  const response = await fetchWithDeadline(
-    client.fetch,
-    `${client.lookerApiUrl}/api/token`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(body).toString(),
-    },
-    client.timeoutMs,
-    what,
-  );
-  const text = await readTextWithDeadline(response, client.timeoutMs, what);
-  if (response.status >= 500 || response.status === 429 || response.status === 408) {
-    throw new LookerUnavailableError(`${what}: Looker answered ${response.status}`, response.status);
-  }
-  if (response.status >= 300 && response.status < 400) {
-    throw new LookerProtocolError(`${what}: Looker answered with a redirect (${response.status}); is LOOKER_API_URL the API host?`);
-  }
-  if (response.status >= 400) {
-    const code = oauthErrorCode(text);
-    throw new LookerRejectedError(
-      `${what}: Looker refused it (${response.status}${code === undefined ? '' : ` ${code}`})`,
-      response.status,
-      code,
-    );
-  }
-  return parseTokenResponse(text, what);
+  const answer = await callLooker({ fetch: client.fetch, timeoutMs: client.timeoutMs, what }, `${client.lookerApiUrl}/api/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(body).toString(),
+  });
+  return parseTokenResponse(answer.body, what);
 }
 
-/** The OAuth `error` field of an error body, when it has a sane one. */
-function oauthErrorCode(text: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
-      const code = (parsed as { error: unknown }).error;
-      if (typeof code === 'string' && /^[a-z0-9_]{1,64}$/i.test(code)) return code;
-    }
-  } catch {
-    // Looker-style or HTML error bodies carry no OAuth code.
-  }
-  return undefined;
-}
-
-function parseTokenResponse(text: string, what: string): TokenSet {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new LookerProtocolError(`${what}: Looker's token endpoint answered 200 with something that is not JSON`);
-  }
+function parseTokenResponse(parsed: unknown, what: string): TokenSet {
   if (typeof parsed !== 'object' || parsed === null) {
     throw new LookerProtocolError(`${what}: Looker's token response is not a JSON object`);
   }

@@ -1,17 +1,21 @@
 /**
- * The gateway's own pages and endpoints: home, sign-in and sign-out, health, the
- * stylesheet. Everything under /api is the proxy's (routes/api.ts), a separate app.
+ * The gateway's own pages and endpoints: home, sign-in and sign-out, "Your access", the
+ * command line's endpoints and consent page, health, the stylesheet. Everything under
+ * /api is the API's (api/app.ts), a separate app.
  */
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../context.ts';
 import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { authRoutes } from './auth.tsx';
+import { cliRoutes } from './cli.tsx';
 import { healthRoutes } from './health.ts';
 import { pageRoutes } from './pages.tsx';
 import type { Services } from '../services.ts';
 import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
+import { FAVICON_SVG } from './views/favicon.ts';
 import { STYLESHEET } from './views/style.ts';
 
 export function createSiteApp(services: Services) {
@@ -40,12 +44,18 @@ export function createSiteApp(services: Services) {
       // Never send the callback URL (it carries the code) to another origin; and unlike
       // no-referrer, keeps a real Origin header on same-origin form POSTs.
       referrerPolicy: 'same-origin',
+      // A page whose form answers with a redirect elsewhere (to Looker, to the command
+      // line's loopback) sets its own CSP with that target in form-action; keep it.
+      overwrite: false,
     }),
   );
 
   app.get('/assets/style.css', (c) =>
     c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
   );
+  const favicon = (c: Context) => c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' });
+  app.get('/assets/favicon.svg', favicon);
+  app.get('/favicon.ico', favicon);
 
   // Health and readiness answer even when the configuration is broken (readiness says so).
   app.route('/', healthRoutes(services));
@@ -63,6 +73,7 @@ export function createSiteApp(services: Services) {
 
   app.route('/', authRoutes);
   app.route('/', pageRoutes);
+  app.route('/', cliRoutes);
 
   app.notFound((c) => {
     if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);

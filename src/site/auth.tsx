@@ -1,27 +1,25 @@
 /**
- * The sign-in surface: /login starts Looker's PKCE flow, /callback finishes it,
- * /logout ends the session here and at Looker.
+ * The sign-in surface: /login starts Looker's PKCE flow, /callback finishes it (for this
+ * browser's session, or for a script credential's own grant), /logout ends the session
+ * here and at Looker.
  */
-import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { AppEnv } from '../context.ts';
+import type { SignInPurpose } from '../callers/sign-ins.ts';
+import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
-import { safeReturnTo } from './return-to.ts';
-import {
-  LookerProtocolError,
-  LookerRejectedError,
-  LookerTimeoutError,
-  LookerUnavailableError,
-} from '../looker/errors.ts';
+import { getCurrentUser, type LookerUser } from '../looker/api.ts';
+import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError, isLookerError } from '../looker/errors.ts';
 import {
   createAuthorizationURLWithPKCE,
   generateCodeVerifier,
   generateState,
   revokeAccessToken,
+  type TokenSet,
   validateAuthorizationCode,
 } from '../looker/oauth.ts';
-import { SESSION_TTL_SECONDS } from '../session/store.ts';
+import { holdCredentialForConsent } from './cli.tsx';
+import { safeReturnTo } from './return-to.ts';
 import { ErrorPage } from './views/error.tsx';
 
 export const authRoutes = new Hono<AppEnv>();
@@ -30,17 +28,14 @@ const NO_STORE = { 'cache-control': 'no-store' };
 
 authRoutes.get('/login', async (c) => {
   const gw = c.get('gateway');
-  const returnTo = safeReturnTo(c.req.query('return_to'), gw.origin);
+  return startSignIn(c, gw, { kind: 'session', returnTo: safeReturnTo(c.req.query('return_to'), gw.origin) });
+});
+
+/** Sends the browser to Looker for a new grant, remembering what it is for in a sealed cookie. */
+export async function startSignIn(c: Context<AppEnv>, gw: Gateway, purpose: SignInPurpose): Promise<Response> {
   const state = generateState();
   const codeVerifier = generateCodeVerifier();
-  const loginCookie = await gw.store.startLogin({
-    state,
-    codeVerifier,
-    returnTo,
-    redirectUri: gw.redirectUri,
-    createdAt: gw.now(),
-  });
-  gw.cookies.setLogin(c, state, loginCookie);
+  await gw.signIns.begin(c, { state, codeVerifier, redirectUri: gw.redirectUri, purpose });
   const authorizationUrl = createAuthorizationURLWithPKCE(gw.oauth, {
     redirectUri: gw.redirectUri,
     scope: gw.config.lookerScope,
@@ -48,8 +43,9 @@ authRoutes.get('/login', async (c) => {
     codeVerifier,
   });
   c.header('cache-control', 'no-store');
-  return c.redirect(authorizationUrl.href, 302);
-});
+  // 303: when this answers a form POST (a credential from the access page or a device code), the browser must GET Looker.
+  return c.redirect(authorizationUrl.href, c.req.method === 'GET' ? 302 : 303);
+}
 
 /** Messages for the `error` codes Looker may send back; anything else gets a generic one. */
 const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; message: string }> = {
@@ -65,9 +61,7 @@ authRoutes.get('/callback', async (c) => {
   const url = new URL(c.req.url);
   // The state Looker sends back names the sign-in (one login cookie per sign-in in progress).
   const state = url.searchParams.get('state') ?? '';
-  const loginCookie = state === '' ? undefined : gw.cookies.takeLogin(c, state);
-  // Single use: the pending login is deleted before anything else happens with it.
-  const login = loginCookie === undefined ? null : await gw.store.takeLogin(loginCookie);
+  const { pending, hadCookie } = await gw.signIns.take(c, state);
 
   const error = url.searchParams.get('error');
   if (error !== null) {
@@ -84,75 +78,88 @@ authRoutes.get('/callback', async (c) => {
     );
   }
 
-  if (login === null) {
+  if (pending === null) {
     gw.log.warn('sign_in_bad_state', {
       requestId: c.get('requestId'),
-      reason: state === '' ? 'no state' : loginCookie === undefined ? 'no login cookie for this state' : 'login expired, used or unknown',
+      reason: state === '' ? 'no state' : hadCookie ? 'login expired or does not match' : 'no login cookie for this state',
     });
     return signInAgain(c, 'This sign-in has expired, was already used, or was started in another browser.');
   }
-
-  // The cookie's name comes from the state; the sealed login must hold that very state too.
-  const encoder = new TextEncoder();
-  if (!constantTimeEqual(encoder.encode(state), encoder.encode(login.state))) {
-    gw.log.warn('sign_in_bad_state', { requestId: c.get('requestId'), reason: 'state mismatch' });
-    return signInAgain(c, 'The sign-in answer from Looker does not match the sign-in this browser started.');
-  }
   const code = url.searchParams.get('code');
-  if (code === null || code === '') {
-    return signInAgain(c, 'Looker sent no authorization code back.');
-  }
+  if (code === null || code === '') return signInAgain(c, 'Looker sent no authorization code back.');
 
-  let tokens;
+  let tokens: TokenSet;
+  let user: LookerUser | null;
   try {
-    tokens = await validateAuthorizationCode(gw.oauth, {
-      code,
-      codeVerifier: login.codeVerifier,
-      redirectUri: login.redirectUri,
-    });
+    tokens = await validateAuthorizationCode(gw.oauth, { code, codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri });
+    user = await getCurrentUser(gw.oauth, tokens.accessToken);
   } catch (error) {
-    gw.log.warn('sign_in_failed', {
-      requestId: c.get('requestId'),
-      error: error instanceof Error ? error.name : 'unknown',
-      status: error instanceof LookerRejectedError || error instanceof LookerUnavailableError ? error.status : undefined,
-      reason: error instanceof LookerRejectedError ? error.code : undefined,
-    });
-    if (error instanceof LookerRejectedError) {
-      return signInAgain(c, 'Looker refused the sign-in code (it may have expired or been used already).');
-    }
-    if (error instanceof LookerTimeoutError) {
-      return c.html(<ErrorPage title="Looker did not answer" message="Looker did not answer in time while finishing the sign-in. Please try again in a moment." action={{ href: '/login', label: 'Sign in again' }} />, 504);
-    }
-    if (error instanceof LookerUnavailableError || error instanceof LookerProtocolError) {
-      return c.html(<ErrorPage title="Looker could not be reached" message="Looker could not be reached or answered with an error while finishing the sign-in. Please try again in a moment." action={{ href: '/login', label: 'Sign in again' }} />, 502);
-    }
-    throw error;
+    return signInFailed(c, gw, error);
   }
+  if (user === null) return signInAgain(c, 'Looker refused the new token at once; please sign in again.');
+  const personKey = gw.minter.personKeyFor(gw.config.lookerApiUrl, user.id);
 
-  // A new sign-in replaces whatever session this browser had.
-  const previous = await gw.store.readSession(gw.cookies.readSession(c));
-  if (previous !== null) await gw.store.deleteSession(previous.handle);
-
-  const now = gw.now();
-  const { cookieValue } = await gw.store.createSession({
-    grant: {
-      accessToken: tokens.accessToken,
-      accessTokenExpiresAt: now + tokens.expiresIn * 1000,
-      refreshToken: tokens.refreshToken,
-    },
-    redirectUri: login.redirectUri,
-    createdAt: now,
-    expiresAt: now + SESSION_TTL_SECONDS * 1000,
-  });
-  gw.cookies.setSession(c, cookieValue);
-  gw.log.info('sign_in', { requestId: c.get('requestId') });
-  return c.redirect(login.returnTo, 303);
+  if (pending.purpose.kind === 'credential') {
+    return holdCredentialForConsent(c, gw, {
+      held: { personKey, user, tokens, name: pending.purpose.name, lookerRedirectUri: pending.redirectUri },
+      flow: pending.purpose.flow,
+    });
+  }
+  try {
+    await gw.sessions.start(c, { user, personKey, tokens, redirectUri: pending.redirectUri });
+  } catch (error) {
+    // The new tokens would be nobody's: end them at Looker.
+    await revokeAccessToken(gw.oauth, tokens.accessToken).catch(() => {});
+    gw.log.error('sign_in_failed', { requestId: c.get('requestId'), error: error instanceof Error ? error.name : 'unknown', reason: 'storing the session' });
+    return storageUnavailable(c, 'finish the sign-in', '/login');
+  }
+  gw.log.info('sign_in', { requestId: c.get('requestId'), personKey });
+  return c.redirect(pending.purpose.returnTo, 303);
 });
 
 function signInAgain(c: Context<AppEnv>, message: string) {
+  return c.html(<ErrorPage title="Sign-in failed" message={message} action={{ href: '/login', label: 'Sign in again' }} />, 400);
+}
+
+function signInFailed(c: Context<AppEnv>, gw: Gateway, error: unknown) {
+  gw.log.warn('sign_in_failed', {
+    requestId: c.get('requestId'),
+    error: error instanceof Error ? error.name : 'unknown',
+    status: error instanceof LookerRejectedError || error instanceof LookerUnavailableError ? error.status : undefined,
+    reason: error instanceof LookerRejectedError ? error.code : undefined,
+  });
+  if (error instanceof LookerRejectedError) {
+    return signInAgain(c, 'Looker refused the sign-in code (it may have expired or been used already).');
+  }
+  if (error instanceof LookerTimeoutError) {
+    return c.html(
+      <ErrorPage title="Looker did not answer" message="Looker did not answer in time while finishing the sign-in. Please try again in a moment." action={{ href: '/login', label: 'Sign in again' }} />,
+      504,
+    );
+  }
+  if (isLookerError(error)) {
+    return c.html(
+      <ErrorPage
+        title="Looker could not be reached"
+        message="Looker could not be reached or answered with an error while finishing the sign-in. Please try again in a moment."
+        action={{ href: '/login', label: 'Sign in again' }}
+      />,
+      502,
+    );
+  }
+  throw error;
+}
+
+/** The gateway's own storage (KV or a ledger) failed: nothing was changed; say so and offer a retry. */
+export function storageUnavailable(c: Context<AppEnv>, what: string, retry: string) {
   return c.html(
-    <ErrorPage title="Sign-in failed" message={message} action={{ href: '/login', label: 'Sign in again' }} />,
-    400,
+    <ErrorPage
+      title="Please try again"
+      message={`The gateway could not reach its storage to ${what}. Nothing was changed. Please try again in a moment.`}
+      action={{ href: retry, label: 'Try again' }}
+    />,
+    503,
+    { 'retry-after': '5', ...NO_STORE },
   );
 }
 
@@ -166,18 +173,19 @@ authRoutes.post('/logout', async (c) => {
       403,
     );
   }
-  const session = await gw.store.readSession(gw.cookies.readSession(c));
-  if (session !== null) {
-    await gw.store.deleteSession(session.handle);
-    try {
-      await revokeAccessToken(gw.oauth, session.record.grant.accessToken);
-    } catch (error) {
-      gw.log.warn('looker_logout_failed', { requestId: c.get('requestId'), error: error instanceof Error ? error.name : 'unknown' });
-    }
-    gw.log.info('sign_out', { requestId: c.get('requestId') });
-  }
-  gw.cookies.clearSession(c);
   c.header('cache-control', 'no-store');
+  try {
+    const session = await gw.sessions.load(c);
+    if (session !== null) {
+      await gw.sessions.end(c, session, 'signed out');
+      gw.log.info('sign_out', { requestId: c.get('requestId'), personKey: session.access.personKey });
+    }
+  } catch (error) {
+    // The ledger could not be reached: the session may still be alive, so do not pretend otherwise.
+    gw.log.error('unhandled_error', { requestId: c.get('requestId'), route: '/logout', error: error instanceof Error ? error.name : 'unknown' });
+    return storageUnavailable(c, 'end your session', '/');
+  }
+  gw.sessions.clear(c);
   return c.redirect('/', 303);
 });
 

@@ -1,19 +1,40 @@
-/** The home page: what this is when signed out; who you are in Looker when signed in. */
+/**
+ * The signed-in person's pages: home (who you are in Looker) and "Your access" (every
+ * browser session and script credential that acts as you, each revocable, and "sign out
+ * everywhere").
+ */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import type { BrowserSession } from '../callers/browser-sessions.ts';
 import type { AppEnv, Gateway } from '../context.ts';
+import { GrantEndedError, GrantUnavailableError } from '../grants/keeper.ts';
+import { checkRequestOrigin } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
-import { SessionEndedError } from '../session/refresh.ts';
+import { startSignIn, storageUnavailable } from './auth.tsx';
+import { credentialName, pageCsp } from './cli.tsx';
+import { AccessPage } from './views/access.tsx';
+import { ErrorPage } from './views/error.tsx';
 import { SignedInPage, SignedOutPage } from './views/home.tsx';
 
 export const pageRoutes = new Hono<AppEnv>();
 
 const ENDED_NOTICE = 'Your Looker session has ended. Sign in again to continue.';
+const NO_STORE = { 'cache-control': 'no-store' };
 
-/** The session is over (the store no longer holds it): clear the cookie and say so. */
+/** This browser's session, or an answer for when there is none (signed out) or it cannot be confirmed now. */
+async function sessionOr(c: Context<AppEnv>, gw: Gateway, signedOut: () => Response | Promise<Response>): Promise<BrowserSession | Response> {
+  try {
+    return (await gw.sessions.load(c)) ?? (await signedOut());
+  } catch (error) {
+    if (error instanceof GrantUnavailableError) return storageUnavailable(c, 'confirm your session', c.req.path);
+    throw error;
+  }
+}
+
+/** The session is over (Looker refused it): say so. */
 function ended(c: Context<AppEnv>, gw: Gateway, reason: string) {
-  gw.cookies.clearSession(c);
+  gw.sessions.clear(c);
   gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/', reason });
   return c.html(<SignedOutPage notice={ENDED_NOTICE} />);
 }
@@ -21,42 +42,114 @@ function ended(c: Context<AppEnv>, gw: Gateway, reason: string) {
 pageRoutes.get('/', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
-  const cookie = gw.cookies.readSession(c);
-  const session = await gw.store.readSession(cookie);
-  if (session === null) {
-    if (cookie !== undefined) gw.cookies.clearSession(c);
-    return c.html(<SignedOutPage />);
-  }
+  const session = await sessionOr(c, gw, () => c.html(<SignedOutPage />));
+  if (session instanceof Response) return session;
+  c.set('caller', 'browser');
 
-  let record = session.record;
+  let grant = session.grant;
   let user: LookerUser | null;
   try {
-    const outcome = await gw.refresher.callWithAccessToken(
-      gw,
-      session.handle,
-      record,
-      (accessToken) => getCurrentUser(gw.oauth, accessToken),
-      { isRefused: (found) => found === null, canRepeat: true },
-    );
-    ({ record, result: user } = outcome);
+    const outcome = await gw.keeper.callWithAccessToken(session.access, grant, (accessToken) => getCurrentUser(gw.oauth, accessToken), {
+      isRefused: (found) => found === null,
+      canRepeat: true,
+    });
+    ({ grant, result: user } = outcome);
     c.set('refreshed', outcome.refreshed);
   } catch (error) {
-    if (error instanceof SessionEndedError) return ended(c, gw, 'refresh refused');
-    if (!isLookerError(error)) throw error;
+    if (error instanceof GrantEndedError) return ended(c, gw, 'refresh refused');
+    if (!isLookerError(error) && !(error instanceof GrantUnavailableError)) throw error;
     gw.log.warn('looker_unavailable', { requestId: c.get('requestId'), route: '/', error: error.name });
     const timedOut = error instanceof LookerTimeoutError;
     const problem = timedOut
       ? 'Looker did not answer in time, so your Looker profile cannot be shown right now.'
       : 'Looker could not be reached or answered with an error, so your Looker profile cannot be shown right now.';
     return c.html(
-      <SignedInPage user={null} problem={problem} accessTokenExpiresAt={record.grant.accessTokenExpiresAt} now={gw.now()} />,
+      <SignedInPage user={null} problem={problem} accessTokenExpiresAt={grant.tokens.accessTokenExpiresAt} now={gw.now()} origin={gw.origin} />,
       timedOut ? 504 : 502,
     );
   }
   // Refused even with a renewed token: whatever Looker holds for this session is gone.
   if (user === null) {
-    await gw.store.deleteSession(session.handle);
+    await gw.sessions.end(c, session, 'token refused after renewal').catch(() => gw.sessions.clear(c));
     return ended(c, gw, 'token refused after renewal');
   }
-  return c.html(<SignedInPage user={user} accessTokenExpiresAt={record.grant.accessTokenExpiresAt} now={gw.now()} />);
+  return c.html(<SignedInPage user={user} accessTokenExpiresAt={grant.tokens.accessTokenExpiresAt} now={gw.now()} origin={gw.origin} />);
+});
+
+pageRoutes.get('/access', async (c) => {
+  const gw = c.get('gateway');
+  const session = await sessionOr(c, gw, () => c.redirect('/login?return_to=%2Faccess', 302));
+  if (session instanceof Response) return session;
+  c.set('caller', 'browser');
+  return accessPage(c, gw, session);
+});
+
+async function accessPage(c: Context<AppEnv>, gw: Gateway, session: BrowserSession, notice?: string) {
+  let grants;
+  try {
+    grants = await gw.keeper.list(session.access.personKey);
+  } catch {
+    return storageUnavailable(c, 'list your access', '/access');
+  }
+  // "Create credential" answers with a redirect to Looker: the form's CSP must allow it.
+  c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
+  return c.html(<AccessPage user={session.record.user} grants={grants} currentGrantId={session.access.grantId} notice={notice} />, 200, NO_STORE);
+}
+
+/** The forms of "Your access" act on the signed-in person's things only, and only from this gateway's pages. */
+async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Gateway; session: BrowserSession; form: Record<string, unknown> } | Response> {
+  const gw = c.get('gateway');
+  const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
+  if (!verdict.allowed) {
+    gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
+    return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
+  }
+  const session = await sessionOr(c, gw, () => c.redirect('/login?return_to=%2Faccess', 303));
+  if (session instanceof Response) return session;
+  c.set('caller', 'browser');
+  return { gw, session, form: await c.req.parseBody() };
+}
+
+pageRoutes.post('/access/revoke', async (c) => {
+  const found = await signedInForm(c, '/access/revoke');
+  if (found instanceof Response) return found;
+  const { gw, session, form } = found;
+  const grantId = typeof form.grant === 'string' ? form.grant : '';
+  if (!/^[A-Za-z0-9_-]{22}$/.test(grantId)) return c.html(<ErrorPage title="Nothing to revoke" message="The form named no session or credential." />, 400);
+  let ended: number;
+  try {
+    // The ledger is the person's own: a grant id of someone else's finds nothing here.
+    ended = await gw.keeper.end(session.access.personKey, { grantId }, 'revoked from the access page');
+  } catch {
+    return storageUnavailable(c, 'revoke it', '/access');
+  }
+  gw.log.info('credential_revoked', { requestId: c.get('requestId'), grantId, found: ended > 0 });
+  if (grantId === session.access.grantId) {
+    gw.sessions.clear(c);
+    return c.redirect('/', 303);
+  }
+  return c.redirect('/access', 303);
+});
+
+pageRoutes.post('/access/sign-out-everywhere', async (c) => {
+  const found = await signedInForm(c, '/access/sign-out-everywhere');
+  if (found instanceof Response) return found;
+  const { gw, session } = found;
+  let ended: number;
+  try {
+    ended = await gw.keeper.end(session.access.personKey, { all: true }, 'signed out everywhere');
+  } catch {
+    return storageUnavailable(c, 'sign you out everywhere', '/access');
+  }
+  gw.log.info('sign_out_everywhere', { requestId: c.get('requestId'), personKey: session.access.personKey, ended });
+  gw.sessions.clear(c);
+  return c.redirect('/', 303);
+});
+
+pageRoutes.post('/access/credentials', async (c) => {
+  const found = await signedInForm(c, '/access/credentials');
+  if (found instanceof Response) return found;
+  const { gw, form } = found;
+  const name = credentialName(typeof form.name === 'string' ? form.name : undefined, 'script');
+  return startSignIn(c, gw, { kind: 'credential', name, flow: { kind: 'page' } });
 });

@@ -20,7 +20,7 @@ export function SignedOutPage(props: { notice?: string }) {
   );
 }
 
-export function SignedInPage(props: { user: LookerUser | null; problem?: string; accessTokenExpiresAt: number; now: number }) {
+export function SignedInPage(props: { user: LookerUser | null; problem?: string; accessTokenExpiresAt: number; now: number; origin: string }) {
   const expires = new Date(props.accessTokenExpiresAt);
   const minutes = Math.max(0, Math.round((props.accessTokenExpiresAt - props.now) / 60_000));
   return (
@@ -41,9 +41,25 @@ export function SignedInPage(props: { user: LookerUser | null; problem?: string;
         Access token expires <time datetime={expires.toISOString()}>{expires.toUTCString()}</time> (in about {minutes}{' '}
         min); the gateway renews it automatically.
       </p>
-      <form method="post" action="/logout">
-        <button type="submit">Sign out</button>
-      </form>
+      <h2>Scripts and Looker SDKs</h2>
+      <p>
+        Sign a computer in once, and unmodified Looker SDK scripts use the gateway with a credential
+        you can see and revoke — no Looker API key:
+      </p>
+      <pre>npx looker-oauth-gateway login {props.origin}</pre>
+      <p class="muted">
+        Without this repository: <code>curl -fsSL {props.origin}/cli.mjs -o lgw.mjs &amp;&amp; node lgw.mjs login {props.origin}</code>
+      </p>
+      <div class="actions">
+        <a class="button" href="/access">
+          Your access
+        </a>
+        <form method="post" action="/logout" class="inline">
+          <button type="submit" class="secondary">
+            Sign out
+          </button>
+        </form>
+      </div>
     </Layout>
   );
 }

@@ -19,4 +19,20 @@ dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .notice { padding: .6rem .9rem; border-radius: 6px; background: rgba(66,133,244,.12); }
 .notice.error { background: rgba(217,48,37,.12); }
 footer { margin-top: 1.25rem; color: var(--muted); font-size: .8rem; }
+.card.wide { max-width: 52rem; }
+table { width: 100%; border-collapse: collapse; margin: .5rem 0 1.25rem; font-size: .95rem; }
+th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid rgba(127,127,127,.25); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+td form, .inline { display: inline; margin: 0; }
+button.secondary { background: rgba(127,127,127,.2); color: var(--fg); }
+button.danger { background: #d93025; }
+button.small { padding: .25rem .7rem; font-size: .85rem; }
+pre, textarea.snippet { display: block; width: 100%; padding: .7rem .9rem; border-radius: 6px; background: rgba(127,127,127,.12);
+  font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--fg); border: 0; overflow-x: auto; white-space: pre; }
+textarea.snippet { resize: vertical; }
+input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; border: 1px solid rgba(127,127,127,.5);
+  background: var(--card); color: var(--fg); }
+input.code { font: 1.4rem/1.2 ui-monospace, monospace; letter-spacing: .15em; text-transform: uppercase; width: 12ch; }
+.actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; }
+.tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; background: rgba(66,133,244,.15); margin-left: .35rem; }
 `;

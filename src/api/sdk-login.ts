@@ -1,0 +1,109 @@
+/**
+ * The Looker SDKs' login, answered by the gateway: an unmodified SDK with base_url = the
+ * gateway and a gateway credential in place of an API key posts `client_id` and
+ * `client_secret` (form fields, or query parameters as Looker accepts) to
+ * `/api/4.0/login` and gets a short-lived **gateway** access token; Looker's own tokens
+ * never leave the gateway. A wrong, expired or revoked credential gets what Looker gives
+ * a wrong API key (404 "Not found"), so SDK error handling is unchanged. Logout ends that
+ * gateway token only, never the credential's grant. Sudo (`login/{user_id}`) is refused.
+ */
+import type { Context } from 'hono';
+import type { AppEnv, Gateway } from '../context.ts';
+import { lookerError } from './looker-shapes.ts';
+
+/** Login form bodies are a few hundred bytes; refuse anything much larger unread. */
+const MAX_LOGIN_BODY_BYTES = 16 * 1024;
+
+export const LOGIN_PATHS = new Set(['/api/login', '/api/3.1/login', '/api/4.0/login']);
+export const LOGOUT_PATHS = new Set(['/api/logout', '/api/4.0/logout']);
+const SUDO_PATH = /^\/api\/(?:3\.1|4\.0)\/login\/[^/]+$/;
+
+/** Which shim endpoint, if any, a raw path is: exactly these spellings (anything else is refused by the target check). */
+export function shimEndpoint(path: string): 'login' | 'logout' | 'sudo' | undefined {
+  if (LOGIN_PATHS.has(path)) return 'login';
+  if (LOGOUT_PATHS.has(path)) return 'logout';
+  return SUDO_PATH.test(path) ? 'sudo' : undefined;
+}
+
+export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): Promise<Response> {
+  const notFound = () => c.json(lookerError('Not found', 404, path, 'POST'), 404);
+  const params = await loginParameters(c.req.raw);
+  if (params === null) return c.json(lookerError('The login body must be form-encoded (client_id, client_secret), at most 16 KiB', 400, path, 'POST'), 400);
+  const clientId = params.get('client_id') ?? undefined;
+  const credential = await gw.credentials.verify(clientId, params.get('client_secret') ?? undefined);
+  const minted = credential === null ? null : await gw.tokens.mint(credential, gw.config.accessTokenTtlSeconds);
+  if (credential === null || minted === null) {
+    gw.log.warn('credential_login_refused', {
+      requestId: c.get('requestId'),
+      // A well-formed client_id is public and says which credential failed; anything else is not echoed.
+      clientId: clientId !== undefined && gw.minter.parse('client-id', clientId) !== null ? clientId : undefined,
+      reason: credential === null ? 'unknown client_id, wrong secret or expired' : 'credential revoked',
+    });
+    return notFound();
+  }
+  c.set('caller', 'token');
+  gw.log.info('credential_login', { requestId: c.get('requestId'), clientId: credential.record.clientId });
+  return c.json(
+    { access_token: minted.accessToken, token_type: 'Bearer', expires_in: minted.expiresIn, refresh_token: null },
+    200,
+    { 'cache-control': 'no-store' },
+  );
+}
+
+/** Ends the presented gateway token. Without one, Looker's answer to an unauthenticated call. */
+export async function sdkLogout(c: Context<AppEnv>, gw: Gateway, path: string, bearer: string | undefined): Promise<Response> {
+  const resolved = bearer === undefined ? null : await gw.tokens.resolve(bearer);
+  if (bearer === undefined || resolved === null) return c.json(lookerError('Requires authentication.', 401, path, 'DELETE'), 401);
+  c.set('caller', 'token');
+  await gw.tokens.end(bearer);
+  gw.log.info('access_token_ended', { requestId: c.get('requestId'), clientId: resolved.caller.credential.clientId });
+  return c.body(null, 204);
+}
+
+export function sudoRefused(c: Context<AppEnv>, path: string): Response {
+  return c.json(
+    lookerError('Acting as another Looker user (sudo) is not available through the gateway: each credential acts only as the person who created it.', 403, path, 'POST'),
+    403,
+  );
+}
+
+/** client_id and client_secret from a form body, else from the query string (as Looker accepts); null for a body that is too large or not a form. */
+async function loginParameters(request: Request): Promise<URLSearchParams | null> {
+  const query = new URL(request.url).searchParams;
+  if (request.body === null) return query;
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > MAX_LOGIN_BODY_BYTES) return null;
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const bytes = await readAtMost(request.body, MAX_LOGIN_BODY_BYTES);
+  if (bytes === null) return null;
+  if (bytes.byteLength === 0) return query;
+  if (type !== 'application/x-www-form-urlencoded') return null;
+  const form = new URLSearchParams(new TextDecoder().decode(bytes));
+  for (const name of ['client_id', 'client_secret']) {
+    if (!form.has(name) && query.has(name)) form.set(name, query.get(name)!);
+  }
+  return form;
+}
+
+async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,288 @@
+/**
+ * The ways a script credential comes to be, between the Looker sign-in that gives it a
+ * grant and the moment its secret is handed over:
+ *
+ * - consent: after Looker's callback the new grant waits (≤ 10 minutes) in the person's
+ *   ledger until the person answers "Allow <name> …?" in the same browser (a consent
+ *   cookie binds the answer to it);
+ * - loopback (RFC 8252): on Allow, a one-time code (single use, ≤ 60 s, bound to the
+ *   command line's PKCE challenge and redirect_uri) is what the command line trades for
+ *   the credential;
+ * - device (RFC 8628): the command line holds a device code and shows a short user code;
+ *   the person enters it in any browser, signs in, allows; the command line's polling
+ *   then collects the credential.
+ *
+ * While it waits, a grant is sealed under a key derived from SESSION_SECRET and a random
+ * salt kept beside it: the ledger alone opens nothing, and the wait is short.
+ */
+import { sha256 } from '@oslojs/crypto/sha2';
+import { constantTimeEqual } from '@oslojs/crypto/subtle';
+import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding';
+import { importSealKey, open, seal } from '../crypto/seal.ts';
+import { hashFor, randomId } from '../crypto/tokens.ts';
+import { isObject, parseJson, parsePerson } from '../grants/record.ts';
+import type { LookerUser } from '../looker/api.ts';
+import type { TokenSet } from '../looker/oauth.ts';
+import type { CallerContext } from './context.ts';
+
+export const CONSENT_TTL_MS = 10 * 60_000;
+export const CODE_TTL_MS = 60_000;
+export const DEVICE_CODE_TTL_SECONDS = 600;
+export const DEVICE_POLL_INTERVAL_SECONDS = 5;
+/** Device authorizations in progress at once, gateway-wide (each is stored before anyone signed in). */
+const MAX_PENDING_DEVICE_CODES = 500;
+/** No vowels or look-alikes: codes read aloud or typed from another screen. */
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+
+/** Where the credential goes once allowed. */
+export type CredentialFlow =
+  | { kind: 'loopback'; redirectUri: string; codeChallenge: string; state: string }
+  | { kind: 'device'; userCode: string }
+  | { kind: 'page' };
+
+/** A credential waiting for the person's answer, as the consent page shows it. */
+export interface PendingConsent {
+  id: string;
+  personKey: string;
+  name: string;
+  user: LookerUser;
+  flow: CredentialFlow;
+}
+
+/** A waiting grant, opened: what creating the credential needs. */
+export interface HeldGrant {
+  personKey: string;
+  name: string;
+  user: LookerUser;
+  tokens: TokenSet;
+  /** The redirect_uri of the Looker authorization (refreshes send it again). */
+  lookerRedirectUri: string;
+}
+
+export type CodeRedemption = { ok: true; held: HeldGrant } | { ok: false; reason: string };
+
+export type DevicePoll =
+  | { status: 'pending' }
+  | { status: 'slow_down'; interval: number }
+  | { status: 'denied' }
+  | { status: 'expired' }
+  | { status: 'approved'; held: HeldGrant };
+
+export class CredentialFlows {
+  readonly #x: CallerContext;
+
+  constructor(context: CallerContext) {
+    this.#x = context;
+  }
+
+  /** Holds a new grant until the person answers; returns the consent id and the secret for the consent cookie. */
+  async holdForConsent(held: HeldGrant, flow: CredentialFlow): Promise<{ id: string; cookieValue: string }> {
+    const id = randomId();
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const box = { ...(await this.#sealHeld(held)), flow, consentHash: hashFor('consent', secret) };
+    await this.#x.ledgerFor(held.personKey).putBox(`consent:${id}`, box, this.#x.now() + CONSENT_TTL_MS);
+    return { id, cookieValue: `${held.personKey}.${encodeBase64urlNoPadding(secret)}` };
+  }
+
+  /** The consent waiting under `id` for the browser holding `cookieValue`, or null. */
+  async peekConsent(id: string, cookieValue: string | undefined): Promise<PendingConsent | null> {
+    const found = await this.#consentBox(id, cookieValue, 'peek');
+    return found === null ? null : found.pending;
+  }
+
+  /** Takes the consent (single use) with its grant opened, or null. */
+  async takeConsent(id: string, cookieValue: string | undefined): Promise<{ pending: PendingConsent; held: HeldGrant } | null> {
+    const found = await this.#consentBox(id, cookieValue, 'take');
+    if (found === null) return null;
+    const held = await this.#openHeld(found.pending.personKey, found.box);
+    return held === null ? null : { pending: found.pending, held };
+  }
+
+  /** Allowed through the loopback flow: a one-time code for the command line. */
+  async issueCode(held: HeldGrant, flow: Extract<CredentialFlow, { kind: 'loopback' }>): Promise<string> {
+    const code = this.#x.minter.mint('code', held.personKey);
+    const box = { ...(await this.#sealHeld(held)), redirectUri: flow.redirectUri, codeChallenge: flow.codeChallenge };
+    await this.#x.ledgerFor(held.personKey).putBox(`code:${hashFor('code', code.secret)}`, box, this.#x.now() + CODE_TTL_MS);
+    return code.value;
+  }
+
+  /** The command line trades its code (once, within 60 s, with its PKCE verifier and the same redirect_uri). */
+  async redeemCode(codeValue: string | undefined, verifier: string | undefined, redirectUri: string | undefined): Promise<CodeRedemption> {
+    const code = this.#x.minter.parse('code', codeValue);
+    if (code === null || code.personKey === undefined) return { ok: false, reason: 'The code is not one this gateway issued.' };
+    const box = await this.#x.ledgerFor(code.personKey).takeBox(`code:${hashFor('code', code.secret)}`, this.#x.now());
+    if (box === null) return { ok: false, reason: 'The code has expired or was already used.' };
+    if (box.redirectUri !== redirectUri) return { ok: false, reason: 'redirect_uri does not match the authorization request.' };
+    if (typeof verifier !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
+      return { ok: false, reason: 'code_verifier is missing or malformed.' };
+    }
+    const challenge = encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
+    if (typeof box.codeChallenge !== 'string' || !constantTimeEqual(new TextEncoder().encode(challenge), new TextEncoder().encode(box.codeChallenge))) {
+      return { ok: false, reason: 'code_verifier does not match the code_challenge.' };
+    }
+    const held = await this.#openHeld(code.personKey, box);
+    return held === null ? { ok: false, reason: 'The code has expired or was already used.' } : { ok: true, held };
+  }
+
+  /** A new device authorization: the device code for the command line, the user code for the person. */
+  async startDevice(name: string): Promise<{ deviceCode: string; userCode: string } | null> {
+    const now = this.#x.now();
+    const expiresAt = now + DEVICE_CODE_TTL_SECONDS * 1000;
+    const deviceCode = this.#x.minter.mint('device-code');
+    const deviceKey = hashFor('device', deviceCode.secret);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const userCode = generateUserCode();
+      if ((await this.#x.deviceLedger.getBox(`user-code:${userCode}`, now)) !== null) continue;
+      const stored = await this.#x.deviceLedger.putBox(
+        `device:${deviceKey}`,
+        { userCode, name, status: 'pending', lastPolledAt: 0, interval: DEVICE_POLL_INTERVAL_SECONDS },
+        expiresAt,
+        { prefix: 'device:', max: MAX_PENDING_DEVICE_CODES },
+      );
+      if (!stored) return null;
+      await this.#x.deviceLedger.putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
+      return { deviceCode: deviceCode.value, userCode };
+    }
+    return null;
+  }
+
+  /** The name of the device authorization waiting under this user code, or null. */
+  async findDevice(userCode: string): Promise<{ userCode: string; name: string } | null> {
+    const normalised = normaliseUserCode(userCode);
+    if (normalised === null) return null;
+    const now = this.#x.now();
+    const index = await this.#x.deviceLedger.getBox(`user-code:${normalised}`, now);
+    if (index === null || typeof index.deviceKey !== 'string') return null;
+    const device = await this.#x.deviceLedger.getBox(`device:${index.deviceKey}`, now);
+    if (device === null || device.status !== 'pending' || typeof device.name !== 'string') return null;
+    return { userCode: normalised, name: device.name };
+  }
+
+  /** The person answered for a device: the grant waits for the command line's next poll. */
+  async answerDevice(userCode: string, answer: { allowed: true; held: HeldGrant } | { allowed: false }): Promise<boolean> {
+    const now = this.#x.now();
+    const index = await this.#x.deviceLedger.takeBox(`user-code:${userCode}`, now);
+    if (index === null || typeof index.deviceKey !== 'string') return false;
+    if (!answer.allowed) return (await this.#x.deviceLedger.updateBox(`device:${index.deviceKey}`, { status: 'denied' }, now)) !== null;
+    const waiting = randomId();
+    await this.#x.ledgerFor(answer.held.personKey).putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
+    return (await this.#x.deviceLedger.updateBox(`device:${index.deviceKey}`, { status: 'approved', personKey: answer.held.personKey, waiting }, now)) !== null;
+  }
+
+  /** One poll of the command line (RFC 8628 §3.5). */
+  async pollDevice(deviceCodeValue: string | undefined): Promise<DevicePoll> {
+    const deviceCode = this.#x.minter.parse('device-code', deviceCodeValue);
+    if (deviceCode === null) return { status: 'expired' };
+    const now = this.#x.now();
+    const key = `device:${hashFor('device', deviceCode.secret)}`;
+    const device = await this.#x.deviceLedger.getBox(key, now);
+    if (device === null) return { status: 'expired' };
+    if (device.status === 'denied') {
+      await this.#x.deviceLedger.takeBox(key, now);
+      return { status: 'denied' };
+    }
+    if (device.status === 'approved' && typeof device.personKey === 'string' && typeof device.waiting === 'string') {
+      const taken = await this.#x.deviceLedger.takeBox(key, now);
+      if (taken === null) return { status: 'expired' };
+      const box = await this.#x.ledgerFor(device.personKey).takeBox(`device-grant:${device.waiting}`, now);
+      const held = box === null ? null : await this.#openHeld(device.personKey, box);
+      return held === null ? { status: 'expired' } : { status: 'approved', held };
+    }
+    const interval = typeof device.interval === 'number' ? device.interval : DEVICE_POLL_INTERVAL_SECONDS;
+    const lastPolledAt = typeof device.lastPolledAt === 'number' ? device.lastPolledAt : 0;
+    if (now - lastPolledAt < interval * 1000) {
+      // Polling faster than asked: ask for 5 s more, as RFC 8628 says.
+      await this.#x.deviceLedger.updateBox(key, { interval: interval + 5, lastPolledAt: now }, now);
+      return { status: 'slow_down', interval: interval + 5 };
+    }
+    await this.#x.deviceLedger.updateBox(key, { lastPolledAt: now }, now);
+    return { status: 'pending' };
+  }
+
+  async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: Record<string, unknown> } | null> {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(id) || cookieValue === undefined) return null;
+    const dot = cookieValue.indexOf('.');
+    const personKey = cookieValue.slice(0, dot);
+    if (dot < 0 || !/^[0-9a-f]{32}$/.test(personKey)) return null;
+    let secret: Uint8Array;
+    try {
+      secret = decodeBase64urlIgnorePadding(cookieValue.slice(dot + 1));
+    } catch {
+      return null;
+    }
+    const ledger = this.#x.ledgerFor(personKey);
+    const now = this.#x.now();
+    const box = await ledger.getBox(`consent:${id}`, now);
+    if (box === null || typeof box.consentHash !== 'string') return null;
+    const presented = new TextEncoder().encode(hashFor('consent', secret));
+    if (!constantTimeEqual(presented, new TextEncoder().encode(box.consentHash))) return null;
+    if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
+    const user = parsePerson(box.user);
+    const flow = parseFlow(box.flow);
+    if (user === null || flow === null || typeof box.name !== 'string') return null;
+    return { pending: { id, personKey, name: box.name, user, flow }, box };
+  }
+
+  async #sealHeld(held: HeldGrant): Promise<Record<string, unknown>> {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', salt));
+    return {
+      salt: encodeBase64urlNoPadding(salt),
+      sealed: await seal(key, `pending:${held.personKey}`, JSON.stringify({ tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri })),
+      name: held.name,
+      user: held.user,
+    };
+  }
+
+  async #openHeld(personKey: string, box: Record<string, unknown>): Promise<HeldGrant | null> {
+    const user = parsePerson(box.user);
+    if (typeof box.salt !== 'string' || typeof box.sealed !== 'string' || typeof box.name !== 'string' || user === null) return null;
+    const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', decodeBase64urlIgnorePadding(box.salt)));
+    const text = await open(key, `pending:${personKey}`, box.sealed);
+    const v = text === null ? undefined : parseJson(text);
+    if (!isObject(v) || !isObject(v.tokens) || typeof v.lookerRedirectUri !== 'string') return null;
+    const t = v.tokens;
+    if (typeof t.accessToken !== 'string' || typeof t.expiresIn !== 'number' || !(typeof t.refreshToken === 'string' || t.refreshToken === null)) return null;
+    return {
+      personKey,
+      name: box.name,
+      user,
+      tokens: { accessToken: t.accessToken, expiresIn: t.expiresIn, refreshToken: t.refreshToken },
+      lookerRedirectUri: v.lookerRedirectUri,
+    };
+  }
+}
+
+function parseFlow(value: unknown): CredentialFlow | null {
+  if (!isObject(value)) return null;
+  if (value.kind === 'page') return { kind: 'page' };
+  if (value.kind === 'device' && typeof value.userCode === 'string') return { kind: 'device', userCode: value.userCode };
+  if (
+    value.kind === 'loopback' &&
+    typeof value.redirectUri === 'string' &&
+    typeof value.codeChallenge === 'string' &&
+    typeof value.state === 'string'
+  ) {
+    return { kind: 'loopback', redirectUri: value.redirectUri, codeChallenge: value.codeChallenge, state: value.state };
+  }
+  return null;
+}
+
+/** Eight letters, shown as XXXX-XXXX: 20^8 ≈ 2.6·10^10 codes, alive for ten minutes. */
+function generateUserCode(): string {
+  let letters = '';
+  while (letters.length < 8) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(16))) {
+      // Bytes from 240 up would favour the first letters: drop them (no modulo bias).
+      if (byte < 240 && letters.length < 8) letters += USER_CODE_ALPHABET[byte % USER_CODE_ALPHABET.length];
+    }
+  }
+  return `${letters.slice(0, 4)}-${letters.slice(4)}`;
+}
+
+/** A user code as typed (any case, with or without the dash or spaces), or null when it cannot be one. */
+export function normaliseUserCode(input: string): string | null {
+  const letters = input.toUpperCase().replace(/[\s-]/g, '');
+  if (letters.length !== 8 || [...letters].some((ch) => !USER_CODE_ALPHABET.includes(ch))) return null;
+  return `${letters.slice(0, 4)}-${letters.slice(4)}`;
+}

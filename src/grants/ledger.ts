@@ -1,0 +1,101 @@
+/**
+ * The ledger: the strongly consistent record of one person's grants — which are alive,
+ * the latest sealed copy of each, who may refresh one right now — and of the short-lived
+ * things that belong to them (gateway access tokens, credentials waiting for consent or
+ * for the command line to collect them). In production it is a Durable Object per person
+ * (src/platform/account-object.ts); this interface is what the rest of the gateway sees.
+ *
+ * Liveness is decided here and nowhere else: a grant that the ledger does not hold is
+ * over, whatever a cache or KV still says. Every write-back of a grant after a refresh is
+ * conditional on the grant being alive at that moment, so a request in flight cannot bring
+ * back what a sign-out ended.
+ *
+ * Values are opaque to the ledger: grants arrive sealed under their holder's key, so the
+ * ledger's storage alone opens nothing. Times are passed in by the caller (the gateway's
+ * clock), so expiry is judged by one clock.
+ */
+
+export type GrantKind = 'session' | 'credential';
+
+/** A grant as the ledger keeps it. */
+export interface GrantEntry {
+  grantId: string;
+  kind: GrantKind;
+  /** What the person sees in "Your access": the browser for a session, the name for a credential. */
+  label: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  version: number;
+  /** The grant sealed under its holder's key (bound to id and version). */
+  sealed: string;
+  /** The current access token sealed under a key derived from SESSION_SECRET alone, so any sign-out can revoke it at Looker. */
+  revocation: string;
+  /** KV keys to delete when the grant ends (the holder's records). */
+  kvKeys: string[];
+  /** For credentials: the public client_id. */
+  clientId?: string;
+}
+
+/** What the person's page lists: everything but the sealed values. */
+export type GrantSummary = Omit<GrantEntry, 'sealed' | 'revocation' | 'kvKeys' | 'version'>;
+
+/** Liveness, and the latest sealed grant when the caller's copy is older. */
+export type GrantCheck = { alive: false } | { alive: true; version: number; sealed: string | null };
+
+/** A refresh may start (`lease`), is moot (`current`: someone already refreshed past the caller's version), or the grant is over. */
+export type RefreshTicket = { ended: true } | { current: { version: number; sealed: string } } | { lease: string };
+
+export type RefreshOutcome = 'stored' | 'ended' | 'superseded';
+
+/** What ending a grant leaves for the gateway to clean up: its KV records and the access token to revoke at Looker. */
+export interface EndedGrant {
+  grantId: string;
+  kind: GrantKind;
+  kvKeys: string[];
+  revocation: string;
+}
+
+export interface TokenEntry {
+  grantId: string;
+  expiresAt: number;
+  /** The credential's grant key and description, sealed under the access token's own key. */
+  sealed: string;
+}
+
+export type TokenCheck =
+  | { alive: false }
+  | { alive: true; grantId: string; expiresAt: number; payload: string; version: number; sealed: string | null };
+
+export interface Ledger {
+  createGrant(entry: GrantEntry): Promise<void>;
+  /** Liveness of a grant (`touch` records use, coarsely, for "last seen"). */
+  check(grantId: string, knownVersion: number, now: number, touch: boolean): Promise<GrantCheck>;
+  beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket>;
+  /** Stores a refreshed grant if, and only if, it is still alive and nobody stored a newer one. */
+  completeRefresh(
+    grantId: string,
+    lease: string,
+    next: { version: number; sealed: string; revocation: string; expiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome>;
+  releaseRefresh(grantId: string, lease: string): Promise<void>;
+  /**
+   * Ends a grant whose refresh Looker refused — unless someone stored a newer version
+   * meanwhile (then the refusal was for a spent token: adopt `current` instead).
+   */
+  endUnlessNewer(grantId: string, version: number): Promise<{ ended: EndedGrant | null } | { current: { version: number; sealed: string } }>;
+  /** Ends one grant, or all of the person's. Returns what was alive. */
+  end(which: { grantId: string } | { all: true }): Promise<EndedGrant[]>;
+  list(now: number): Promise<GrantSummary[]>;
+
+  mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }>;
+  checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck>;
+  endToken(tokenId: string): Promise<boolean>;
+
+  /** Single-use boxes for flows in progress (consent, one-time codes, device codes). */
+  putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number }): Promise<boolean>;
+  getBox(key: string, now: number): Promise<Record<string, unknown> | null>;
+  updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null>;
+  takeBox(key: string, now: number): Promise<Record<string, unknown> | null>;
+}

@@ -1,0 +1,250 @@
+/**
+ * The ledger of one Looker person, as a Durable Object (see src/grants/ledger.ts for what
+ * it promises): strongly consistent, one instance per person, named by their opaque person
+ * key. KV stays the gateway's fast read path; this is where "alive" is decided, refreshes
+ * are serialised and write-backs are made conditional.
+ *
+ * It holds only sealed values and hashes. Refresh leases live in memory: if the object is
+ * evicted mid-refresh, the version check in completeRefresh still keeps write-backs in
+ * order, and a waiter simply gets the lease.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type {
+  EndedGrant,
+  GrantCheck,
+  GrantEntry,
+  GrantSummary,
+  Ledger,
+  RefreshOutcome,
+  RefreshTicket,
+  TokenCheck,
+  TokenEntry,
+} from '../grants/ledger.ts';
+
+/** How long a refresher may hold a grant's lease before waiters stop waiting for it. */
+const LEASE_MS = 30_000;
+/** "Last used" is coarse: recorded at most this often per grant. */
+const TOUCH_INTERVAL_MS = 60_000;
+/** How often expired entries are swept while anything is stored. */
+const SWEEP_INTERVAL_MS = 60 * 60_000;
+
+interface Lease {
+  id: string;
+  expiresAt: number;
+  released: Promise<void>;
+  release: () => void;
+}
+
+interface Box {
+  value: Record<string, unknown>;
+  expiresAt: number;
+}
+
+const GRANT = 'grant:';
+const TOKEN = 'token:';
+const BOX = 'box:';
+
+export class AccountObject extends DurableObject implements Ledger {
+  readonly #leases = new Map<string, Lease>();
+
+  async createGrant(entry: GrantEntry): Promise<void> {
+    await this.ctx.storage.put(GRANT + entry.grantId, entry);
+    await this.#armSweep();
+  }
+
+  async check(grantId: string, knownVersion: number, now: number, touch: boolean): Promise<GrantCheck> {
+    const entry = await this.#alive(grantId, now);
+    if (entry === null) return { alive: false };
+    if (touch) await this.#touch(entry, now);
+    return { alive: true, version: entry.version, sealed: entry.version > knownVersion ? entry.sealed : null };
+  }
+
+  async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+    for (;;) {
+      const entry = await this.#alive(grantId, now);
+      if (entry === null) return { ended: true };
+      if (entry.version > knownVersion) return { current: { version: entry.version, sealed: entry.sealed } };
+      const held = this.#leases.get(grantId);
+      if (held === undefined || held.expiresAt <= Date.now()) {
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        const lease: Lease = { id: crypto.randomUUID(), expiresAt: Date.now() + LEASE_MS, released, release };
+        this.#leases.set(grantId, lease);
+        return { lease: lease.id };
+      }
+      await Promise.race([held.released, new Promise((resolve) => setTimeout(resolve, Math.max(0, held.expiresAt - Date.now())))]);
+    }
+  }
+
+  async completeRefresh(
+    grantId: string,
+    lease: string,
+    next: { version: number; sealed: string; revocation: string; expiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome> {
+    try {
+      const entry = await this.#alive(grantId, now);
+      if (entry === null) return 'ended';
+      // Only the next version is accepted: a late or duplicate refresher cannot overwrite a newer grant.
+      if (next.version !== entry.version + 1) return 'superseded';
+      await this.ctx.storage.put(GRANT + grantId, {
+        ...entry,
+        version: next.version,
+        sealed: next.sealed,
+        revocation: next.revocation,
+        expiresAt: next.expiresAt,
+      } satisfies GrantEntry);
+      return 'stored';
+    } finally {
+      this.#releaseIfHeld(grantId, lease);
+    }
+  }
+
+  async releaseRefresh(grantId: string, lease: string): Promise<void> {
+    this.#releaseIfHeld(grantId, lease);
+  }
+
+  async endUnlessNewer(
+    grantId: string,
+    version: number,
+  ): Promise<{ ended: EndedGrant | null } | { current: { version: number; sealed: string } }> {
+    const entry = await this.ctx.storage.get<GrantEntry>(GRANT + grantId);
+    if (entry !== undefined && entry.version > version) return { current: { version: entry.version, sealed: entry.sealed } };
+    const [ended] = await this.#endGrants(entry === undefined ? [] : [entry]);
+    return { ended: ended ?? null };
+  }
+
+  async end(which: { grantId: string } | { all: true }): Promise<EndedGrant[]> {
+    const entries =
+      'all' in which
+        ? [...(await this.ctx.storage.list<GrantEntry>({ prefix: GRANT })).values()]
+        : [await this.ctx.storage.get<GrantEntry>(GRANT + which.grantId)].filter((e): e is GrantEntry => e !== undefined);
+    return this.#endGrants(entries);
+  }
+
+  async list(now: number): Promise<GrantSummary[]> {
+    const entries = await this.ctx.storage.list<GrantEntry>({ prefix: GRANT });
+    return [...entries.values()]
+      .filter((e) => e.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({
+        grantId,
+        kind,
+        label,
+        createdAt,
+        lastUsedAt,
+        expiresAt,
+        ...(clientId === undefined ? {} : { clientId }),
+      }));
+  }
+
+  async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
+    const grant = await this.#alive(token.grantId, now);
+    if (grant === null) return { ok: false };
+    await this.ctx.storage.put(TOKEN + tokenId, token);
+    await this.#touch(grant, now);
+    await this.#armSweep();
+    return { ok: true, version: grant.version, sealed: grant.sealed };
+  }
+
+  async checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck> {
+    const token = await this.ctx.storage.get<TokenEntry>(TOKEN + tokenId);
+    if (token === undefined || token.expiresAt <= now) return { alive: false };
+    const grant = await this.#alive(token.grantId, now);
+    if (grant === null) return { alive: false };
+    await this.#touch(grant, now);
+    return {
+      alive: true,
+      grantId: token.grantId,
+      expiresAt: Math.min(token.expiresAt, grant.expiresAt),
+      payload: token.sealed,
+      version: grant.version,
+      sealed: grant.version > knownVersion ? grant.sealed : null,
+    };
+  }
+
+  async endToken(tokenId: string): Promise<boolean> {
+    return this.ctx.storage.delete(TOKEN + tokenId);
+  }
+
+  async putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number }): Promise<boolean> {
+    if (limit !== undefined) {
+      const held = await this.ctx.storage.list<Box>({ prefix: BOX + limit.prefix });
+      const live = [...held.values()].filter((b) => b.expiresAt > Date.now()).length;
+      if (live >= limit.max) return false;
+    }
+    await this.ctx.storage.put(BOX + key, { value, expiresAt } satisfies Box);
+    await this.#armSweep();
+    return true;
+  }
+
+  async getBox(key: string, now: number): Promise<Record<string, unknown> | null> {
+    const box = await this.ctx.storage.get<Box>(BOX + key);
+    return box === undefined || box.expiresAt <= now ? null : box.value;
+  }
+
+  async updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null> {
+    const box = await this.ctx.storage.get<Box>(BOX + key);
+    if (box === undefined || box.expiresAt <= now) return null;
+    const value = { ...box.value, ...patch };
+    await this.ctx.storage.put(BOX + key, { value, expiresAt: box.expiresAt } satisfies Box);
+    return value;
+  }
+
+  async takeBox(key: string, now: number): Promise<Record<string, unknown> | null> {
+    const box = await this.ctx.storage.get<Box>(BOX + key);
+    if (box === undefined) return null;
+    await this.ctx.storage.delete(BOX + key);
+    return box.expiresAt <= now ? null : box.value;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const expired: string[] = [];
+    let remaining = 0;
+    for (const prefix of [GRANT, TOKEN, BOX]) {
+      for (const [key, value] of await this.ctx.storage.list<{ expiresAt: number }>({ prefix })) {
+        if (value.expiresAt <= now) expired.push(key);
+        else remaining++;
+      }
+    }
+    // storage.delete takes at most 128 keys at a time.
+    for (let i = 0; i < expired.length; i += 128) await this.ctx.storage.delete(expired.slice(i, i + 128));
+    if (remaining > 0) await this.ctx.storage.setAlarm(now + SWEEP_INTERVAL_MS);
+  }
+
+  async #alive(grantId: string, now: number): Promise<GrantEntry | null> {
+    const entry = await this.ctx.storage.get<GrantEntry>(GRANT + grantId);
+    return entry === undefined || entry.expiresAt <= now ? null : entry;
+  }
+
+  async #touch(entry: GrantEntry, now: number): Promise<void> {
+    if (now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
+    await this.ctx.storage.put(GRANT + entry.grantId, { ...entry, lastUsedAt: now } satisfies GrantEntry);
+  }
+
+  async #endGrants(entries: GrantEntry[]): Promise<EndedGrant[]> {
+    if (entries.length === 0) return [];
+    const ids = new Set(entries.map((e) => e.grantId));
+    const tokens = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
+    const keys = [...entries.map((e) => GRANT + e.grantId), ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k)];
+    for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
+    for (const id of ids) this.#releaseAny(id);
+    return entries.map(({ grantId, kind, kvKeys, revocation }) => ({ grantId, kind, kvKeys, revocation }));
+  }
+
+  #releaseIfHeld(grantId: string, lease: string): void {
+    if (this.#leases.get(grantId)?.id === lease) this.#releaseAny(grantId);
+  }
+
+  /** Drops a grant's lease and wakes everyone waiting on it. */
+  #releaseAny(grantId: string): void {
+    const held = this.#leases.get(grantId);
+    this.#leases.delete(grantId);
+    held?.release();
+  }
+
+  async #armSweep(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+  }
+}

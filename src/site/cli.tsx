@@ -1,0 +1,349 @@
+/**
+ * How scripts get a credential without a Looker API key: the command line's endpoints
+ * (RFC 8252 loopback and RFC 8628 device sign-in), the consent page between Looker's
+ * sign-in and the credential, the device code entry page, revocation and status for the
+ * command line, and the command line itself (GET /cli.mjs).
+ *
+ * Loopback: /cli/authorize (the command line's PKCE challenge, state, loopback
+ * redirect_uri and a name) → Looker sign-in → /callback → consent → 303 to the loopback
+ * with a one-time code → POST /cli/token trades code + verifier for the credential.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { cookies } from '../callers/cookies.ts';
+import {
+  type CredentialFlow,
+  DEVICE_CODE_TTL_SECONDS,
+  DEVICE_POLL_INTERVAL_SECONDS,
+  type HeldGrant,
+} from '../callers/credential-flows.ts';
+import type { AppEnv, Gateway } from '../context.ts';
+import { checkRequestOrigin } from '../http/same-origin.ts';
+import { revokeAccessToken } from '../looker/oauth.ts';
+// The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
+import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
+import { startSignIn, storageUnavailable } from './auth.tsx';
+import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
+import { ErrorPage } from './views/error.tsx';
+
+export const cliRoutes = new Hono<AppEnv>();
+
+const NO_STORE = { 'cache-control': 'no-store' };
+const NAME_MAX = 64;
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** A name a person gave a credential: printable, trimmed, at most 64 characters; else a default. */
+export function credentialName(raw: string | undefined, fallback: string): string {
+  const cleaned = (raw ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim().slice(0, NAME_MAX);
+  return cleaned === '' ? fallback : cleaned;
+}
+
+/** RFC 8252 §7.3: a loopback IP literal (never "localhost"), any port, http, no userinfo or fragment. */
+export function loopbackRedirectUri(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' || (url.hostname !== '127.0.0.1' && url.hostname !== '[::1]')) return null;
+  if (url.username !== '' || url.password !== '' || url.hash !== '' || url.port === '') return null;
+  return url.href;
+}
+
+cliRoutes.get('/cli.mjs', (c) =>
+  c.body(CLI_SOURCE, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' }),
+);
+
+/** Step 1 of the loopback flow: check what the command line asks for, then run Looker's sign-in for the credential's own grant. */
+cliRoutes.get('/cli/authorize', async (c) => {
+  const gw = c.get('gateway');
+  const q = c.req.query();
+  const redirectUri = loopbackRedirectUri(q.redirect_uri);
+  // Never redirect to a redirect_uri that failed the check: say so here.
+  if (redirectUri === null) {
+    return badRequest(c, 'The command line asked to be called back at an address that is not a loopback address (http://127.0.0.1:PORT or http://[::1]:PORT).');
+  }
+  if (q.response_type !== 'code') return badRequest(c, 'response_type must be "code".');
+  if (q.code_challenge_method !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge ?? '')) {
+    return badRequest(c, 'The command line must use PKCE with S256 (code_challenge, code_challenge_method=S256).');
+  }
+  if (q.state === undefined || q.state === '' || q.state.length > 512) return badRequest(c, 'state is required (at most 512 characters).');
+  const flow: CredentialFlow = { kind: 'loopback', redirectUri, codeChallenge: q.code_challenge!, state: q.state };
+  return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, 'command line'), flow });
+});
+
+/** After Looker's callback for a credential: hold the new grant and ask the person. */
+export async function holdCredentialForConsent(c: Context<AppEnv>, gw: Gateway, init: { held: HeldGrant; flow: CredentialFlow }): Promise<Response> {
+  let consent;
+  try {
+    consent = await gw.flows.holdForConsent(init.held, init.flow);
+  } catch {
+    await revokeAccessToken(gw.oauth, init.held.tokens.accessToken).catch(() => {});
+    return storageUnavailable(c, 'prepare the credential', '/');
+  }
+  cookies.setConsent(c, consent.id, consent.cookieValue);
+  return c.redirect(`/cli/consent/${consent.id}`, 303);
+}
+
+cliRoutes.get('/cli/consent/:id', async (c) => {
+  const gw = c.get('gateway');
+  const id = c.req.param('id');
+  const pending = await gw.flows.peekConsent(id, cookies.readConsent(c, id)).catch(() => null);
+  if (pending === null) return consentGone(c);
+  // The answer redirects to the command line's loopback: the form's CSP must allow that target.
+  c.header('content-security-policy', pageCsp(pending.flow.kind === 'loopback' ? [new URL(pending.flow.redirectUri).origin] : []));
+  return c.html(<ConsentPage pending={pending} />, 200, NO_STORE);
+});
+
+cliRoutes.post('/cli/consent/:id', async (c) => {
+  const gw = c.get('gateway');
+  const refused = refuseCrossSite(c, gw, '/cli/consent');
+  if (refused !== null) return refused;
+  const id = c.req.param('id');
+  const form = await c.req.parseBody();
+  const allowed = form.decision === 'allow';
+  const taken = await gw.flows.takeConsent(id, cookies.readConsent(c, id)).catch(() => undefined);
+  cookies.clearConsent(c, id);
+  if (taken === undefined) return storageUnavailable(c, 'record your answer', '/');
+  if (taken === null) return consentGone(c);
+  const { pending, held } = taken;
+  gw.log.info('consent_answered', { requestId: c.get('requestId'), allowed, flow: pending.flow.kind, personKey: pending.personKey });
+  c.header('cache-control', 'no-store');
+
+  if (!allowed) {
+    await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
+    if (pending.flow.kind === 'loopback') return c.redirect(withParams(pending.flow.redirectUri, { error: 'access_denied', state: pending.flow.state }), 303);
+    if (pending.flow.kind === 'device') await gw.flows.answerDevice(pending.flow.userCode, { allowed: false }).catch(() => false);
+    return c.html(<DoneHerePage title="Denied" message="Nothing was created. You can close this tab." />, 200);
+  }
+
+  try {
+    if (pending.flow.kind === 'loopback') {
+      const code = await gw.flows.issueCode(held, pending.flow);
+      return c.redirect(withParams(pending.flow.redirectUri, { code, state: pending.flow.state }), 303);
+    }
+    if (pending.flow.kind === 'device') {
+      const answered = await gw.flows.answerDevice(pending.flow.userCode, { allowed: true, held });
+      if (!answered) {
+        await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
+        return c.html(<ErrorPage title="Code expired" message="The device's code expired before you allowed it. Run the sign-in on the device again." />, 410);
+      }
+      return c.html(<DoneHerePage title="Device allowed" message={`“${pending.name}” is signed in. You can close this tab; the command line continues by itself.`} />, 200);
+    }
+    const issued = await gw.credentials.create({
+      personKey: held.personKey,
+      user: held.user,
+      name: held.name,
+      tokens: held.tokens,
+      redirectUri: held.lookerRedirectUri,
+      ttlMs: gw.config.credentialTtlMs,
+    });
+    return c.html(
+      <CredentialIssuedPage
+        origin={gw.origin}
+        clientId={issued.clientId}
+        clientSecret={issued.clientSecret}
+        name={issued.record.name}
+        expiresAt={issued.record.expiresAt}
+        user={issued.record.user}
+      />,
+      200,
+    );
+  } catch {
+    await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
+    return storageUnavailable(c, 'create the credential', '/');
+  }
+});
+
+/** The command line trades a one-time code (loopback) or polls with its device code. OAuth-style JSON answers. */
+cliRoutes.post('/cli/token', async (c) => {
+  const gw = c.get('gateway');
+  c.header('cache-control', 'no-store');
+  const form = await formOf(c);
+  if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
+  const grantType = form.get('grant_type');
+  try {
+    if (grantType === 'authorization_code') {
+      const redeemed = await gw.flows.redeemCode(form.get('code') ?? undefined, form.get('code_verifier') ?? undefined, form.get('redirect_uri') ?? undefined);
+      if (!redeemed.ok) return oauthError(c, 'invalid_grant', redeemed.reason);
+      return issueForCommandLine(c, gw, redeemed.held);
+    }
+    if (grantType === DEVICE_GRANT) {
+      const poll = await gw.flows.pollDevice(form.get('device_code') ?? undefined);
+      switch (poll.status) {
+        case 'pending':
+          return oauthError(c, 'authorization_pending', 'Waiting for the person to enter the code and allow the device.');
+        case 'slow_down':
+          return oauthError(c, 'slow_down', `Polling too fast: wait ${poll.interval} seconds between polls.`);
+        case 'denied':
+          return oauthError(c, 'access_denied', 'The person chose Deny.');
+        case 'expired':
+          return oauthError(c, 'expired_token', 'The device code has expired or is unknown; start again.');
+        case 'approved':
+          return issueForCommandLine(c, gw, poll.held);
+      }
+    }
+  } catch {
+    return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
+  }
+  return oauthError(c, 'unsupported_grant_type', 'grant_type must be authorization_code or urn:ietf:params:oauth:grant-type:device_code.');
+});
+
+async function issueForCommandLine(c: Context<AppEnv>, gw: Gateway, held: HeldGrant): Promise<Response> {
+  const issued = await gw.credentials.create({
+    personKey: held.personKey,
+    user: held.user,
+    name: held.name,
+    tokens: held.tokens,
+    redirectUri: held.lookerRedirectUri,
+    ttlMs: gw.config.credentialTtlMs,
+  });
+  const { record } = issued;
+  return c.json({
+    client_id: issued.clientId,
+    client_secret: issued.clientSecret,
+    name: record.name,
+    expires_at: new Date(record.expiresAt).toISOString(),
+    user: { id: record.user.id, display_name: record.user.displayName, email: record.user.email },
+  });
+}
+
+/** RFC 8628 §3.1: a device code for the command line, a user code for the person. */
+cliRoutes.post('/cli/device/code', async (c) => {
+  const gw = c.get('gateway');
+  c.header('cache-control', 'no-store');
+  const form = await formOf(c);
+  if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
+  const name = credentialName(form.get('name') ?? undefined, 'device');
+  let started;
+  try {
+    started = await gw.flows.startDevice(name);
+  } catch {
+    started = undefined;
+  }
+  if (started === null || started === undefined) {
+    return c.json({ error: 'temporarily_unavailable', error_description: 'Too many device sign-ins are in progress; try again in a few minutes.' }, 503, { 'retry-after': '30' });
+  }
+  gw.log.info('device_code_issued', { requestId: c.get('requestId') });
+  const verificationUri = `${gw.origin}/device`;
+  return c.json({
+    device_code: started.deviceCode,
+    user_code: started.userCode,
+    verification_uri: verificationUri,
+    verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(started.userCode)}`,
+    expires_in: DEVICE_CODE_TTL_SECONDS,
+    interval: DEVICE_POLL_INTERVAL_SECONDS,
+  });
+});
+
+cliRoutes.get('/device', (c) => {
+  const prefill = c.req.query('user_code');
+  c.header('content-security-policy', pageCsp([new URL(c.get('gateway').config.lookerUrl).origin]));
+  return c.html(<DeviceEntryPage prefill={prefill?.slice(0, 16)} />, 200, NO_STORE);
+});
+
+cliRoutes.post('/device', async (c) => {
+  const gw = c.get('gateway');
+  const refused = refuseCrossSite(c, gw, '/device');
+  if (refused !== null) return refused;
+  const form = await c.req.parseBody();
+  const typed = typeof form.user_code === 'string' ? form.user_code : '';
+  const device = await gw.flows.findDevice(typed).catch(() => undefined);
+  if (device === undefined) return storageUnavailable(c, 'look up the code', '/device');
+  if (device === null) {
+    c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
+    return c.html(<DeviceEntryPage prefill={typed.slice(0, 16)} problem="That code is unknown or has expired. Check it on the device, or start the sign-in there again." />, 400, NO_STORE);
+  }
+  return startSignIn(c, gw, { kind: 'credential', name: device.name, flow: { kind: 'device', userCode: device.userCode } });
+});
+
+/** The command line's `logout`: ends the credential (its grant, tokens and record), here and at Looker. */
+cliRoutes.post('/cli/revoke', async (c) => {
+  const gw = c.get('gateway');
+  c.header('cache-control', 'no-store');
+  const form = await formOf(c);
+  if (form === null) return c.json({ message: 'The body must be application/x-www-form-urlencoded (client_id, client_secret).' }, 400);
+  try {
+    const credential = await gw.credentials.verify(form.get('client_id') ?? undefined, form.get('client_secret') ?? undefined);
+    if (credential === null) return c.json({ revoked: false, message: 'No such credential: it was already revoked, has expired, or the secret is wrong.' });
+    const revoked = await gw.credentials.revoke({ ...credential.access, clientId: credential.record.clientId }, 'revoked from the command line');
+    return c.json({ revoked });
+  } catch {
+    return c.json({ message: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
+  }
+});
+
+/** The command line's `status`: what the bearer token's credential is. */
+cliRoutes.get('/cli/credential', async (c) => {
+  const gw = c.get('gateway');
+  c.header('cache-control', 'no-store');
+  const match = /^(?:bearer|token)[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
+  let resolved;
+  try {
+    resolved = match === null ? null : await gw.tokens.resolve(match[1]!);
+  } catch {
+    return c.json({ message: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
+  }
+  if (resolved === null) return c.json({ message: 'Requires authentication.' }, 401);
+  const { credential } = resolved.caller;
+  const listed = await gw.keeper.describe(resolved.caller.personKey, resolved.caller.access.grantId).catch(() => null);
+  return c.json({
+    client_id: credential.clientId,
+    name: credential.name,
+    created_at: new Date(credential.createdAt).toISOString(),
+    expires_at: new Date(credential.expiresAt).toISOString(),
+    last_used_at: listed === null ? null : new Date(listed.lastUsedAt).toISOString(),
+    user: { id: credential.user.id, display_name: credential.user.displayName, email: credential.user.email },
+  });
+});
+
+function consentGone(c: Context<AppEnv>) {
+  return c.html(
+    <ErrorPage title="This request has expired" message="The request to allow access has expired, was already answered, or was opened in another browser. Start the sign-in again from the command line." />,
+    410,
+    NO_STORE,
+  );
+}
+
+function badRequest(c: Context<AppEnv>, message: string) {
+  return c.html(<ErrorPage title="Cannot sign in the command line" message={message} />, 400, NO_STORE);
+}
+
+function oauthError(c: Context<AppEnv>, error: string, description: string) {
+  return c.json({ error, error_description: description }, 400, NO_STORE);
+}
+
+/** Forms that act (consent answers, device codes) come from this gateway's own pages only. */
+function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Response | Promise<Response> | null {
+  const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
+  if (verdict.allowed) return null;
+  gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
+  return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
+}
+
+/** The pages' CSP, with these origins also allowed as form targets (a form whose answer redirects there). */
+export function pageCsp(formTargets: string[]): string {
+  return [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | null> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return null;
+  const text = await c.req.text();
+  return text.length > 16 * 1024 ? null : new URLSearchParams(text);
+}
+
+function withParams(base: string, params: Record<string, string>): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.href;
+}

@@ -1,0 +1,120 @@
+import type { GrantSummary } from '../../grants/ledger.ts';
+import type { LookerUser } from '../../looker/api.ts';
+import { Layout } from './layout.tsx';
+
+function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+function Revoke(props: { grantId: string; label: string }) {
+  return (
+    <form method="post" action="/access/revoke">
+      <input type="hidden" name="grant" value={props.grantId} />
+      <button type="submit" class="small danger" aria-label={`Revoke ${props.label}`}>
+        Revoke
+      </button>
+    </form>
+  );
+}
+
+export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; currentGrantId: string; notice?: string }) {
+  const sessions = props.grants.filter((g) => g.kind === 'session');
+  const credentials = props.grants.filter((g) => g.kind === 'credential');
+  return (
+    <Layout title="Your access" wide>
+      <h1>Your access</h1>
+      {props.notice === undefined ? null : <p class="notice">{props.notice}</p>}
+      <p>
+        Everything that can use the Looker API as <strong>{props.user.displayName}</strong>
+        {props.user.email === null ? null : <> ({props.user.email})</>} through this gateway. Revoking one ends it here and at
+        Looker; nothing else is touched.
+      </p>
+
+      <h2>Browser sessions</h2>
+      <table id="sessions">
+        <thead>
+          <tr>
+            <th>Browser</th>
+            <th>Signed in</th>
+            <th>Last seen</th>
+            <th>Expires</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions.map((s) => (
+            <tr>
+              <td>
+                {s.label}
+                {s.grantId === props.currentGrantId ? <span class="tag">this browser</span> : null}
+              </td>
+              <td>{when(s.createdAt)}</td>
+              <td>{when(s.lastUsedAt)}</td>
+              <td>{when(s.expiresAt)}</td>
+              <td>
+                <Revoke grantId={s.grantId} label={s.label} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Script credentials</h2>
+      {credentials.length === 0 ? (
+        <p class="muted" id="no-credentials">
+          None yet. Create one below, or run <code>npx looker-oauth-gateway login</code> on the computer that needs it.
+        </p>
+      ) : (
+        <table id="credentials">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>client_id</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th>Expires</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {credentials.map((cr) => (
+              <tr>
+                <td>{cr.label}</td>
+                <td>
+                  <code>{cr.clientId ?? '—'}</code>
+                </td>
+                <td>{when(cr.createdAt)}</td>
+                <td>{cr.lastUsedAt === cr.createdAt ? 'never' : when(cr.lastUsedAt)}</td>
+                <td>{when(cr.expiresAt)}</td>
+                <td>
+                  <Revoke grantId={cr.grantId} label={cr.label} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>New script credential</h2>
+      <form method="post" action="/access/credentials" class="actions">
+        <label>
+          Name{' '}
+          <input type="text" name="name" required maxlength={64} placeholder="nightly job" />
+        </label>
+        <button type="submit">Create credential</button>
+      </form>
+      <p class="muted">Looker asks you to approve once more: each credential gets its own Looker sign-in, so revoking it touches nothing else.</p>
+
+      <h2>Everywhere</h2>
+      <form method="post" action="/access/sign-out-everywhere">
+        <button type="submit" class="danger">
+          Sign out everywhere
+        </button>
+      </form>
+      <p class="muted">Ends every browser session and every script credential above, including this browser's.</p>
+      <p>
+        <a href="/">Home</a>
+      </p>
+    </Layout>
+  );
+}
