@@ -35,6 +35,8 @@ export interface AppDependencies {
   lookerTimeoutMs?: number;
   /** Prefix of the ledgers' Durable Object names (tests keep theirs apart with it). */
   ledgerNamePrefix?: string;
+  /** Wraps each ledger stub (tests inject faults with it). */
+  wrapLedger?: (ledger: Ledger) => Ledger;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -80,6 +82,7 @@ export function createServices(deps: AppDependencies = {}): Services {
   const log = createLogger(deps.logSink);
   const lookerTimeoutMs = deps.lookerTimeoutMs ?? DEFAULT_LOOKER_TIMEOUT_MS;
   const prefix = deps.ledgerNamePrefix ?? '';
+  const wrap = deps.wrapLedger ?? ((ledger: Ledger) => ledger);
   const grantMemory = new GrantMemory(now);
   const callerMemory = createCallerMemory(now);
 
@@ -102,7 +105,7 @@ export function createServices(deps: AppDependencies = {}): Services {
 
   const buildShared = (config: Config, env: Bindings): Shared => {
     const namespace = env[ACCOUNTS_BINDING] as DurableObjectNamespace;
-    const ledgerFor = (personKey: string) => ledgerOf(namespace, `${prefix}person:${personKey}`);
+    const ledgerFor = (personKey: string) => wrap(ledgerOf(namespace, `${prefix}person:${personKey}`));
     const sealer = new Sealer(config.sessionSecret);
     const minter = new TokenMinter(config.sessionSecret);
     const oauth: OAuthClient = {
@@ -128,7 +131,7 @@ export function createServices(deps: AppDependencies = {}): Services {
       records: new HolderRecords(sealer, now),
       keeper,
       ledgerFor,
-      deviceLedger: ledgerOf(namespace, `${prefix}device-flow`),
+      deviceLedger: wrap(ledgerOf(namespace, `${prefix}device-flow`)),
       lookerApiUrl: config.lookerApiUrl,
       now,
       log,

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { createApp } from '../src/app.ts';
 import type { Bindings } from '../src/context.ts';
 import type { KeyValueStore } from '../src/callers/records.ts';
+import type { Ledger } from '../src/grants/ledger.ts';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   vars?: Record<string, string | undefined>;
   kv?: TestKv;
   lookerTimeoutMs?: number;
+  /** Wraps every ledger (Durable Object stub) the gateway uses: for injecting faults. */
+  wrapLedger?: (ledger: Ledger) => Ledger;
 }
 
 export class Clock {
@@ -85,6 +88,7 @@ export function createHarness(options: HarnessOptions = {}) {
     logSink: (line) => logs.push(line),
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
     ledgerNamePrefix,
+    ...(options.wrapLedger === undefined ? {} : { wrapLedger: options.wrapLedger }),
     // Retries do not wait in tests; what they retry is under the test's control.
     sleep: () => Promise.resolve(),
   });
@@ -192,4 +196,22 @@ export function isolatedKv(raw: KVNamespace): TestKv {
 /** Every key and value the harness's KV view holds. */
 export function dumpKv(kv: KeyValueStore): Promise<Map<string, string>> {
   return (kv as TestKv).dump();
+}
+
+/**
+ * A ledger whose named methods are replaced (each gets the real method to call through);
+ * everything else goes to the real Durable Object. For fault injection.
+ */
+export function ledgerWith(real: Ledger, overrides: { [K in keyof Ledger]?: (original: Ledger[K], ...args: Parameters<Ledger[K]>) => ReturnType<Ledger[K]> }): Ledger {
+  return new Proxy(real, {
+    get(target, property) {
+      const method = (target as unknown as Record<string | symbol, unknown>)[property];
+      const override = (overrides as Record<string | symbol, unknown>)[property];
+      if (typeof override === 'function' && typeof method === 'function') {
+        const original = (method as (...args: unknown[]) => unknown).bind(target);
+        return (...args: unknown[]) => (override as (...args: unknown[]) => unknown)(original, ...args);
+      }
+      return typeof method === 'function' ? (method as (...args: unknown[]) => unknown).bind(target) : method;
+    },
+  });
 }
