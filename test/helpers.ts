@@ -26,6 +26,8 @@ export interface HarnessOptions {
   vars?: Record<string, string | undefined>;
   kv?: TestKv;
   lookerTimeoutMs?: number;
+  /** Runs before each request reaches Looker (e.g. to hold a token request until the test lets it go). */
+  beforeLooker?: (request: Request) => Promise<void> | void;
   /** Wraps every ledger (Durable Object stub) the gateway uses: for injecting faults. */
   wrapLedger?: (ledger: Ledger) => Ledger;
 }
@@ -78,9 +80,12 @@ export function createHarness(options: HarnessOptions = {}) {
     fetch: async (input, init) => {
       const request = new Request(input, init);
       upstream.push(request);
+      await options.beforeLooker?.(request);
       const response = await sim.fetch(input, init);
       if (request.url.endsWith('/api/token') && response.ok) {
-        tokenResponses.push((await response.clone().json()) as Record<string, unknown>);
+        // A 200 that is not JSON (a fault under test) is not a token answer.
+        const body: unknown = await response.clone().json().catch(() => null);
+        if (body !== null && typeof body === 'object') tokenResponses.push(body as Record<string, unknown>);
       }
       return response;
     },
@@ -203,15 +208,29 @@ export function dumpKv(kv: KeyValueStore): Promise<Map<string, string>> {
  * everything else goes to the real Durable Object. For fault injection.
  */
 export function ledgerWith(real: Ledger, overrides: { [K in keyof Ledger]?: (original: Ledger[K], ...args: Parameters<Ledger[K]>) => ReturnType<Ledger[K]> }): Ledger {
+  // A Durable Object stub's methods are RPC proxies: call them as `stub[name](...)`, never through .apply/.bind.
+  const call = (name: string | symbol) => (...args: unknown[]) => (real as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[name]!(...args);
   return new Proxy(real, {
-    get(target, property) {
-      const method = (target as unknown as Record<string | symbol, unknown>)[property];
+    get(_target, property) {
       const override = (overrides as Record<string | symbol, unknown>)[property];
-      if (typeof override === 'function' && typeof method === 'function') {
-        const original = (method as (...args: unknown[]) => unknown).bind(target);
-        return (...args: unknown[]) => (override as (...args: unknown[]) => unknown)(original, ...args);
-      }
-      return typeof method === 'function' ? (method as (...args: unknown[]) => unknown).bind(target) : method;
+      if (typeof override === 'function') return (...args: unknown[]) => (override as (...a: unknown[]) => unknown)(call(property), ...args);
+      return call(property);
     },
   });
+}
+
+/** A gate a test opens by hand: `wait()` blocks until `open()`; `reached` resolves when someone first waits. */
+export function gate() {
+  let open!: () => void;
+  let arrived!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  return {
+    reached,
+    open,
+    wait: () => {
+      arrived();
+      return opened;
+    },
+  };
 }
