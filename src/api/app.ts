@@ -115,6 +115,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   const pathAt = rawUrl.indexOf('/', rawUrl.indexOf('//') + 2);
   const queryAt = rawUrl.indexOf('?', pathAt);
   const target = resolveApiTarget(
+    method,
     queryAt === -1 ? rawUrl.slice(pathAt) : rawUrl.slice(pathAt, queryAt),
     queryAt === -1 ? '' : rawUrl.slice(queryAt),
     gw.config.lookerApiUrl,
