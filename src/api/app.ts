@@ -145,7 +145,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
       gw,
       session.handle,
       session.record,
-      (accessToken) => send(gw, method, target.url, incoming, body, accessToken),
+      (accessToken) => send(gw, method, target.url, incoming, body, accessToken, c.get('requestId')),
       { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
     );
     c.set('refreshed', refreshed);
@@ -164,12 +164,13 @@ function send(
   incoming: Headers,
   body: ReadableStream<Uint8Array> | ArrayBuffer | null,
   accessToken: string,
+  requestId: string,
 ): Promise<Response> {
   // The deadline covers the wait for response headers; the body then streams for as long as it takes.
   return fetchWithDeadline(
     gw.oauth.fetch,
     url,
-    { method, headers: upstreamRequestHeaders(incoming, accessToken), body },
+    { method, headers: upstreamRequestHeaders(incoming, accessToken, requestId), body },
     gw.config.upstreamTimeoutMs,
     'Forwarding to the Looker API',
   );
