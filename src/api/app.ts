@@ -2,8 +2,8 @@
  * /api/* → LOOKER_API_URL/api/* with the session's bearer token: the caller talks to
  * Looker as if directly, without ever holding a Looker credential.
  *
- * Order: configuration → CORS preflight (allowed origins only) → method → CSRF check on
- * unsafe methods → target path check → session (the isolate's memory of it, else one KV
+ * Order: configuration → CORS preflight (allowed origins only) → cross-site navigations
+ * refused → method → CSRF check on unsafe methods → target path check → session (the isolate's memory of it, else one KV
  * read) → refresh if the token is about to expire → forward, streamed both ways → on a
  * 401 for a token we believed valid, refresh once and retry when the request can be
  * replayed. Every answer then gets the API's headers and one request log line.
@@ -20,6 +20,7 @@ import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
+import { setApiAnswerHeaders } from './answer-headers.ts';
 import { prepareRequestBody } from './body.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { resolveApiTarget } from './target.ts';
@@ -75,33 +76,21 @@ async function handle(c: Context<AppEnv>, services: Services): Promise<Response>
   return answer;
 }
 
-/**
- * Headers on every API answer. Looker's bytes are sometimes an HTML error page:
- * nosniff always, and a sandboxing CSP on whatever a browser could render as a document
- * (JSON it cannot). Only those: each header set costs workerd thousands of instructions.
- */
-function setApiAnswerHeaders(headers: Headers, requestId: string): void {
-  headers.set('x-request-id', requestId);
-  headers.set('x-content-type-options', 'nosniff');
-  if (!isJson(headers.get('content-type'))) {
-    headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; sandbox");
-    headers.set('referrer-policy', 'same-origin');
-  }
-}
-
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
-
-function isJson(contentType: string | null): boolean {
-  return contentType !== null && JSON_TYPE.test(contentType);
-}
-
 async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string): Promise<Response> {
+  // A top-level navigation carries even a SameSite=Lax cookie: another site could open an
+  // API URL as a document with the caller's session. Scripts and this gateway's pages are unaffected.
+  const incoming = c.req.raw.headers;
+  if (incoming.get('sec-fetch-mode') === 'navigate' && incoming.get('sec-fetch-site') === 'cross-site') {
+    gw.log.warn('cross_site_navigation_refused', { requestId: c.get('requestId'), route: '/api/*', method });
+    return c.json({ message: 'A navigation from another site to the API is refused: open API URLs from this gateway, or call them from a script.' }, 403);
+  }
+
   if (!FORWARDED_METHODS.has(method)) {
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
   }
 
   if (!SAFE_METHODS.has(method)) {
-    const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
+    const verdict = checkRequestOrigin(incoming, gw.origin, gw.config.allowedOrigins);
     if (!verdict.allowed) {
       gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
       return c.json(
@@ -138,7 +127,6 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
   const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
-  const incoming = c.req.raw.headers;
 
   try {
     const { result: upstream, refreshed } = await gw.refresher.callWithAccessToken(
