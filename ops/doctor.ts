@@ -2,7 +2,7 @@
  * `npm run doctor`: checks a configuration against the real Looker and prints a
  * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
  */
-import { isLoopbackHost, parseConfig } from '../src/config.ts';
+import { ACCOUNTS_BINDING, isLoopbackHost, parseVariables } from '../src/config.ts';
 import { getVersions, type LookerVersions } from '../src/looker/api.ts';
 import { LookerProtocolError, LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../src/looker/errors.ts';
 import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';
@@ -15,7 +15,10 @@ export interface WranglerFacts {
   /** undefined: the top-level (local development) configuration. */
   environment: string | undefined;
   kvNamespaceId: string | undefined;
-  hasRefreshCoordinator: boolean;
+  /** Names of the Durable Object bindings of the target environment. */
+  durableObjects: string[];
+  /** The variable names each [vars] table of wrangler.toml sets, every environment's included. */
+  varTables: { table: string; environment: string | undefined; names: string[] }[];
   /** A problem reading wrangler.toml at all. */
   problem?: string;
 }
@@ -27,6 +30,8 @@ Checks the configuration (.dev.vars and the environment; with --env, that enviro
 LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET to also check the OAuth app.`;
 
 const PLACEHOLDER_KV_ID = /^0+$/;
+/** Variables that are secrets: set with `wrangler secret put`, never in wrangler.toml (committed, and shown in the dashboard). */
+const SECRET_VARIABLES = ['SESSION_SECRET', 'LOOKER_ADMIN_CLIENT_SECRET'];
 const TIMEOUT_MS = 10_000;
 
 type Mark = '✓' | '✗' | '–';
@@ -51,12 +56,13 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
   const production = wrangler.environment !== undefined;
 
   // 1. The variables themselves. A deployed SESSION_SECRET is a Worker secret nobody can
-  // read back: unless it is exported here, it is taken as present and not judged.
+  // read back: unless it is exported here, it is taken as present and not judged (a
+  // random stand-in, so that only the other variables are). Bindings are checked in 4.
   const secretHidden = production && vars.SESSION_SECRET === undefined;
-  const result = parseConfig(secretHidden ? { ...vars, SESSION_SECRET: 'x'.repeat(64) } : vars);
-  if (secretHidden) report('–', 'SESSION_SECRET is a Worker secret and cannot be read here (export it to check its length)');
+  const result = parseVariables(secretHidden ? { ...vars, SESSION_SECRET: randomStandIn() } : vars);
+  if (secretHidden) report('–', 'SESSION_SECRET is a Worker secret and cannot be read here (export it to check its strength)');
   const problems = result.ok ? [] : result.problems;
-  for (const p of problems) report('✗', `${p.variable} ${p.problem}`, fixFor(p.variable));
+  for (const p of problems) report('✗', `${p.variable} ${p.problem}`, fixFor(p.variable, wrangler.environment));
   if (result.ok) report('✓', `configuration variables are valid (LOOKER_URL, LOOKER_API_URL, LOOKER_CLIENT_ID, SESSION_SECRET${result.config.gatewayOrigin ? ', GATEWAY_URL' : ''})`);
   if (vars.LOOKER_URL === undefined && !production) {
     print('    note: npm run dev uses the bundled Looker simulator when LOOKER_URL is unset; the doctor checks a real Looker.');
@@ -122,8 +128,22 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     report('✓', `wrangler.toml ${target} binds the SESSIONS KV namespace${production ? '' : ' (local KV under npm run dev)'}`);
   }
   if (wrangler.problem === undefined) {
-    if (wrangler.hasRefreshCoordinator) report('✓', `wrangler.toml ${target} binds the REFRESH_COORDINATOR Durable Object`);
-    else report('✗', `wrangler.toml ${target} has no REFRESH_COORDINATOR Durable Object binding`, 'copy the [[durable_objects.bindings]] block for RefreshCoordinatorObject into this environment');
+    if (wrangler.durableObjects.includes(ACCOUNTS_BINDING)) report('✓', `wrangler.toml ${target} binds the ${ACCOUNTS_BINDING} Durable Object`);
+    else report('✗', `wrangler.toml ${target} has no ${ACCOUNTS_BINDING} Durable Object binding`, `copy the [[durable_objects.bindings]] block named ${ACCOUNTS_BINDING} into this environment`);
+
+    // A Worker cannot tell a [vars] value from a secret at run time: this is the one place that can.
+    let secretsInToml = 0;
+    for (const { table, environment, names } of wrangler.varTables) {
+      for (const name of names.filter((n) => SECRET_VARIABLES.includes(n))) {
+        secretsInToml++;
+        report(
+          '✗',
+          `${name} is set in wrangler.toml ${table}: a secret there is committed with the code and shown in the dashboard`,
+          `remove it from wrangler.toml, then: npm exec wrangler -- secret put ${name}${environment === undefined ? '' : ` --env ${environment}`}`,
+        );
+      }
+    }
+    if (secretsInToml === 0) report('✓', 'wrangler.toml sets no secret in [vars]');
   }
 
   print(failures === 0 ? '\nAll checks passed.' : `\n${failures} check${failures === 1 ? '' : 's'} failed.`);
@@ -194,6 +214,11 @@ async function reach(fetch: Fetch, url: string): Promise<true | string> {
   }
 }
 
+/** A random 256-bit hex string, judged like any other (never printed). */
+function randomStandIn(): string {
+  return [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
@@ -208,10 +233,12 @@ function sameBase(a: string, b: string): boolean {
   }
 }
 
-function fixFor(variable: string): string {
+function fixFor(variable: string, environment: string | undefined): string {
   switch (variable) {
     case 'SESSION_SECRET':
-      return 'openssl rand -base64 32, then put it in .dev.vars (or: npm exec wrangler -- secret put SESSION_SECRET)';
+      return environment === undefined
+        ? 'openssl rand -base64 32, then put it in .dev.vars (or: npm exec wrangler -- secret put SESSION_SECRET)'
+        : `openssl rand -base64 32 | npm exec wrangler -- secret put SESSION_SECRET --env ${environment}`;
     case 'LOOKER_URL':
       return 'set LOOKER_URL to the Looker UI URL, e.g. https://acme.cloud.looker.com';
     case 'LOOKER_CLIENT_ID':

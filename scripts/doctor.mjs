@@ -10,16 +10,23 @@ const { doctor } = await import('../ops/doctor.ts');
 const { values } = parseArgs({ options: { env: { type: 'string' }, help: { type: 'boolean' } }, strict: false });
 const environment = typeof values.env === 'string' ? values.env : undefined;
 
-// wrangler.toml as wrangler itself reads it, for the target environment.
-let wrangler = { environment, kvNamespaceId: undefined, hasRefreshCoordinator: false };
+// wrangler.toml as wrangler itself reads it, for the target environment; and every
+// environment's [vars] as written, to find secrets set there.
+let wrangler = { environment, kvNamespaceId: undefined, durableObjects: [], varTables: [] };
 let configVars = {};
 try {
-  const { unstable_readConfig } = await import('wrangler');
+  const { unstable_readConfig, experimental_readRawConfig } = await import('wrangler');
   const config = unstable_readConfig({ config: 'wrangler.toml', env: environment }, { hideWarnings: true });
+  const { rawConfig } = experimental_readRawConfig({ config: 'wrangler.toml' });
+  const names = (vars) => Object.keys(vars ?? {});
   wrangler = {
     environment,
     kvNamespaceId: config.kv_namespaces.find((kv) => kv.binding === 'SESSIONS')?.id,
-    hasRefreshCoordinator: config.durable_objects.bindings.some((b) => b.name === 'REFRESH_COORDINATOR'),
+    durableObjects: config.durable_objects.bindings.map((b) => b.name),
+    varTables: [
+      { table: '[vars]', environment: undefined, names: names(rawConfig.vars) },
+      ...Object.entries(rawConfig.env ?? {}).map(([name, env]) => ({ table: `[env.${name}.vars]`, environment: name, names: names(env.vars) })),
+    ],
   };
   configVars = Object.fromEntries(Object.entries(config.vars ?? {}).filter(([, v]) => typeof v === 'string'));
 } catch (error) {

@@ -33,7 +33,8 @@ export type ConfigResult =
   | { ok: true; config: Config }
   | { ok: false; problems: ConfigProblem[] };
 
-export const MIN_SESSION_SECRET_LENGTH = 32;
+/** SESSION_SECRET keys every sealed session: it must carry at least as much randomness as the AES-256 keys derived from it. */
+export const MIN_SESSION_SECRET_BITS = 256;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 export const DEFAULT_CREDENTIAL_TTL_DAYS = 90;
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -97,7 +98,23 @@ export function parseOrigin(raw: string, variable: string, problems: ConfigProbl
   return url.origin;
 }
 
+/** The variables and the bindings the gateway needs: what the Worker checks on every isolate's first request. */
 export function parseConfig(env: Env): ConfigResult {
+  const result = parseVariables(env);
+  const namespace = env[ACCOUNTS_BINDING];
+  if (typeof (namespace as { idFromName?: unknown } | null | undefined)?.idFromName === 'function') return result;
+  const problem = {
+    variable: ACCOUNTS_BINDING,
+    problem: `is not bound: wrangler.toml must bind the Durable Object class AccountObject as ${ACCOUNTS_BINDING} ([[durable_objects.bindings]])`,
+  };
+  return { ok: false, problems: [...(result.ok ? [] : result.problems), problem] };
+}
+
+/**
+ * The variables alone, for the operator tools: they see wrangler.toml and the
+ * environment but no bindings, and check wrangler.toml's bindings themselves.
+ */
+export function parseVariables(env: Env): ConfigResult {
   const problems: ConfigProblem[] = [];
 
   const lookerUrlRaw = readString(env, 'LOOKER_URL');
@@ -118,10 +135,10 @@ export function parseConfig(env: Env): ConfigResult {
   const sessionSecret = readString(env, 'SESSION_SECRET');
   if (sessionSecret === undefined) {
     problems.push({ variable: 'SESSION_SECRET', problem: 'is required (generate one with: openssl rand -base64 32)' });
-  } else if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+  } else if (estimateSecretBits(sessionSecret) < MIN_SESSION_SECRET_BITS) {
     problems.push({
       variable: 'SESSION_SECRET',
-      problem: `is too short: it needs at least ${MIN_SESSION_SECRET_LENGTH} characters of randomness (openssl rand -base64 32)`,
+      problem: `is too weak: it needs at least ${MIN_SESSION_SECRET_BITS} bits of randomness, e.g. 64 hex digits or 43 base64 characters from a random source (generate one with: openssl rand -base64 32)`,
     });
   }
 
@@ -145,14 +162,6 @@ export function parseConfig(env: Env): ConfigResult {
   const upstreamTimeoutMs = readWholeNumber(env, 'UPSTREAM_TIMEOUT_MS', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000, 'milliseconds', problems);
   const credentialTtlDays = readWholeNumber(env, 'CREDENTIAL_TTL_DAYS', DEFAULT_CREDENTIAL_TTL_DAYS, 1, 365, 'days', problems);
   const accessTokenTtlSeconds = readWholeNumber(env, 'GATEWAY_TOKEN_TTL_SECONDS', DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 15, 86_400, 'seconds', problems);
-
-  const accounts = env[ACCOUNTS_BINDING];
-  if (typeof accounts !== 'object' || accounts === null || typeof (accounts as { idFromName?: unknown }).idFromName !== 'function') {
-    problems.push({
-      variable: ACCOUNTS_BINDING,
-      problem: 'Durable Object binding is missing (wrangler.toml: [[durable_objects.bindings]] name = "ACCOUNTS", class_name = "AccountObject")',
-    });
-  }
 
   if (
     problems.length > 0 ||
@@ -189,4 +198,54 @@ function readWholeNumber(env: Env, name: string, fallback: number, min: number, 
     return fallback;
   }
   return parsed;
+}
+
+/**
+ * An estimate of the randomness in a secret, from the characters it uses. Each
+ * character counts for the alphabet it evidently comes from: 16 for single-case hex, 64
+ * for base64 (or base64url) with both letter cases, otherwise 26 per letter case, 10 for
+ * digits and one per other character seen. A phrase of words counts as at most a
+ * diceware word (12.9 bits) per word. A string with structure that random ones do not
+ * show (far fewer distinct characters or neighbour pairs than its length would give,
+ * or mostly runs like "abcd" and "aaaa") counts as 0: it was made up, not drawn.
+ *
+ * An estimate, not a proof: a made-up secret can pass; the output of
+ * `openssl rand -base64 32` or `openssl rand -hex 32` always does.
+ */
+export function estimateSecretBits(secret: string): number {
+  // Base64 padding carries no randomness.
+  const chars = [...secret.replace(/={1,2}$/, '')];
+  const n = chars.length;
+  if (n === 0) return 0;
+  const text = chars.join('');
+  let alphabet: number;
+  if (/^(?:[0-9a-f]+|[0-9A-F]+)$/.test(text)) alphabet = 16;
+  else if (/^[\w+/-]+$/.test(text) && /[a-z]/.test(text) && /[A-Z]/.test(text)) alphabet = 64;
+  else {
+    const others = new Set(chars.filter((c) => !/[a-zA-Z0-9]/.test(c))).size;
+    alphabet = (/[a-z]/.test(text) ? 26 : 0) + (/[A-Z]/.test(text) ? 26 : 0) + (/[0-9]/.test(text) ? 10 : 0) + others;
+  }
+
+  const pairs = new Set<string>();
+  let runs = 0;
+  for (let i = 1; i < n; i++) {
+    pairs.add(chars[i - 1]! + chars[i]!);
+    if (Math.abs(chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!) <= 1) runs++;
+  }
+  // Random strings sit close to these expectations (far above the thresholds: see
+  // test/config.test.ts); repetition, patterns and prose fall well below.
+  const structured =
+    new Set(chars).size < 0.5 * expectedDistinct(alphabet, n) ||
+    pairs.size < 0.6 * expectedDistinct(alphabet * alphabet, n - 1) ||
+    runs > 0.5 * (n - 1);
+  if (structured) return 0;
+
+  const bits = n * Math.log2(alphabet);
+  const words = text.trim().split(/\s+/).length;
+  return words > 1 ? Math.min(bits, words * Math.log2(7776)) : bits;
+}
+
+/** How many distinct values `draws` uniform draws from `size` values show on average. */
+function expectedDistinct(size: number, draws: number): number {
+  return size * (1 - (1 - 1 / size) ** draws);
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.ts';
+import { ACCOUNTS_BINDING, estimateSecretBits, parseConfig, parseVariables } from '../src/config.ts';
 import { createHarness, SESSION_SECRET } from './helpers.ts';
+
+/** A stand-in for the Durable Object namespace binding: parseConfig only checks that it can name objects. */
+const BINDINGS = { [ACCOUNTS_BINDING]: { idFromName: () => ({}) } };
+
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+const base64url = (bytes: Uint8Array) => base64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 describe('configuration errors', () => {
   it('every request answers 500 naming each bad variable, never its value', async () => {
@@ -40,7 +48,7 @@ describe('configuration errors', () => {
   });
 
   it('refuses plain-http Looker URLs except on localhost', () => {
-    const base = { LOOKER_CLIENT_ID: 'x', SESSION_SECRET };
+    const base = { LOOKER_CLIENT_ID: 'x', SESSION_SECRET, ...BINDINGS };
     const bad = parseConfig({ ...base, LOOKER_URL: 'http://looker.example.com' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.problems[0]!.problem).toContain('https');
@@ -49,7 +57,7 @@ describe('configuration errors', () => {
   });
 
   it('defaults LOOKER_API_URL to LOOKER_URL and the scope to cors_api; strips trailing slashes', () => {
-    const result = parseConfig({ LOOKER_URL: 'https://acme.cloud.looker.com/', LOOKER_CLIENT_ID: 'x', SESSION_SECRET });
+    const result = parseConfig({ LOOKER_URL: 'https://acme.cloud.looker.com/', LOOKER_CLIENT_ID: 'x', SESSION_SECRET, ...BINDINGS });
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.config.lookerUrl).toBe('https://acme.cloud.looker.com');
@@ -64,9 +72,89 @@ describe('configuration errors', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problems.map((p) => p.variable).sort()).toEqual(
-        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET'].sort(),
+        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET', ACCOUNTS_BINDING].sort(),
       );
     }
+  });
+});
+
+describe('SESSION_SECRET strength', () => {
+  const base = { LOOKER_URL: 'https://acme.cloud.looker.com', LOOKER_CLIENT_ID: 'x', ...BINDINGS };
+
+  it('accepts secrets with at least 256 bits of randomness: 64 hex digits, 43+ base64 characters', () => {
+    for (let i = 0; i < 200; i++) {
+      for (const secret of [hex(randomBytes(32)), hex(randomBytes(32)).toUpperCase(), base64(randomBytes(32)), base64url(randomBytes(32)), base64(randomBytes(48)), hex(randomBytes(64))]) {
+        const result = parseConfig({ ...base, SESSION_SECRET: secret });
+        expect(result.ok, `${secret} (${estimateSecretBits(secret)} bits)`).toBe(true);
+      }
+    }
+    expect(parseConfig({ ...base, SESSION_SECRET }).ok).toBe(true);
+  });
+
+  it('refuses what only looks long: 32 hex digits, repetition, patterns, phrases of few distinct characters', () => {
+    const weak = [
+      hex(randomBytes(16)),
+      base64(randomBytes(24)),
+      base64url(randomBytes(31)),
+      'a'.repeat(64),
+      'ab'.repeat(40),
+      '0123456789abcdef'.repeat(4),
+      'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_'.repeat(2),
+      hex(randomBytes(8)).repeat(8),
+      'passwordpasswordpasswordpasswordpasswordpassword12',
+      'correct horse battery staple correct horse battery staple',
+      'this is our team secret for the looker gateway, do not share it',
+      'test-session-secret-0123456789abcdefghijkl',
+    ];
+    for (const secret of weak) {
+      const result = parseConfig({ ...base, SESSION_SECRET: secret });
+      expect(result.ok, `${secret} (${estimateSecretBits(secret)} bits)`).toBe(false);
+      if (!result.ok) {
+        expect(result.problems).toHaveLength(1);
+        expect(result.problems[0]!.variable).toBe('SESSION_SECRET');
+        expect(result.problems[0]!.problem).toContain('256 bits');
+        expect(result.problems[0]!.problem).toContain('openssl rand -base64 32');
+        expect(JSON.stringify(result.problems)).not.toContain(secret);
+      }
+    }
+  });
+
+  it('estimates bits from the alphabet the characters come from', () => {
+    expect(estimateSecretBits(hex(randomBytes(32)))).toBe(256);
+    expect(estimateSecretBits(hex(randomBytes(16)))).toBe(128);
+    const b64 = base64(randomBytes(32));
+    expect(estimateSecretBits(b64)).toBe(258); // 43 characters of 6 bits; the padding carries none
+    expect(estimateSecretBits('')).toBe(0);
+  });
+});
+
+describe('the Durable Object binding', () => {
+  const vars = { LOOKER_URL: 'https://acme.cloud.looker.com', LOOKER_CLIENT_ID: 'x', SESSION_SECRET };
+
+  it('is a configuration problem when missing or not a Durable Object namespace', () => {
+    for (const binding of [undefined, 'a string', {}, { idFromName: 'not a function' }, null]) {
+      const result = parseConfig({ ...vars, [ACCOUNTS_BINDING]: binding });
+      expect(result.ok, String(binding)).toBe(false);
+      if (!result.ok) {
+        expect(result.problems.map((p) => p.variable)).toEqual([ACCOUNTS_BINDING]);
+        expect(result.problems[0]!.problem).toMatch(/Durable Object/);
+      }
+    }
+    expect(parseConfig({ ...vars, ...BINDINGS }).ok).toBe(true);
+  });
+
+  it('is not checked by parseVariables (the operator tools see no bindings)', () => {
+    expect(parseVariables(vars).ok).toBe(true);
+  });
+
+  it('missing: every request answers 500 with the configuration page naming it', async () => {
+    const h = createHarness({ vars: { [ACCOUNTS_BINDING]: undefined } });
+    for (const path of ['/', '/login', '/api/4.0/user']) {
+      const res = await h.request(path);
+      expect(res.status, path).toBe(500);
+      expect(await res.text(), path).toContain(ACCOUNTS_BINDING);
+    }
+    expect(h.upstream).toEqual([]);
   });
 });
 
@@ -85,12 +173,11 @@ describe('gateway origin and cookies', () => {
     expect(cookie).toMatch(/Secure/);
   });
 
-  it('on a plain-http non-local origin the cookies drop the prefix (a browser would refuse it)', async () => {
+  it('a plain-http non-local origin is sent to https before any cookie is set', async () => {
     const h = createHarness({ vars: { GATEWAY_URL: undefined } });
     const res = await h.app.fetch(new Request('http://10.1.2.3:8787/login'), h.bindings);
-    const cookie = res.headers.getSetCookie()[0]!;
-    expect(cookie).toMatch(/^lgw_login_[\w-]{12}=/);
-    expect(cookie).not.toMatch(/Secure/);
-    expect(cookie).toMatch(/HttpOnly/);
+    expect(res.status).toBe(308);
+    expect(res.headers.get('location')).toBe('https://10.1.2.3:8787/login');
+    expect(res.headers.getSetCookie()).toEqual([]);
   });
 });

@@ -1,8 +1,24 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import pkg from '../package.json';
+import { ACCOUNTS_BINDING } from '../src/config.ts';
 import { VERSION } from '../src/version.ts';
-import type { KeyValueStore } from '../src/session/store.ts';
-import { createHarness, type TestKv } from './helpers.ts';
+import type { KeyValueStore } from '../src/callers/records.ts';
+import { createHarness, isolatedKv, type TestKv } from './helpers.ts';
+
+/** The test KV, counting the reads that reach it. */
+function countingKv(): TestKv & { reads: () => number } {
+  const kv = isolatedKv((env as unknown as { SESSIONS: KVNamespace }).SESSIONS);
+  let reads = 0;
+  const get = kv.get;
+  return Object.assign(kv, {
+    get: (key: string) => {
+      reads++;
+      return get(key);
+    },
+    reads: () => reads,
+  });
+}
 
 const brokenKv = (): TestKv =>
   ({
@@ -51,6 +67,48 @@ describe('GET /readyz', () => {
     h.clock.advance(11);
     await h.request('/readyz');
     expect(h.sim.stats.versionsRequests).toBe(2);
+  });
+
+  it('caches the KV check briefly too: a loop of anonymous probes costs no storage operations', async () => {
+    const kv = countingKv();
+    const h = createHarness({ kv });
+    for (let i = 0; i < 5; i++) expect((await h.request('/readyz')).status).toBe(200);
+    expect(kv.reads()).toBe(1);
+    h.clock.advance(11);
+    await h.request('/readyz');
+    expect(kv.reads()).toBe(2);
+  });
+
+  it('a KV failure is remembered as briefly as a success, then checked again', async () => {
+    let failing = true;
+    const kv = countingKv();
+    const get = kv.get;
+    kv.get = (key: string) => (failing ? Promise.reject(new Error('KV is down')) : get(key));
+    const h = createHarness({ kv });
+    expect((await h.request('/readyz')).status).toBe(503);
+    failing = false;
+    expect((await h.request('/readyz')).status).toBe(503);
+    h.clock.advance(11);
+    expect((await h.request('/readyz')).status).toBe(200);
+  });
+
+  it(`503 naming the configuration when the ${ACCOUNTS_BINDING} binding is missing`, async () => {
+    const h = createHarness({ vars: { [ACCOUNTS_BINDING]: undefined } });
+    const res = await h.request('/readyz');
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { failing: string[]; checks: { config: { error: string } } };
+    expect(body.failing).toContain('config');
+    expect(body.checks.config.error).toBe(`invalid: ${ACCOUNTS_BINDING}`);
+  });
+
+  it('503 naming the configuration when SESSION_SECRET is long but weak, without its value', async () => {
+    const weak = '0123456789abcdef0123456789abcdef0123456789abcdef';
+    const h = createHarness({ vars: { SESSION_SECRET: weak } });
+    const res = await h.request('/readyz');
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ checks: { config: { ok: false, error: 'invalid: SESSION_SECRET' } } });
+    expect(text).not.toContain(weak);
   });
 
   it('503 naming Looker when it is unreachable', async () => {

@@ -13,7 +13,8 @@ export const GATEWAY = 'https://gateway.test';
 export const LOOKER = 'https://looker.test';
 export const LOOKER_API = 'https://looker.test:19999';
 export const CLIENT_ID = 'gateway-test-client';
-export const SESSION_SECRET = 'test-session-secret-0123456789abcdefghijkl';
+/** Random (openssl rand -base64 32 style, url-safe) behind a readable prefix another test swaps out. */
+export const SESSION_SECRET = 'test-3VXgtFsgnjaNVYR5iEUUBbZRA5IROvzxBcjtdTh3URM';
 
 export interface HarnessOptions {
   sim?: SimulatorOptions;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type WranglerFacts } from '../ops/doctor.ts';
+import { ACCOUNTS_BINDING } from '../src/config.ts';
 import { register } from '../ops/register.ts';
 import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
@@ -9,7 +10,8 @@ const BASE = {
   LOOKER_URL: LOOKER,
   LOOKER_CLIENT_ID: 'looker-oauth-gateway',
   GATEWAY_URL: 'https://gw.example.com',
-  SESSION_SECRET: 'a-session-secret-long-enough-0123456789',
+  // Random, as openssl rand -base64 32 makes them.
+  SESSION_SECRET: 'tGCrwC9T7oN0FVWHnPPxjeRKzFCLHkYafnv1iuFhvz4=',
   ...ADMIN,
 };
 
@@ -31,7 +33,7 @@ function setup(simOptions: SimulatorOptions = {}) {
 function expectNoSecrets(text: string) {
   expect(text).not.toContain('admin-key-secret-value');
   expect(text).not.toContain('admin-key-id');
-  expect(text).not.toContain('a-session-secret-long-enough');
+  expect(text).not.toContain(BASE.SESSION_SECRET);
 }
 
 describe('npm run register', () => {
@@ -112,8 +114,17 @@ describe('npm run register', () => {
   });
 });
 
-const LOCAL_WRANGLER: WranglerFacts = { environment: undefined, kvNamespaceId: '00000000000000000000000000000000', hasRefreshCoordinator: true };
-const PROD_WRANGLER: WranglerFacts = { environment: 'production', kvNamespaceId: '0123456789abcdef0123456789abcdef', hasRefreshCoordinator: true };
+const VAR_TABLES: WranglerFacts['varTables'] = [
+  { table: '[vars]', environment: undefined, names: [] },
+  { table: '[env.production.vars]', environment: 'production', names: ['GATEWAY_URL', 'LOOKER_URL', 'LOOKER_CLIENT_ID'] },
+];
+const LOCAL_WRANGLER: WranglerFacts = {
+  environment: undefined,
+  kvNamespaceId: '00000000000000000000000000000000',
+  durableObjects: [ACCOUNTS_BINDING],
+  varTables: VAR_TABLES,
+};
+const PROD_WRANGLER: WranglerFacts = { ...LOCAL_WRANGLER, environment: 'production', kvNamespaceId: '0123456789abcdef0123456789abcdef' };
 
 describe('npm run doctor', () => {
   async function registered(simOptions: SimulatorOptions = {}) {
@@ -137,6 +148,8 @@ describe('npm run doctor', () => {
       '✓ the OAuth client app is enabled',
       '✓ its redirect_uri is https://gw.example.com/callback',
       'binds the SESSIONS KV namespace',
+      `✓ wrangler.toml [env.production] binds the ${ACCOUNTS_BINDING} Durable Object`,
+      '✓ wrangler.toml sets no secret in [vars]',
       'All checks passed.',
     ]) {
       expect(s.text()).toContain(line);
@@ -174,15 +187,63 @@ describe('npm run doctor', () => {
     expect(t.text()).toContain('fix: npm run register');
   });
 
-  it('flags a short SESSION_SECRET and bad URLs, and does not contact Looker then', async () => {
+  it('flags a weak SESSION_SECRET and bad URLs, and does not contact Looker then', async () => {
     const s = setup();
     const code = await doctor({ ...s.tool, vars: { ...BASE, SESSION_SECRET: 'short', LOOKER_URL: 'http://looker.example.com' }, argv: [], wrangler: LOCAL_WRANGLER });
     expect(code).toBe(1);
-    expect(s.text()).toContain('✗ SESSION_SECRET is too short');
+    expect(s.text()).toContain('✗ SESSION_SECRET is too weak');
     expect(s.text()).toContain('fix: openssl rand -base64 32');
     expect(s.text()).toContain('✗ LOOKER_URL must use https');
     expect(s.sim.stats.versionsRequests).toBe(0);
     expectNoSecrets(s.text());
+  });
+
+  for (const [name, secret] of [
+    ['32 hex digits', '0123456789abcdef0123456789abcdef'.split('').reverse().join('')],
+    ['a long made-up phrase', 'our team gateway secret, please keep it safe and never share it'],
+    ['a long repetition', 'abc'.repeat(30)],
+  ]) {
+    it(`flags a weak SESSION_SECRET it can read, in production too: ${name}`, async () => {
+      const s = await registered();
+      expect(await doctor({ ...s.tool, vars: { ...BASE, SESSION_SECRET: secret! }, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+      expect(s.text()).toContain('✗ SESSION_SECRET is too weak: it needs at least 256 bits of randomness');
+      expect(s.text()).toContain('fix: openssl rand -base64 32');
+      expect(s.text()).not.toContain(secret!);
+    });
+  }
+
+  it('flags secrets set in wrangler.toml [vars], in any environment, naming the command to use instead', async () => {
+    const s = await registered();
+    const code = await doctor({
+      ...s.tool,
+      vars: BASE,
+      argv: [],
+      wrangler: {
+        ...PROD_WRANGLER,
+        varTables: [
+          { table: '[vars]', environment: undefined, names: ['SESSION_SECRET'] },
+          { table: '[env.production.vars]', environment: 'production', names: ['GATEWAY_URL', 'LOOKER_ADMIN_CLIENT_SECRET'] },
+          { table: '[env.staging.vars]', environment: 'staging', names: ['SESSION_SECRET', 'LOOKER_URL'] },
+        ],
+      },
+    });
+    expect(code).toBe(1);
+    const text = s.text();
+    expect(text).toContain('✗ SESSION_SECRET is set in wrangler.toml [vars]');
+    expect(text).toContain('fix: remove it from wrangler.toml, then: npm exec wrangler -- secret put SESSION_SECRET\n');
+    expect(text).toContain('✗ LOOKER_ADMIN_CLIENT_SECRET is set in wrangler.toml [env.production.vars]');
+    expect(text).toContain('npm exec wrangler -- secret put LOOKER_ADMIN_CLIENT_SECRET --env production');
+    expect(text).toContain('✗ SESSION_SECRET is set in wrangler.toml [env.staging.vars]');
+    expect(text).toContain('npm exec wrangler -- secret put SESSION_SECRET --env staging');
+    expect(text).not.toContain('GATEWAY_URL is set in wrangler.toml');
+    expect(text).not.toContain('sets no secret');
+    expectNoSecrets(text);
+  });
+
+  it(`local development: a missing ${ACCOUNTS_BINDING} binding is ✗ too`, async () => {
+    const s = await registered();
+    expect(await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: { ...LOCAL_WRANGLER, durableObjects: ['SOMETHING_ELSE'] } })).toBe(1);
+    expect(s.text()).toContain(`✗ wrangler.toml local development has no ${ACCOUNTS_BINDING} Durable Object binding`);
   });
 
   it('flags an unreachable Looker', async () => {
@@ -199,14 +260,16 @@ describe('npm run doctor', () => {
       ...s.tool,
       vars,
       argv: [],
-      wrangler: { environment: 'production', kvNamespaceId: '00000000000000000000000000000000', hasRefreshCoordinator: false },
+      wrangler: { ...PROD_WRANGLER, kvNamespaceId: '00000000000000000000000000000000', durableObjects: [] },
     });
     expect(code).toBe(1);
     expect(s.text()).toContain('binds SESSIONS to a placeholder id');
     expect(s.text()).toContain('kv namespace create SESSIONS --env production');
-    expect(s.text()).toContain('no REFRESH_COORDINATOR Durable Object binding');
+    expect(s.text()).toContain(`no ${ACCOUNTS_BINDING} Durable Object binding`);
     expect(s.text()).toContain('✗ GATEWAY_URL is not set for this environment');
     expect(s.text()).toContain('– SESSION_SECRET is a Worker secret');
+    // The stand-in for the unreadable secret is judged strong, so no ✗ is about it.
+    expect(s.text()).not.toContain('✗ SESSION_SECRET');
   });
 
   it('local development: the placeholder KV id is fine; no admin key means the app check is skipped', async () => {

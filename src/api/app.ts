@@ -2,8 +2,8 @@
  * /api/* → LOOKER_API_URL/api/* with the session's bearer token: the caller talks to
  * Looker as if directly, without ever holding a Looker credential.
  *
- * Order: configuration → CORS preflight (allowed origins only) → method → CSRF check on
- * unsafe methods → target path check → session (the isolate's memory of it, else one KV
+ * Order: configuration → CORS preflight (allowed origins only) → cross-site navigations
+ * refused → method → CSRF check on unsafe methods → target path check → session (the isolate's memory of it, else one KV
  * read) → refresh if the token is about to expire → forward, streamed both ways → on a
  * 401 for a token we believed valid, refresh once and retry when the request can be
  * replayed. Every answer then gets the API's headers and one request log line.
@@ -15,20 +15,21 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
-import { CorsPolicy } from './cors.ts';
-import { logRequest, requestIdFor } from '../http/request-log.ts';
-import { splitRawUrl } from '../http/raw-url.ts';
-import { checkRequestOrigin } from '../http/same-origin.ts';
 import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/keeper.ts';
 import type { Grant } from '../grants/record.ts';
+import { splitRawUrl } from '../http/raw-url.ts';
+import { logRequest, requestIdFor } from '../http/request-log.ts';
+import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
-import { prepareRequestBody } from './body.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
-import { resolveApiTarget } from './target.ts';
 import type { Services } from '../services.ts';
+import { setApiAnswerHeaders } from './answer-headers.ts';
+import { prepareRequestBody } from './body.ts';
+import { CorsPolicy } from './cors.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { lookerError } from './looker-shapes.ts';
-import { sdkLogin, sdkLogout, shimEndpoint, sudoRefused } from './sdk-login.ts';
+import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
+import { resolveApiTarget } from './target.ts';
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -79,27 +80,15 @@ async function handle(c: Context<AppEnv>, services: Services): Promise<Response>
   return answer;
 }
 
-/**
- * Headers on every API answer. Looker's bytes are sometimes an HTML error page:
- * nosniff always, and a sandboxing CSP on whatever a browser could render as a document
- * (JSON it cannot). Only those: each header set costs workerd thousands of instructions.
- */
-function setApiAnswerHeaders(headers: Headers, requestId: string): void {
-  headers.set('x-request-id', requestId);
-  headers.set('x-content-type-options', 'nosniff');
-  if (!isJson(headers.get('content-type'))) {
-    headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; sandbox");
-    headers.set('referrer-policy', 'same-origin');
-  }
-}
-
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
-
-function isJson(contentType: string | null): boolean {
-  return contentType !== null && JSON_TYPE.test(contentType);
-}
-
 async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string): Promise<Response> {
+  // A top-level navigation carries even a SameSite=Lax cookie: another site could open an
+  // API URL as a document with the caller's session. Scripts and this gateway's pages are unaffected.
+  const incoming = c.req.raw.headers;
+  if (incoming.get('sec-fetch-mode') === 'navigate' && incoming.get('sec-fetch-site') === 'cross-site') {
+    gw.log.warn('cross_site_navigation_refused', { requestId: c.get('requestId'), route: '/api/*', method });
+    return c.json({ message: 'A navigation from another site to the API is refused: open API URLs from this gateway, or call them from a script.' }, 403);
+  }
+
   if (!FORWARDED_METHODS.has(method)) {
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
   }
@@ -107,14 +96,14 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   const authorization = c.req.header('authorization');
   const bearer = authorization === undefined ? undefined : bearerToken(authorization);
 
-  // The Looker SDKs' own login and logout, answered here for script credentials.
-  const shim = shimEndpoint(path);
-  if (shim === 'login' && method === 'POST') return sdkLogin(c, gw, path);
-  if (shim === 'logout' && method === 'DELETE' && authorization !== undefined) return sdkLogout(c, gw, path, bearer);
-  if (shim === 'sudo' && method === 'POST') return sudoRefused(c, path);
-
-  const target = resolveApiTarget(path, search, gw.config.lookerApiUrl);
+  const target = resolveApiTarget(method, path, search, gw.config.lookerApiUrl);
   if (!target.ok) {
+    // The Looker SDKs' own login and logout, in exactly the spellings they send, are answered here for script credentials.
+    if (target.reason === 'auth-endpoint') {
+      if (target.gatewayAnswers && target.endpoint === 'login') return sdkLogin(c, gw, path);
+      if (target.gatewayAnswers && target.endpoint === 'logout' && authorization !== undefined) return sdkLogout(c, gw, path, bearer);
+      if (method === 'POST' && isSudoPath(path)) return sudoRefused(c, path);
+    }
     return c.json(
       target.reason === 'auth-endpoint'
         ? { message: target.message, login_url: `${gw.origin}/login`, logout_url: `${gw.origin}/logout` }
@@ -135,7 +124,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
       ({ grant } = resolved);
     } else {
       if (!SAFE_METHODS.has(method)) {
-        const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin, gw.config.allowedOrigins);
+        const verdict = checkRequestOrigin(incoming, gw.origin, gw.config.allowedOrigins);
         if (!verdict.allowed) {
           gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
           return c.json(
@@ -155,13 +144,12 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
   const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
-  const incoming = c.req.raw.headers;
 
   try {
     const { result: upstream, refreshed } = await gw.keeper.callWithAccessToken(
       access,
       grant,
-      (accessToken) => send(gw, method, target.url, incoming, body, accessToken),
+      (accessToken) => send(gw, method, target.url, incoming, body, accessToken, c.get('requestId')),
       { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
     );
     c.set('refreshed', refreshed);
@@ -186,12 +174,13 @@ function send(
   incoming: Headers,
   body: ReadableStream<Uint8Array> | ArrayBuffer | null,
   accessToken: string,
+  requestId: string,
 ): Promise<Response> {
   // The deadline covers the wait for response headers; the body then streams for as long as it takes.
   return fetchWithDeadline(
     gw.oauth.fetch,
     url,
-    { method, headers: upstreamRequestHeaders(incoming, accessToken), body },
+    { method, headers: upstreamRequestHeaders(incoming, accessToken, requestId), body },
     gw.config.upstreamTimeoutMs,
     'Forwarding to the Looker API',
   );

@@ -14,15 +14,11 @@ import { lookerError } from './looker-shapes.ts';
 /** Login form bodies are a few hundred bytes; refuse anything much larger unread. */
 const MAX_LOGIN_BODY_BYTES = 16 * 1024;
 
-export const LOGIN_PATHS = new Set(['/api/login', '/api/3.1/login', '/api/4.0/login']);
-export const LOGOUT_PATHS = new Set(['/api/logout', '/api/4.0/logout']);
-const SUDO_PATH = /^\/api\/(?:3\.1|4\.0)\/login\/[^/]+$/;
+const SUDO_PATH = /^\/api\/(?:3\.1|4\.0)\/login\/\d{1,20}$/;
 
-/** Which shim endpoint, if any, a raw path is: exactly these spellings (anything else is refused by the target check). */
-export function shimEndpoint(path: string): 'login' | 'logout' | 'sudo' | undefined {
-  if (LOGIN_PATHS.has(path)) return 'login';
-  if (LOGOUT_PATHS.has(path)) return 'logout';
-  return SUDO_PATH.test(path) ? 'sudo' : undefined;
+/** `POST /api/4.0/login/{user_id}`, as the SDKs spell it (any other spelling is refused by the target check). */
+export function isSudoPath(path: string): boolean {
+  return SUDO_PATH.test(path);
 }
 
 export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): Promise<Response> {

@@ -2,8 +2,10 @@
  * Health and readiness, for load balancers and uptime checks.
  * - /healthz: the Worker runs (touches neither Looker nor KV, and works even when the
  *   configuration is broken, which /readyz reports).
- * - /readyz: configuration valid, KV answers, Looker answers GET /api/4.0/versions
- *   (cached briefly per isolate so probes do not load Looker). 503 names what failed.
+ * - /readyz: configuration valid, KV answers, Looker answers GET /api/4.0/versions.
+ *   The KV and Looker results are kept briefly per isolate: anyone may call /readyz, and
+ *   a loop of calls must cost neither storage operations nor Looker's time. 503 names
+ *   what failed.
  */
 import { Hono } from 'hono';
 import type { ConfigResult } from '../config.ts';
@@ -19,14 +21,37 @@ export interface HealthDependencies {
   now: () => number;
 }
 
-const LOOKER_CACHE_MS = 10_000;
+const PROBE_CACHE_MS = 10_000;
 const PROBE_TIMEOUT_MS = 3_000;
 
 type Check = { ok: true; [detail: string]: unknown } | { ok: false; error: string };
 
+/**
+ * One probe's last result, for PROBE_CACHE_MS, per what it probed (a URL, a binding).
+ * The result is kept rather than the pending promise: a promise created by one request
+ * must not be awaited by another in workerd, so concurrent first probes each probe.
+ */
+class ProbeCache {
+  #last: { target: unknown; at: number; result: Check } | undefined;
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  async get(target: unknown, probe: () => Promise<Check>): Promise<Check> {
+    const last = this.#last;
+    if (last !== undefined && last.target === target && this.#now() - last.at <= PROBE_CACHE_MS) return last.result;
+    const result = await probe();
+    this.#last = { target, at: this.#now(), result };
+    return result;
+  }
+}
+
 export function healthRoutes(deps: HealthDependencies) {
   const routes = new Hono<{ Bindings: Bindings }>();
-  let lookerProbe: { url: string; at: number; result: Check } | undefined;
+  const kvProbe = new ProbeCache(deps.now);
+  const lookerProbe = new ProbeCache(deps.now);
 
   routes.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION }, 200, { 'cache-control': 'no-store' }));
 
@@ -37,19 +62,12 @@ export function healthRoutes(deps: HealthDependencies) {
       ? { ok: true }
       : { ok: false, error: `invalid: ${config.problems.map((p) => p.variable).join(', ')}` };
 
-    try {
-      const read = await withDeadline(c.env.SESSIONS.get('readyz:probe'), PROBE_TIMEOUT_MS);
-      checks.kv = read === TIMED_OUT ? { ok: false, error: 'KV did not answer in time' } : { ok: true };
-    } catch {
-      checks.kv = { ok: false, error: 'KV read failed' };
-    }
+    const kv = c.env.SESSIONS;
+    checks.kv = await kvProbe.get(kv, () => probeKv(kv));
 
     if (config.ok) {
       const url = config.config.lookerApiUrl;
-      if (lookerProbe === undefined || lookerProbe.url !== url || deps.now() - lookerProbe.at > LOOKER_CACHE_MS) {
-        lookerProbe = { url, at: deps.now(), result: await probeLooker(deps.fetch, url) };
-      }
-      checks.looker = lookerProbe.result;
+      checks.looker = await lookerProbe.get(url, () => probeLooker(deps.fetch, url));
     } else {
       checks.looker = { ok: false, error: 'not checked: configuration invalid' };
     }
@@ -65,6 +83,15 @@ export function healthRoutes(deps: HealthDependencies) {
   });
 
   return routes;
+}
+
+async function probeKv(kv: Bindings['SESSIONS']): Promise<Check> {
+  try {
+    const read = await withDeadline(kv.get('readyz:probe'), PROBE_TIMEOUT_MS);
+    return read === TIMED_OUT ? { ok: false, error: 'KV did not answer in time' } : { ok: true };
+  } catch {
+    return { ok: false, error: 'KV read failed' };
+  }
 }
 
 async function probeLooker(fetchFn: Fetch, lookerApiUrl: string): Promise<Check> {

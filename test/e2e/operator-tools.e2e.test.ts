@@ -35,7 +35,7 @@ async function run(script: string, args: string[], extraEnv: Record<string, stri
     LOOKER_URL: sim.url,
     LOOKER_CLIENT_ID: 'e2e-gateway',
     GATEWAY_URL: 'https://gw.example.com',
-    SESSION_SECRET: 'an-e2e-session-secret-0123456789abcdef',
+    SESSION_SECRET: 'BE5l20KwBE7L8X6X/khk4VRhUN0qtHwKBQJky7J4rJ4=',
     LOOKER_ADMIN_CLIENT_ID: 'e2e-admin',
     LOOKER_ADMIN_CLIENT_SECRET: 'e2e-admin-secret-value',
     ...extraEnv,
@@ -73,7 +73,7 @@ describe('operator commands', () => {
     expect(good.code).toBe(0);
     const bad = await run('doctor.mjs', [], { GATEWAY_URL: 'https://elsewhere.example.com', SESSION_SECRET: 'short' });
     expect(bad.code).toBe(1);
-    expect(bad.output).toContain('✗ SESSION_SECRET is too short');
+    expect(bad.output).toContain('✗ SESSION_SECRET is too weak');
     expect(bad.output).not.toContain('short\n');
   });
 
