@@ -5,20 +5,12 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { SignInPurpose } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError, isLookerError } from '../looker/errors.ts';
-import {
-  createAuthorizationURLWithPKCE,
-  generateCodeVerifier,
-  generateState,
-  revokeAccessToken,
-  type TokenSet,
-  validateAuthorizationCode,
-} from '../looker/oauth.ts';
-import { holdCredentialForConsent } from './cli.tsx';
+import { revokeAccessToken, type TokenSet, validateAuthorizationCode } from '../looker/oauth.ts';
+import { holdCredentialForConsent, startSignIn, storageUnavailable } from './flows.tsx';
 import { safeReturnTo } from './return-to.ts';
 import { ErrorPage } from './views/error.tsx';
 
@@ -30,22 +22,6 @@ authRoutes.get('/login', async (c) => {
   const gw = c.get('gateway');
   return startSignIn(c, gw, { kind: 'session', returnTo: safeReturnTo(c.req.query('return_to'), gw.origin) });
 });
-
-/** Sends the browser to Looker for a new grant, remembering what it is for in a sealed cookie. */
-export async function startSignIn(c: Context<AppEnv>, gw: Gateway, purpose: SignInPurpose): Promise<Response> {
-  const state = generateState();
-  const codeVerifier = generateCodeVerifier();
-  await gw.signIns.begin(c, { state, codeVerifier, redirectUri: gw.redirectUri, purpose });
-  const authorizationUrl = createAuthorizationURLWithPKCE(gw.oauth, {
-    redirectUri: gw.redirectUri,
-    scope: gw.config.lookerScope,
-    state,
-    codeVerifier,
-  });
-  c.header('cache-control', 'no-store');
-  // 303: when this answers a form POST (a credential from the access page or a device code), the browser must GET Looker.
-  return c.redirect(authorizationUrl.href, c.req.method === 'GET' ? 302 : 303);
-}
 
 /** Messages for the `error` codes Looker may send back; anything else gets a generic one. */
 const AUTHORIZATION_ERRORS: Record<string, { status: 400 | 403; message: string }> = {
@@ -148,19 +124,6 @@ function signInFailed(c: Context<AppEnv>, gw: Gateway, error: unknown) {
     );
   }
   throw error;
-}
-
-/** The gateway's own storage (KV or a ledger) failed: nothing was changed; say so and offer a retry. */
-export function storageUnavailable(c: Context<AppEnv>, what: string, retry: string) {
-  return c.html(
-    <ErrorPage
-      title="Please try again"
-      message={`The gateway could not reach its storage to ${what}. Nothing was changed. Please try again in a moment.`}
-      action={{ href: retry, label: 'Try again' }}
-    />,
-    503,
-    { 'retry-after': '5', ...NO_STORE },
-  );
 }
 
 authRoutes.post('/logout', async (c) => {

@@ -11,32 +11,20 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
-import {
-  type CredentialFlow,
-  DEVICE_CODE_TTL_SECONDS,
-  DEVICE_POLL_INTERVAL_SECONDS,
-  type HeldGrant,
-} from '../callers/credential-flows.ts';
+import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
-import { startSignIn, storageUnavailable } from './auth.tsx';
+import { credentialName, pageCsp, startSignIn, storageUnavailable } from './flows.tsx';
 import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
 import { ErrorPage } from './views/error.tsx';
 
 export const cliRoutes = new Hono<AppEnv>();
 
 const NO_STORE = { 'cache-control': 'no-store' };
-const NAME_MAX = 64;
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-/** A name a person gave a credential: printable, trimmed, at most 64 characters; else a default. */
-export function credentialName(raw: string | undefined, fallback: string): string {
-  const cleaned = (raw ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim().slice(0, NAME_MAX);
-  return cleaned === '' ? fallback : cleaned;
-}
 
 /** RFC 8252 §7.3: a loopback IP literal (never "localhost"), any port, http, no userinfo or fragment. */
 export function loopbackRedirectUri(raw: string | undefined): string | null {
@@ -73,19 +61,6 @@ cliRoutes.get('/cli/authorize', async (c) => {
   const flow: CredentialFlow = { kind: 'loopback', redirectUri, codeChallenge: q.code_challenge!, state: q.state };
   return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, 'command line'), flow });
 });
-
-/** After Looker's callback for a credential: hold the new grant and ask the person. */
-export async function holdCredentialForConsent(c: Context<AppEnv>, gw: Gateway, init: { held: HeldGrant; flow: CredentialFlow }): Promise<Response> {
-  let consent;
-  try {
-    consent = await gw.flows.holdForConsent(init.held, init.flow);
-  } catch {
-    await revokeAccessToken(gw.oauth, init.held.tokens.accessToken).catch(() => {});
-    return storageUnavailable(c, 'prepare the credential', '/');
-  }
-  cookies.setConsent(c, consent.id, consent.cookieValue);
-  return c.redirect(`/cli/consent/${consent.id}`, 303);
-}
 
 cliRoutes.get('/cli/consent/:id', async (c) => {
   const gw = c.get('gateway');
@@ -321,18 +296,6 @@ function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Respon
   if (verdict.allowed) return null;
   gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
   return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
-}
-
-/** The pages' CSP, with these origins also allowed as form targets (a form whose answer redirects there). */
-export function pageCsp(formTargets: string[]): string {
-  return [
-    "default-src 'none'",
-    "style-src 'self'",
-    "img-src 'self'",
-    `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
 }
 
 async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | null> {

@@ -1,0 +1,57 @@
+/**
+ * The gateway's layering, checked by `npm run lint:deps` (part of `npm test`):
+ * a request flows app → site/api (routes) → callers → grants → looker, and nothing
+ * lower down reaches back up. No import circles anywhere.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import circle makes two modules one module in disguise: split out what they share.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'lower-layers-stay-below-routes',
+      severity: 'error',
+      comment: 'Session, grant, Looker and platform code must not know the routes or the app that use them.',
+      from: { path: '^src/(callers|grants|looker|crypto|util|platform|http)/' },
+      to: { path: '^src/(site|api)/|^src/(app|services|index)\\.ts$' },
+    },
+    {
+      name: 'looker-client-knows-no-callers',
+      severity: 'error',
+      comment: 'The Looker client knows nothing of cookies, sessions or storage.',
+      from: { path: '^src/looker/' },
+      to: { path: '^src/(callers|grants|platform|http)/' },
+    },
+    {
+      name: 'grants-know-no-callers',
+      severity: 'error',
+      comment: 'A grant does not know who holds it (cookie, credential, token).',
+      from: { path: '^src/grants/' },
+      to: { path: '^src/(callers|http)/' },
+    },
+    {
+      name: 'apps-do-not-import-each-other',
+      severity: 'error',
+      comment: 'The site and the API are two apps over shared services; one never reaches into the other.',
+      from: { path: '^src/api/' },
+      to: { path: '^src/site/' },
+    },
+    {
+      name: 'site-does-not-import-api',
+      severity: 'error',
+      from: { path: '^src/site/' },
+      to: { path: '^src/api/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^src/types/' },
+  },
+};
