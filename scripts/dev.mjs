@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-// npm run dev [-- --port 8787 --sim-port 8788 --auto-approve]
+// npm run dev [-- --port 8787 --sim-port 8788 --auto-approve --simulator --env-file PATH]
 //
 // Runs the gateway with `wrangler dev` at http://localhost:8787. When no LOOKER_URL is
 // configured (environment or .dev.vars), it also starts the bundled Looker simulator and
 // points the gateway at it, so sign-in works with nothing else to set up.
+//
+// Settings come from .dev.vars (created on the first run, with a fresh SESSION_SECRET),
+// or from --env-file PATH instead (then .dev.vars is neither read nor created: the tests
+// use this). Extra arguments after `--` go to wrangler.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureDevVars } from './lib/dev-vars.mjs';
+import { ensureDevVars, parseDevVars } from './lib/dev-vars.mjs';
 import { requireModernNode } from './lib/node-version.mjs';
 
 requireModernNode();
@@ -18,29 +24,68 @@ const { values, positionals } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '8787' },
     'sim-port': { type: 'string', default: process.env.SIM_PORT ?? '8788' },
     'auto-approve': { type: 'boolean', default: false },
-    // Use the simulator even when a real Looker is configured (the browser test does).
+    // Use the simulator even when a real Looker is configured (the browser tests do).
     simulator: { type: 'boolean', default: false },
+    // Simulated Looker access tokens live this long (seconds); short values exercise refresh.
+    'sim-access-token-ttl': { type: 'string' },
+    'env-file': { type: 'string' },
   },
   allowPositionals: true,
 });
 const port = Number(values.port);
 const simPort = Number(values['sim-port']);
+for (const [flag, value] of [['--port', port], ['--sim-port', simPort]]) {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    console.error(`${flag} must be a port number between 1 and 65535.`);
+    process.exit(2);
+  }
+}
 
-const { vars, created } = ensureDevVars();
-if (created) console.log('Created .dev.vars with a fresh SESSION_SECRET (edit it to use a real Looker).');
+let vars;
+if (values['env-file'] !== undefined) {
+  if (!existsSync(values['env-file'])) {
+    console.error(`--env-file ${values['env-file']}: no such file.`);
+    process.exit(2);
+  }
+  vars = parseDevVars(readFileSync(values['env-file'], 'utf8'));
+} else {
+  const devVars = ensureDevVars();
+  if (devVars.created) console.log('Created .dev.vars with a fresh SESSION_SECRET (edit it to use a real Looker).');
+  vars = devVars.vars;
+}
 const setting = (name) => process.env[name] || vars[name] || undefined;
+const useSimulator = values.simulator || setting('LOOKER_URL') === undefined;
+
+// Say which port is taken and how to pick others, before wrangler or the simulator fail on it.
+for (const [what, number, flag] of [['the gateway', port, '--port'], ...(useSimulator ? [['the Looker simulator', simPort, '--sim-port']] : [])]) {
+  if (!(await portIsFree(number))) {
+    console.error(
+      `Port ${number} (${what}) is already in use — is another \`npm run dev\` running?\n` +
+        `Stop it, or pick other ports: npm run dev -- --port ${port + 10} --sim-port ${simPort + 10}` +
+        (flag === '--port' ? '' : ` (the simulator's port is set with ${flag})`),
+    );
+    process.exit(1);
+  }
+}
 
 const wranglerArgs = ['dev', '--port', String(port), ...positionals];
+if (values['env-file'] !== undefined) wranglerArgs.push('--env-file', values['env-file']);
 let simulator;
-if (values.simulator || setting('LOOKER_URL') === undefined) {
+if (useSimulator) {
   const { startSimulator } = await import('../sim/server.ts');
   const clientId = setting('LOOKER_CLIENT_ID') ?? 'gateway-dev';
   const gatewayOrigins = setting('GATEWAY_URL') ? [setting('GATEWAY_URL')] : [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const ttl = values['sim-access-token-ttl'] === undefined ? undefined : Number(values['sim-access-token-ttl']);
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
+    console.error('--sim-access-token-ttl must be a positive number of seconds.');
+    process.exit(2);
+  }
   simulator = await startSimulator({
     port: simPort,
     clientId,
     redirectUris: gatewayOrigins.map((origin) => `${origin.replace(/\/+$/, '')}/callback`),
     autoApprove: values['auto-approve'],
+    ...(ttl === undefined ? {} : { accessTokenTtlSeconds: ttl }),
   });
   console.log(
     values.simulator
@@ -63,10 +108,20 @@ let stopping = false;
 const stop = async (code) => {
   if (stopping) return;
   stopping = true;
-  if (child.exitCode === null) child.kill('SIGTERM');
+  // SIGINT, as Ctrl-C would: wrangler then stops its esbuild cleanly (on SIGTERM esbuild dumps a deadlock trace).
+  if (child.exitCode === null) child.kill('SIGINT');
   if (simulator !== undefined) await simulator.close().catch(() => {});
   process.exit(code);
 };
 child.on('exit', (code) => stop(code ?? 0));
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+
+/** Whether nothing listens on the port (on any address a dev server would take). */
+function portIsFree(number) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port: number, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}

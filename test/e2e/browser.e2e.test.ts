@@ -4,7 +4,8 @@
  * Runs the same script as `npm run dev`, so it also proves that command works.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,9 +55,12 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     const simPort = await freePort();
     gateway = `http://localhost:${port}`;
     const state = mkdtempSync(join(tmpdir(), 'lgw-e2e-'));
+    // Settings from a file of the test's own: `npm test` must not create .dev.vars.
+    const envFile = join(state, 'test.vars');
+    writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
     dev = spawn(
       process.execPath,
-      ['scripts/dev.mjs', '--simulator', '--port', String(port), '--sim-port', String(simPort), '--', '--persist-to', state],
+      ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort), '--', '--persist-to', state],
       { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     dev.stdout!.on('data', (d) => (log += d));
