@@ -402,11 +402,17 @@ describe('failures', () => {
     expect(res.status).toBe(503);
   });
 
-  it('unsupported methods → 405 JSON', async () => {
-    const h = await signedIn();
-    const res = await h.request('/api/4.0/looks', { method: 'TRACE' as string });
-    expect([405, 400]).toContain(res.status);
-  });
+  for (const method of ['PROPFIND', 'MKCOL', 'REPORT']) {
+    it(`unsupported method ${method} → 405 JSON with Allow, never forwarded`, async () => {
+      const h = await signedIn();
+      const res = await h.request('/api/4.0/looks', { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('allow')).toBe('GET, HEAD, POST, PUT, PATCH, DELETE');
+      expect(await res.json()).toEqual({ message: `Method ${method} is not supported by the Looker API` });
+      expect(h.upstream).toEqual([]);
+    });
+  }
 });
 
 describe('streaming', () => {
