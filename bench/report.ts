@@ -8,7 +8,7 @@ import type { BenchOptions } from './options.ts';
 import { TARGETS } from './targets.ts';
 import { p50Added, ratioKey, type Comparison, type ThroughputRow } from './throughput.ts';
 import { judge, verdictLines, type RunFigures, type Verdict } from './verdicts.ts';
-import { BARE, GATEWAY } from './workers.ts';
+import { BARE, GATEWAY, GATEWAY_BEARER } from './workers.ts';
 
 export interface BenchResults {
   startedAt: Date;
@@ -25,6 +25,11 @@ export interface BenchResults {
   resentAfterReset: ReadonlyArray<[string, number]>;
 }
 
+/** The larger of two measurements, ignoring a missing one. */
+function worst(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
 /** What the verdicts read from a run: the gateway against the bare Worker. */
 export function figuresOf(results: BenchResults): RunFigures {
   const counts = results.instructions !== undefined && 'perRequest' in results.instructions ? results.instructions.perRequest : {};
@@ -35,8 +40,9 @@ export function figuresOf(results: BenchResults): RunFigures {
       concurrency: row.concurrency,
       requestsPerSecondRatio: row.ratios[ratioKey({ of: GATEWAY, to: BARE })]?.median,
       p50AddedMs: p50Added(row, GATEWAY, BARE),
-      kvReadsPerRequest: row.kv[GATEWAY]?.reads,
-      kvWritesPerRequest: row.kv[GATEWAY]?.writes,
+      // Steady state for a browser and for a script alike: the worse of the two.
+      kvReadsPerRequest: worst(row.kv[GATEWAY]?.reads, row.kv[GATEWAY_BEARER]?.reads),
+      kvWritesPerRequest: worst(row.kv[GATEWAY]?.writes, row.kv[GATEWAY_BEARER]?.writes),
     })),
     streams: results.streams
       .filter((s) => s.id === GATEWAY)

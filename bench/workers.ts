@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { V4WorkerOptions } from 'miniflare';
-import { gatewaySessionCookie } from './sign-in.ts';
+import { gatewayBearerToken, gatewaySessionCookie } from './sign-in.ts';
 
 /** What every Worker is built against in one run. */
 export interface RunSetup {
@@ -42,6 +42,7 @@ export interface MeasuredWorker {
 
 /** The ids the targets and the report compare; `direct` is the simulator itself, called with a token. */
 export const GATEWAY = 'gateway';
+export const GATEWAY_BEARER = 'gatewayBearer';
 export const BARE = 'bare';
 export const BARE_LOG = 'bareLog';
 export const DIRECT = 'direct';
@@ -51,6 +52,7 @@ export const COMPARISONS = [
   { of: GATEWAY, to: BARE },
   { of: GATEWAY, to: BARE_LOG },
   { of: GATEWAY, to: DIRECT },
+  { of: GATEWAY_BEARER, to: BARE },
 ] as const;
 
 /**
@@ -94,41 +96,50 @@ function bare(id: string, label: string, log: boolean): MeasuredWorker {
   };
 }
 
-const gateway: MeasuredWorker = {
-  id: GATEWAY,
-  label: 'gateway',
-  define: (setup, origin) => ({
-    name: GATEWAY,
-    modules: true,
-    scriptPath: setup.gatewayBundle,
-    compatibilityDate: setup.compatibilityDate,
-    kvNamespaces: ['SESSIONS'],
-    durableObjects: { REFRESH_COORDINATOR: { className: 'RefreshCoordinatorObject', useSQLite: true } },
-    bindings: {
-      LOOKER_URL: setup.simulator,
-      LOOKER_CLIENT_ID: setup.clientId,
-      SESSION_SECRET: randomBytes(32).toString('base64'),
-      GATEWAY_URL: origin,
-    },
-  }),
-  // A browser's session: the cookie the gateway set after signing in through the simulator.
-  clientHeaders: async (origin) => ({ cookie: await gatewaySessionCookie(origin) }),
-  countsKv: true,
-  streamed: true,
-  underCallgrind: true,
-};
+/** The gateway as deployed (its bundle, KV, the ledger Durable Object), reached by a browser or a script. */
+function gateway(id: string, label: string, clientHeaders: MeasuredWorker['clientHeaders'], measuredAlso: boolean): MeasuredWorker {
+  return {
+    id,
+    label,
+    define: (setup, origin) => ({
+      name: id,
+      // index.js and, beside it, the command line the gateway serves (a text module wrangler bundles).
+      modulesRoot: dirname(setup.gatewayBundle),
+      modules: [
+        { type: 'ESModule', path: setup.gatewayBundle },
+        ...readdirSync(dirname(setup.gatewayBundle))
+          .filter((file) => file.endsWith('looker-oauth-gateway.mjs'))
+          .map((file) => ({ type: 'Text' as const, path: join(dirname(setup.gatewayBundle), file) })),
+      ],
+      compatibilityDate: setup.compatibilityDate,
+      kvNamespaces: ['SESSIONS'],
+      durableObjects: { ACCOUNTS: { className: 'AccountObject', useSQLite: true } },
+      bindings: {
+        LOOKER_URL: setup.simulator,
+        LOOKER_CLIENT_ID: setup.clientId,
+        SESSION_SECRET: randomBytes(32).toString('base64'),
+        GATEWAY_URL: origin,
+      },
+    }),
+    clientHeaders,
+    countsKv: true,
+    streamed: measuredAlso,
+    underCallgrind: measuredAlso,
+  };
+}
 
 export const MEASURED_WORKERS: readonly MeasuredWorker[] = [
   bare(BARE, 'bare', false),
   bare(BARE_LOG, 'bare + log', true),
-  gateway,
-  // A gateway reached with a bearer token instead of a session cookie would go here: the
-  // gateway's `define`, with `clientHeaders` giving { authorization: `Bearer …` }.
+  // A browser's session: the cookie the gateway set after signing in through the simulator.
+  gateway(GATEWAY, 'gateway', async (origin) => ({ cookie: await gatewaySessionCookie(origin) }), true),
+  // A script: the bearer token the SDK login hands a credential (requests/s and KV per request).
+  gateway(GATEWAY_BEARER, 'gateway (bearer)', async (origin) => ({ authorization: `Bearer ${await gatewayBearerToken(origin)}` }), false),
 ];
 
 /** Bundles the gateway as a deploy would (`wrangler deploy --dry-run`); returns the bundle's path and size. */
 export function buildGateway(root: string, outDir: string): { path: string; bytes: number } {
-  const build = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outDir], {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outDir, '--env='], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
