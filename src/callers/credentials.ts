@@ -110,8 +110,8 @@ export class ScriptCredentials {
   async revoke(credential: { personKey: string; grantId: string; clientId: string }, reason: string): Promise<boolean> {
     this.#x.memory.delete(`credential:${credential.clientId}`);
     const ended = await this.#x.keeper.end(credential.personKey, { grantId: credential.grantId }, reason);
-    this.#x.log.info('credential_revoked', { clientId: credential.clientId, reason });
-    return ended > 0;
+    if (ended.length > 0) this.#x.log.info('credential_revoked', { clientId: credential.clientId, reason });
+    return ended.length > 0;
   }
 
   async #holder(clientId: string, idSecret: Uint8Array): Promise<Remembered | null> {

@@ -257,12 +257,12 @@ export class GrantKeeper {
 
   /**
    * Ends grants in the ledger, then deletes their holders' KV records and revokes their
-   * access tokens at Looker. Returns how many were alive.
+   * access tokens at Looker. Returns what was alive.
    */
-  async end(personKey: string, which: { grantId: string } | { all: true }, reason: string): Promise<number> {
+  async end(personKey: string, which: { grantId: string } | { all: true }, reason: string): Promise<EndedGrant[]> {
     const ended = await this.#d.ledgerFor(personKey).end(which);
     await this.#cleanUp(ended, reason);
-    return ended.length;
+    return ended;
   }
 
   /** Everything alive that acts as this person (for "Your access"). */

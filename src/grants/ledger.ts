@@ -54,6 +54,8 @@ export interface EndedGrant {
   kind: GrantKind;
   kvKeys: string[];
   revocation: string;
+  /** For credentials: the public client_id (for the log). */
+  clientId?: string;
 }
 
 export interface TokenEntry {

@@ -230,7 +230,7 @@ export class AccountObject extends DurableObject implements Ledger {
     const keys = [...entries.map((e) => GRANT + e.grantId), ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k)];
     for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
     for (const id of ids) this.#releaseAny(id);
-    return entries.map(({ grantId, kind, kvKeys, revocation }) => ({ grantId, kind, kvKeys, revocation }));
+    return entries.map(({ grantId, kind, kvKeys, revocation, clientId }) => ({ grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) }));
   }
 
   #releaseIfHeld(grantId: string, lease: string): void {

@@ -115,14 +115,16 @@ pageRoutes.post('/access/revoke', async (c) => {
   const { gw, session, form } = found;
   const grantId = typeof form.grant === 'string' ? form.grant : '';
   if (!/^[A-Za-z0-9_-]{22}$/.test(grantId)) return c.html(<ErrorPage title="Nothing to revoke" message="The form named no session or credential." />, 400);
-  let ended: number;
+  let ended;
   try {
     // The ledger is the person's own: a grant id of someone else's finds nothing here.
     ended = await gw.keeper.end(session.access.personKey, { grantId }, 'revoked from the access page');
   } catch {
     return storageUnavailable(c, 'revoke it', '/access');
   }
-  gw.log.info('credential_revoked', { requestId: c.get('requestId'), grantId, found: ended > 0 });
+  for (const grant of ended) {
+    if (grant.kind === 'credential') gw.log.info('credential_revoked', { requestId: c.get('requestId'), clientId: grant.clientId, reason: 'revoked from the access page' });
+  }
   if (grantId === session.access.grantId) {
     gw.sessions.clear(c);
     return c.redirect('/', 303);
@@ -134,13 +136,16 @@ pageRoutes.post('/access/sign-out-everywhere', async (c) => {
   const found = await signedInForm(c, '/access/sign-out-everywhere');
   if (found instanceof Response) return found;
   const { gw, session } = found;
-  let ended: number;
+  let ended;
   try {
     ended = await gw.keeper.end(session.access.personKey, { all: true }, 'signed out everywhere');
   } catch {
     return storageUnavailable(c, 'sign you out everywhere', '/access');
   }
-  gw.log.info('sign_out_everywhere', { requestId: c.get('requestId'), personKey: session.access.personKey, ended });
+  gw.log.info('sign_out_everywhere', { requestId: c.get('requestId'), personKey: session.access.personKey, ended: ended.length });
+  for (const grant of ended) {
+    if (grant.kind === 'credential') gw.log.info('credential_revoked', { requestId: c.get('requestId'), clientId: grant.clientId, reason: 'signed out everywhere' });
+  }
   gw.sessions.clear(c);
   return c.redirect('/', 303);
 });
