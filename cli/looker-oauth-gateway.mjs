@@ -317,7 +317,7 @@ function checkCredentialName(name) {
 /** @param {string} value */
 function checkTimeout(value) {
   const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
     throw usageError(`--timeout needs a number of seconds between 1 and ${MAX_TIMEOUT_SECONDS} (got "${value}").`, 'login');
   }
   return seconds;
@@ -1131,6 +1131,33 @@ function exportLines(gateway, credential) {
   ].join('\n');
 }
 
+/**
+ * Writes the new credential into the section. If that fails, the credential is revoked
+ * rather than left valid with no copy anywhere.
+ * @param {Settings & { gateway: string }} settings @param {Credential} credential
+ */
+async function saveOrRevoke(settings, credential) {
+  try {
+    // Read again: the file may have changed while the browser was open.
+    const { doc } = readIniFile(settings.ini);
+    setKeys(doc, settings.section, [
+      ['base_url', settings.gateway],
+      ['client_id', credential.clientId],
+      ['client_secret', credential.clientSecret],
+      ['verify_ssl', 'true'],
+    ]);
+    writeIniFile(settings.ini, doc);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    const fresh = { gateway: settings.gateway, clientId: credential.clientId, clientSecret: credential.clientSecret };
+    const revoked = await revoke(fresh).then(
+      () => 'The new credential was revoked again.',
+      () => 'The new credential could not be revoked; it stays valid until it expires.',
+    );
+    throw new CliError(`${error.message}\n${revoked}`);
+  }
+}
+
 /** @param {Settings & { gateway: string }} settings */
 async function login(settings) {
   const { gateway } = settings;
@@ -1140,15 +1167,7 @@ async function login(settings) {
   if (settings.printEnv) {
     result(exportLines(gateway, credential));
   } else {
-    // Read again: the file may have changed while the browser was open.
-    const { doc } = readIniFile(settings.ini);
-    setKeys(doc, settings.section, [
-      ['base_url', gateway],
-      ['client_id', credential.clientId],
-      ['client_secret', credential.clientSecret],
-      ['verify_ssl', 'true'],
-    ]);
-    writeIniFile(settings.ini, doc);
+    await saveOrRevoke(settings, credential);
   }
 
   const name = credential.name ? ` "${credential.name}"` : '';

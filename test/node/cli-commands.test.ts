@@ -7,7 +7,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, type FakeCredential, type FakeGateway, ROOT, runCli, startFakeGateway, tempDir, USER } from './cli-harness.ts';
+import {
+  AUTHORIZE_URL,
+  CLI,
+  type FakeCredential,
+  type FakeGateway,
+  playBrowser,
+  ROOT,
+  runCli,
+  startCli,
+  startFakeGateway,
+  tempDir,
+  USER,
+} from './cli-harness.ts';
 
 let gateway: FakeGateway;
 let cwd: string;
@@ -106,6 +118,21 @@ describe('status', () => {
     const exit = await runCli(['status'], { cwd });
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain('base_url in [Looker] of ./looker.ini: http:// is only for a gateway on this machine');
+  });
+
+  it('does not follow a redirect with the secret', async () => {
+    const credential = gateway.issue();
+    writeIni(credential);
+    const elsewhere = await startFakeGateway();
+    gateway.redirectTo = elsewhere.url;
+    try {
+      const exit = await runCli(['status'], { cwd });
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toContain(`${gateway.url} answered POST /api/4.0/login with a redirect (307)`);
+      expect(elsewhere.requests).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('says so when the gateway cannot be reached', async () => {
@@ -321,16 +348,21 @@ describe('as shipped', () => {
 
   it.runIf(systemNode !== undefined && systemNodeMajor < 22)(`runs on the system's older Node (${systemNode})`, async () => {
     const version = await runCli(['--version'], { cwd, node: systemNode });
-    expect(version.code).toBe(0);
-    expect(version.stderr).toBe('');
-    const credential = gateway.issue('laptop', 30 * DAY + 3_600_000);
-    writeIni(credential);
+    expect(version).toEqual({ code: 0, stdout: expect.stringMatching(/^looker-oauth-gateway /), stderr: '' });
+
+    const cli = startCli(['login', gateway.url, '--no-open'], { cwd, node: systemNode });
+    const [url] = await cli.waitForStderr(AUTHORIZE_URL);
+    expect((await playBrowser(url)).status).toBe(200);
+    const login = await cli.exit;
+    expect(login.code).toBe(0);
+    expect(login.stderr).not.toMatch(/warning/i);
+
     const status = await runCli(['status'], { cwd, node: systemNode });
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('(30 days)');
+    expect(status.stdout).toContain(`Signed in to ${gateway.url}`);
     const logout = await runCli(['logout'], { cwd, node: systemNode });
     expect(logout.code).toBe(0);
-    expect(credential.revoked).toBe(true);
+    expect(gateway.issuedThroughToken().revoked).toBe(true);
   });
 });

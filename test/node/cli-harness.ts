@@ -57,6 +57,8 @@ export class FakeGateway {
   device = { steps: [] as DeviceStep[], expiresIn: 600, interval: 1 as number | undefined };
   /** How long credentials issued from now on stay valid. */
   lifetimeMs = 90 * DAY;
+  /** If set, every request is answered with a 307 to this address (a misconfigured proxy). */
+  redirectTo: string | undefined;
 
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; name: string }>();
   private readonly issuedByToken = new Set<string>();
@@ -122,6 +124,10 @@ export class FakeGateway {
       at: Date.now(),
     };
     this.requests.push(recorded);
+    if (this.redirectTo) {
+      response.writeHead(307, { location: this.redirectTo + recorded.url }).end();
+      return;
+    }
     const route = `${recorded.method} ${recorded.path}`;
     switch (route) {
       case 'GET /cli/authorize':

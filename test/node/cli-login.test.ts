@@ -41,6 +41,19 @@ async function signIn(extraArgs: string[] = [], env: Record<string, string | und
   return { url: new URL(url), page, exit };
 }
 
+const python = spawnSync('python3', ['--version']).status === 0;
+
+/**
+ * The Python SDK reads looker.ini with configparser (strict: a duplicate key is an error;
+ * % starts an interpolation), so the file must read back unchanged through it.
+ */
+function expectPythonReads(path: string, section: string, expected: Record<string, string>) {
+  if (!python) return;
+  const read = spawnSync('python3', ['-c', 'import configparser, json, sys\nc = configparser.ConfigParser()\nc.read_file(open(sys.argv[1]))\nprint(json.dumps(dict(c[sys.argv[2]])))', path, section], { encoding: 'utf8' });
+  expect(read.stderr).toBe('');
+  expect(JSON.parse(read.stdout)).toMatchObject(expected);
+}
+
 function mode(path: string) {
   return statSync(path).mode & 0o777;
 }
@@ -76,6 +89,7 @@ describe('login through the browser', () => {
     expect(readFileSync(ini, 'utf8')).toBe(
       `[Looker]\nbase_url=${gateway.url}\nclient_id=${credential.clientId}\nclient_secret=${credential.clientSecret}\nverify_ssl=true\n`,
     );
+    expectPythonReads(ini, 'Looker', { base_url: gateway.url, client_id: credential.clientId, client_secret: credential.clientSecret, verify_ssl: 'true' });
     expect(mode(ini)).toBe(0o600);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toContain(`Signed in to ${gateway.url} as ${USER.display_name} <${USER.email}> (Looker user ${USER.id}).`);
@@ -139,6 +153,7 @@ describe('login through the browser', () => {
       ].join('\n'),
     );
     expect(mode(ini)).toBe(0o600);
+    expectPythonReads(ini, 'Looker', { base_url: gateway.url, client_id: now.clientId, client_secret: now.clientSecret, timeout: '300' });
   });
 
   it('adds the keys a section lacks after its last key, and a missing section at the end', async () => {
@@ -155,6 +170,28 @@ describe('login through the browser', () => {
     const second = await signIn(['--section', 'Fresh']);
     expect(second.exit.code).toBe(0);
     expect(readFileSync(ini, 'utf8')).toMatch(/\nx=1\n\n\[Fresh\]\nbase_url=\S+\nclient_id=\S+\nclient_secret=\S+\nverify_ssl=true\n$/);
+  });
+
+  it('keeps Windows line endings', async () => {
+    const ini = join(cwd, 'looker.ini');
+    writeFileSync(ini, '[Other]\r\nx=1\r\n');
+    const { exit } = await signIn();
+    expect(exit.code).toBe(0);
+    const text = readFileSync(ini, 'utf8');
+    expect(text).toMatch(/^\[Other\]\r\nx=1\r\n\r\n\[Looker\]\r\nbase_url=/);
+    expect(text.endsWith('verify_ssl=true\r\n')).toBe(true);
+    expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+  });
+
+  it('revokes the new credential again when looker.ini cannot be written', async () => {
+    const { exit } = await signIn(['--ini', 'no-such-folder/looker.ini']);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain('Could not write no-such-folder/looker.ini: ');
+    expect(exit.stderr).toContain('The new credential was revoked again.');
+    const credential = gateway.issuedThroughToken();
+    expect(credential.revoked).toBe(true);
+    expect(exit.stderr).not.toContain(credential.clientSecret);
+    expect(exit.stderr).not.toContain('Signed in to');
   });
 
   it('writes where --ini and --section say, and the other commands find it there', async () => {
