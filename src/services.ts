@@ -131,7 +131,7 @@ export function createServices(deps: AppDependencies = {}): Services {
       records: new HolderRecords(sealer, now),
       keeper,
       ledgerFor,
-      deviceLedger: wrap(ledgerOf(namespace, `${prefix}device-flow`)),
+      deviceLedger: () => wrap(ledgerOf(namespace, `${prefix}device-flow`)),
       lookerApiUrl: config.lookerApiUrl,
       now,
       log,

@@ -17,8 +17,11 @@ export interface CallerContext {
   readonly records: HolderRecords;
   readonly keeper: GrantKeeper;
   readonly ledgerFor: (personKey: string) => Ledger;
-  /** The ledger that holds device authorizations in progress (they belong to nobody yet). */
-  readonly deviceLedger: Ledger;
+  /**
+   * The ledger that holds device authorizations in progress (they belong to nobody yet).
+   * A function, like ledgerFor: a Durable Object stub belongs to the request that made it.
+   */
+  readonly deviceLedger: () => Ledger;
   readonly lookerApiUrl: string;
   readonly now: () => number;
   readonly log: Logger;

@@ -132,15 +132,15 @@ export class CredentialFlows {
     const deviceKey = hashFor('device', deviceCode.secret);
     for (let attempt = 0; attempt < 5; attempt++) {
       const userCode = generateUserCode();
-      if ((await this.#x.deviceLedger.getBox(`user-code:${userCode}`, now)) !== null) continue;
-      const stored = await this.#x.deviceLedger.putBox(
+      if ((await this.#x.deviceLedger().getBox(`user-code:${userCode}`, now)) !== null) continue;
+      const stored = await this.#x.deviceLedger().putBox(
         `device:${deviceKey}`,
         { userCode, name, status: 'pending', lastPolledAt: 0, interval: DEVICE_POLL_INTERVAL_SECONDS },
         expiresAt,
         { prefix: 'device:', max: MAX_PENDING_DEVICE_CODES },
       );
       if (!stored) return null;
-      await this.#x.deviceLedger.putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
+      await this.#x.deviceLedger().putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
       return { deviceCode: deviceCode.value, userCode };
     }
     return null;
@@ -151,9 +151,9 @@ export class CredentialFlows {
     const normalised = normaliseUserCode(userCode);
     if (normalised === null) return null;
     const now = this.#x.now();
-    const index = await this.#x.deviceLedger.getBox(`user-code:${normalised}`, now);
+    const index = await this.#x.deviceLedger().getBox(`user-code:${normalised}`, now);
     if (index === null || typeof index.deviceKey !== 'string') return null;
-    const device = await this.#x.deviceLedger.getBox(`device:${index.deviceKey}`, now);
+    const device = await this.#x.deviceLedger().getBox(`device:${index.deviceKey}`, now);
     if (device === null || device.status !== 'pending' || typeof device.name !== 'string') return null;
     return { userCode: normalised, name: device.name };
   }
@@ -161,12 +161,12 @@ export class CredentialFlows {
   /** The person answered for a device: the grant waits for the command line's next poll. */
   async answerDevice(userCode: string, answer: { allowed: true; held: HeldGrant } | { allowed: false }): Promise<boolean> {
     const now = this.#x.now();
-    const index = await this.#x.deviceLedger.takeBox(`user-code:${userCode}`, now);
+    const index = await this.#x.deviceLedger().takeBox(`user-code:${userCode}`, now);
     if (index === null || typeof index.deviceKey !== 'string') return false;
-    if (!answer.allowed) return (await this.#x.deviceLedger.updateBox(`device:${index.deviceKey}`, { status: 'denied' }, now)) !== null;
+    if (!answer.allowed) return (await this.#x.deviceLedger().updateBox(`device:${index.deviceKey}`, { status: 'denied' }, now)) !== null;
     const waiting = randomId();
     await this.#x.ledgerFor(answer.held.personKey).putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
-    return (await this.#x.deviceLedger.updateBox(`device:${index.deviceKey}`, { status: 'approved', personKey: answer.held.personKey, waiting }, now)) !== null;
+    return (await this.#x.deviceLedger().updateBox(`device:${index.deviceKey}`, { status: 'approved', personKey: answer.held.personKey, waiting }, now)) !== null;
   }
 
   /** One poll of the command line (RFC 8628 §3.5). */
@@ -175,14 +175,14 @@ export class CredentialFlows {
     if (deviceCode === null) return { status: 'expired' };
     const now = this.#x.now();
     const key = `device:${hashFor('device', deviceCode.secret)}`;
-    const device = await this.#x.deviceLedger.getBox(key, now);
+    const device = await this.#x.deviceLedger().getBox(key, now);
     if (device === null) return { status: 'expired' };
     if (device.status === 'denied') {
-      await this.#x.deviceLedger.takeBox(key, now);
+      await this.#x.deviceLedger().takeBox(key, now);
       return { status: 'denied' };
     }
     if (device.status === 'approved' && typeof device.personKey === 'string' && typeof device.waiting === 'string') {
-      const taken = await this.#x.deviceLedger.takeBox(key, now);
+      const taken = await this.#x.deviceLedger().takeBox(key, now);
       if (taken === null) return { status: 'expired' };
       const box = await this.#x.ledgerFor(device.personKey).takeBox(`device-grant:${device.waiting}`, now);
       const held = box === null ? null : await this.#openHeld(device.personKey, box);
@@ -192,10 +192,10 @@ export class CredentialFlows {
     const lastPolledAt = typeof device.lastPolledAt === 'number' ? device.lastPolledAt : 0;
     if (now - lastPolledAt < interval * 1000) {
       // Polling faster than asked: ask for 5 s more, as RFC 8628 says.
-      await this.#x.deviceLedger.updateBox(key, { interval: interval + 5, lastPolledAt: now }, now);
+      await this.#x.deviceLedger().updateBox(key, { interval: interval + 5, lastPolledAt: now }, now);
       return { status: 'slow_down', interval: interval + 5 };
     }
-    await this.#x.deviceLedger.updateBox(key, { lastPolledAt: now }, now);
+    await this.#x.deviceLedger().updateBox(key, { lastPolledAt: now }, now);
     return { status: 'pending' };
   }
 
