@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { BrowserSession } from '../callers/browser-sessions.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantEndedError, GrantUnavailableError } from '../grants/keeper.ts';
-import { checkRequestOrigin } from '../http/same-origin.ts';
+import { checkPageFormOrigin } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { startSignIn, storageUnavailable } from './auth.tsx';
@@ -99,7 +99,7 @@ async function accessPage(c: Context<AppEnv>, gw: Gateway, session: BrowserSessi
 /** The forms of "Your access" act on the signed-in person's things only, and only from this gateway's pages. */
 async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Gateway; session: BrowserSession; form: Record<string, unknown> } | Response> {
   const gw = c.get('gateway');
-  const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
+  const verdict = checkPageFormOrigin(c.req.raw.headers, gw.origin);
   if (!verdict.allowed) {
     gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
     return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
@@ -116,14 +116,20 @@ pageRoutes.post('/access/revoke', async (c) => {
   const { gw, session, form } = found;
   const grantId = typeof form.grant === 'string' ? form.grant : '';
   if (!/^[A-Za-z0-9_-]{22}$/.test(grantId)) return c.html(<ErrorPage title="Nothing to revoke" message="The form named no session or credential." />, 400);
-  let ended: number;
+  const { personKey } = session.access;
   try {
     // The ledger is the person's own: a grant id of someone else's finds nothing here.
-    ended = await gw.keeper.end(session.access.personKey, { grantId }, 'revoked from the access page');
+    const target = await gw.keeper.describe(personKey, grantId);
+    const reason = 'revoked from the access page';
+    // A credential ends as the command line's revoke ends it (logged with its client_id); a session just ends.
+    if (target?.kind === 'credential' && target.clientId !== undefined) {
+      await gw.credentials.revoke({ personKey, grantId, clientId: target.clientId }, reason);
+    } else {
+      await gw.keeper.end(personKey, { grantId }, reason);
+    }
   } catch {
     return storageUnavailable(c, 'revoke it', '/access');
   }
-  gw.log.info('credential_revoked', { requestId: c.get('requestId'), grantId, found: ended > 0 });
   if (grantId === session.access.grantId) {
     gw.sessions.clear(c);
     return c.redirect('/', 303);
