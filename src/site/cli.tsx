@@ -167,7 +167,11 @@ cliRoutes.post('/cli/token', async (c) => {
   try {
     if (grantType === 'authorization_code') {
       const redeemed = await gw.flows.redeemCode(form.get('code') ?? undefined, form.get('code_verifier') ?? undefined, form.get('redirect_uri') ?? undefined);
-      if (!redeemed.ok) return oauthError(c, 'invalid_grant', redeemed.reason);
+      if (!redeemed.ok) {
+        // A code spent with the wrong verifier or redirect_uri creates nothing: end the grant it carried, which nobody will hold.
+        if (redeemed.spent !== undefined) await revokeAccessToken(gw.oauth, redeemed.spent.tokens.accessToken).catch(() => {});
+        return oauthError(c, 'invalid_grant', redeemed.reason);
+      }
       return issueForCommandLine(c, gw, redeemed.held);
     }
     if (grantType === DEVICE_GRANT) {
