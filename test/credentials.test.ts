@@ -219,6 +219,17 @@ describe('POST /cli/revoke', () => {
     expect(await sdkLogin(h, other.client_id, other.client_secret)).toMatch(/^lgwt_/);
   });
 
+  it('revoking in a second instance, which still remembers the credential, ends nothing more and logs no second revocation', async () => {
+    const h = createHarness();
+    const { credential } = await cliLogin(h);
+    const other = createHarness(h.share());
+    await sdkLogin(other, credential.client_id, credential.client_secret);
+    expect(await (await revoke(h, credential.client_id, credential.client_secret)).json()).toEqual({ revoked: true });
+    expect(await (await revoke(other, credential.client_id, credential.client_secret)).json()).toMatchObject({ revoked: false });
+    const revocations = [...h.logs, ...other.logs].filter((l) => l.includes('"credential_revoked"'));
+    expect(revocations).toHaveLength(1);
+  });
+
   it('refuses a body that is not a form', async () => {
     const h = createHarness();
     const res = await h.request('/cli/revoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
