@@ -235,3 +235,142 @@ export function gate() {
     },
   };
 }
+
+/** A gateway harness (what createHarness returns). */
+export type Harness = ReturnType<typeof createHarness>;
+
+/** A PKCE pair as the command line makes one: a 43-character verifier and its S256 challenge. */
+export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  return { verifier, challenge: base64url(digest) };
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The credential JSON that POST /cli/token answers. */
+export interface CliCredential {
+  client_id: string;
+  client_secret: string;
+  name: string;
+  expires_at: string;
+  user: { id: string; display_name: string; email: string | null };
+}
+
+/** What the command line holds while its loopback sign-in runs. */
+export interface CliRequest {
+  verifier: string;
+  challenge: string;
+  state: string;
+  redirectUri: string;
+  /** GET /cli/authorize with these parameters. */
+  authorizePath: string;
+}
+
+/** The command line's side of a loopback sign-in: PKCE, state and a loopback redirect_uri on a random port. */
+export async function cliRequest(options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number } = {}): Promise<CliRequest> {
+  const { verifier, challenge } = await pkcePair();
+  const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  const port = options.port ?? 49152 + Math.floor(Math.random() * 16000);
+  const redirectUri = `http://${options.host ?? '127.0.0.1'}:${port}/callback`;
+  const params = new URLSearchParams({
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+  });
+  if (options.name !== undefined) params.set('name', options.name);
+  return { verifier, challenge, state, redirectUri, authorizePath: `/cli/authorize?${params}` };
+}
+
+/**
+ * The browser's part up to the consent page: GET /cli/authorize (or any request that
+ * sends the browser to Looker) → Looker (the simulator approves) → /callback → the 303
+ * to the consent page. Returns the consent page's path.
+ */
+export async function browserToConsent(h: Harness, start: Response): Promise<string> {
+  if (start.status !== 302 && start.status !== 303) throw new Error(`expected a redirect to Looker, got ${start.status}`);
+  const back = new URL(await h.authorize(start));
+  const callback = await h.request(back.pathname + back.search);
+  if (callback.status !== 303) throw new Error(`expected the callback to redirect to the consent page, got ${callback.status}`);
+  const consentPath = callback.headers.get('location')!;
+  if (!consentPath.startsWith('/cli/consent/')) throw new Error(`expected a consent page, got ${consentPath}`);
+  return consentPath;
+}
+
+/** The person's answer on the consent page, as the page's form sends it (same origin). */
+export function answerConsent(h: Harness, consentPath: string, decision: 'allow' | 'deny', headers: Record<string, string> = { origin: GATEWAY }): Promise<Response> {
+  return h.request(consentPath, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ decision }).toString(),
+  });
+}
+
+/** The command line trading its one-time code (no browser cookies: it is another program). */
+export function redeemCode(h: Harness, fields: { code: string; code_verifier: string; redirect_uri: string }): Promise<Response> {
+  return h.request('/cli/token', {
+    method: 'POST',
+    withCookies: false,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', ...fields }).toString(),
+  });
+}
+
+/** Everything one loopback sign-in produced, for tests that look beyond the credential. */
+export interface CliLogin {
+  credential: CliCredential;
+  request: CliRequest;
+  consentPath: string;
+  /** The one-time code the loopback received. */
+  code: string;
+}
+
+/**
+ * The whole loopback sign-in, as the command line and the person's browser run it:
+ * /cli/authorize → Looker → /callback → the consent page → Allow → the 303 to the
+ * loopback with `code` and `state` → POST /cli/token → the credential JSON.
+ */
+export async function cliLogin(h: Harness, options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number } = {}): Promise<CliLogin> {
+  const request = await cliRequest(options);
+  const consentPath = await browserToConsent(h, await h.request(request.authorizePath));
+  const page = await h.request(consentPath);
+  if (page.status !== 200) throw new Error(`expected the consent page, got ${page.status}`);
+  const allowed = await answerConsent(h, consentPath, 'allow');
+  if (allowed.status !== 303) throw new Error(`expected Allow to redirect to the loopback, got ${allowed.status}`);
+  const loopback = new URL(allowed.headers.get('location')!);
+  if (`${loopback.origin}${loopback.pathname}` !== request.redirectUri) throw new Error(`Allow redirected to ${loopback.origin}${loopback.pathname}, not the loopback`);
+  if (loopback.searchParams.get('state') !== request.state) throw new Error('the loopback got another state back');
+  const code = loopback.searchParams.get('code');
+  if (code === null) throw new Error('the loopback got no code');
+  const token = await redeemCode(h, { code, code_verifier: request.verifier, redirect_uri: request.redirectUri });
+  if (token.status !== 200) throw new Error(`POST /cli/token answered ${token.status}: ${await token.text()}`);
+  return { credential: (await token.json()) as CliCredential, request, consentPath, code };
+}
+
+/** The SDKs' login (POST /api/4.0/login, form-encoded) with a gateway credential: the raw answer. */
+export function sdkLoginResponse(h: Harness, clientId: string, clientSecret: string, path = '/api/4.0/login'): Promise<Response> {
+  return h.request(path, {
+    method: 'POST',
+    withCookies: false,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret }).toString(),
+  });
+}
+
+/** The SDKs' login with a gateway credential: the gateway access token. Throws unless it succeeds. */
+export async function sdkLogin(h: Harness, clientId: string, clientSecret: string): Promise<string> {
+  const res = await sdkLoginResponse(h, clientId, clientSecret);
+  if (res.status !== 200) throw new Error(`the SDK login answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** A call as a script makes it: its bearer token, no cookies. */
+export function bearerRequest(h: Harness, token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  return h.request(path, { ...init, headers, withCookies: false });
+}

@@ -63,6 +63,13 @@ export function sudoRefused(c: Context<AppEnv>, path: string): Response {
   );
 }
 
+/**
+ * Content types a login form arrives with. @looker/sdk-node hands `fetch` the encoded form
+ * as a plain string without a content type, so it arrives as text/plain; Looker reads it
+ * as a form all the same, and so must the shim.
+ */
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'text/plain', '']);
+
 /** client_id and client_secret from a form body, else from the query string (as Looker accepts); null for a body that is too large or not a form. */
 async function loginParameters(request: Request): Promise<URLSearchParams | null> {
   const query = new URL(request.url).searchParams;
@@ -73,7 +80,7 @@ async function loginParameters(request: Request): Promise<URLSearchParams | null
   const bytes = await readAtMost(request.body, MAX_LOGIN_BODY_BYTES);
   if (bytes === null) return null;
   if (bytes.byteLength === 0) return query;
-  if (type !== 'application/x-www-form-urlencoded') return null;
+  if (!FORM_TYPES.has(type)) return null;
   const form = new URLSearchParams(new TextDecoder().decode(bytes));
   for (const name of ['client_id', 'client_secret']) {
     if (!form.has(name) && query.has(name)) form.set(name, query.get(name)!);

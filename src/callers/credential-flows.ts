@@ -59,7 +59,8 @@ export interface HeldGrant {
   lookerRedirectUri: string;
 }
 
-export type CodeRedemption = { ok: true; held: HeldGrant } | { ok: false; reason: string };
+/** A refused redemption that spent a real code carries its grant, which nobody will hold: the caller ends it at Looker. */
+export type CodeRedemption = { ok: true; held: HeldGrant } | { ok: false; reason: string; spent?: HeldGrant };
 
 export type DevicePoll =
   | { status: 'pending' }
@@ -112,16 +113,18 @@ export class CredentialFlows {
     if (code === null || code.personKey === undefined) return { ok: false, reason: 'The code is not one this gateway issued.' };
     const box = await this.#x.ledgerFor(code.personKey).takeBox(`code:${hashFor('code', code.secret)}`, this.#x.now());
     if (box === null) return { ok: false, reason: 'The code has expired or was already used.' };
-    if (box.redirectUri !== redirectUri) return { ok: false, reason: 'redirect_uri does not match the authorization request.' };
+    const held = await this.#openHeld(code.personKey, box);
+    if (held === null) return { ok: false, reason: 'The code has expired or was already used.' };
+    // The code is spent either way (single use): a mismatch leaves its grant to be ended.
+    if (box.redirectUri !== redirectUri) return { ok: false, reason: 'redirect_uri does not match the authorization request.', spent: held };
     if (typeof verifier !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
-      return { ok: false, reason: 'code_verifier is missing or malformed.' };
+      return { ok: false, reason: 'code_verifier is missing or malformed.', spent: held };
     }
     const challenge = encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
     if (typeof box.codeChallenge !== 'string' || !constantTimeEqual(new TextEncoder().encode(challenge), new TextEncoder().encode(box.codeChallenge))) {
-      return { ok: false, reason: 'code_verifier does not match the code_challenge.' };
+      return { ok: false, reason: 'code_verifier does not match the code_challenge.', spent: held };
     }
-    const held = await this.#openHeld(code.personKey, box);
-    return held === null ? { ok: false, reason: 'The code has expired or was already used.' } : { ok: true, held };
+    return { ok: true, held };
   }
 
   /** A new device authorization: the device code for the command line, the user code for the person. */

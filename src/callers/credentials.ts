@@ -110,6 +110,7 @@ export class ScriptCredentials {
   async revoke(credential: { personKey: string; grantId: string; clientId: string }, reason: string): Promise<boolean> {
     this.#x.memory.delete(`credential:${credential.clientId}`);
     const ended = await this.#x.keeper.end(credential.personKey, { grantId: credential.grantId }, reason);
+    // Another instance may have ended it already (this one still remembered it): one revocation, one line.
     if (ended.length > 0) this.#x.log.info('credential_revoked', { clientId: credential.clientId, reason });
     return ended.length > 0;
   }

@@ -28,3 +28,20 @@ export function checkRequestOrigin(
   if (origin === 'null') return { allowed: false, reason: 'request with Origin: null' };
   return { allowed: true };
 }
+
+/**
+ * Whether a POST from one of the gateway's own pages (a consent answer, a device code,
+ * "Your access") really comes from them. Stricter than checkRequestOrigin: these forms
+ * are only ever sent by a browser, which always says where it sends from, so a request
+ * without that proof is refused rather than taken for a script (a script has no business
+ * answering a consent in the person's place).
+ */
+export function checkPageFormOrigin(headers: Headers, gatewayOrigin: string): OriginVerdict {
+  const origin = headers.get('origin');
+  if (origin !== null && origin !== 'null') {
+    return origin === gatewayOrigin ? { allowed: true } : { allowed: false, reason: 'request from another origin' };
+  }
+  // Under some referrer policies a same-origin form POST carries `Origin: null`; Sec-Fetch-Site then decides.
+  if (headers.get('sec-fetch-site') === 'same-origin') return { allowed: true };
+  return { allowed: false, reason: origin === 'null' ? 'request with Origin: null' : 'request without Origin' };
+}

@@ -13,7 +13,7 @@ import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
 import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
-import { checkRequestOrigin } from '../http/same-origin.ts';
+import { checkPageFormOrigin } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
@@ -142,7 +142,11 @@ cliRoutes.post('/cli/token', async (c) => {
   try {
     if (grantType === 'authorization_code') {
       const redeemed = await gw.flows.redeemCode(form.get('code') ?? undefined, form.get('code_verifier') ?? undefined, form.get('redirect_uri') ?? undefined);
-      if (!redeemed.ok) return oauthError(c, 'invalid_grant', redeemed.reason);
+      if (!redeemed.ok) {
+        // A code spent with the wrong verifier or redirect_uri creates nothing: end the grant it carried, which nobody will hold.
+        if (redeemed.spent !== undefined) await revokeAccessToken(gw.oauth, redeemed.spent.tokens.accessToken).catch(() => {});
+        return oauthError(c, 'invalid_grant', redeemed.reason);
+      }
       return issueForCommandLine(c, gw, redeemed.held);
     }
     if (grantType === DEVICE_GRANT) {
@@ -292,7 +296,7 @@ function oauthError(c: Context<AppEnv>, error: string, description: string) {
 
 /** Forms that act (consent answers, device codes) come from this gateway's own pages only. */
 function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Response | Promise<Response> | null {
-  const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
+  const verdict = checkPageFormOrigin(c.req.raw.headers, gw.origin);
   if (verdict.allowed) return null;
   gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
   return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
