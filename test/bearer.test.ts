@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenMinter } from '../src/crypto/tokens.ts';
 import { LIVENESS_TTL_MS } from '../src/grants/keeper.ts';
-import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, SESSION_SECRET, sdkLogin } from './helpers.ts';
+import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, SESSION_SECRET, sdkLogin, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;
 
@@ -115,7 +115,7 @@ describe('anything but a live token is 401 in Looker\'s shape, and reaches nothi
 
   it('garbled, truncated, foreign, made-up, other kinds of gateway secrets, other schemes', async () => {
     const { h, token, credential } = await scripted();
-    const foreign = (await scripted({ vars: { SESSION_SECRET: 'another-session-secret-0123456789abcdefghij' } })).token;
+    const foreign = (await scripted({ vars: { SESSION_SECRET: OTHER_SESSION_SECRET } })).token;
     const flipped = token.slice(0, 20) + (token[20] === 'A' ? 'B' : 'A') + token.slice(21);
     for (const authorization of [
       `Bearer ${flipped}`,

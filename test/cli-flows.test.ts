@@ -17,6 +17,7 @@ import {
   pkcePair,
   redeemCode,
   sdkLogin,
+  OTHER_SESSION_SECRET,
 } from './helpers.ts';
 
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -190,7 +191,7 @@ describe('one-time codes', () => {
     const h = createHarness();
     const { request, code } = await allowed(h);
     const flipped = code.slice(0, 12) + (code[12] === 'A' ? 'B' : 'A') + code.slice(13);
-    const other = createHarness({ vars: { SESSION_SECRET: 'another-session-secret-0123456789abcdefghij' } });
+    const other = createHarness({ vars: { SESSION_SECRET: OTHER_SESSION_SECRET } });
     const foreign = (await allowed(other)).code;
     for (const forged of [flipped, `${code}x`, code.slice(0, -1), 'lgwo_' + 'A'.repeat(code.length - 5), 'forged-code', '', foreign]) {
       await invalidGrant(await redeemCode(h, { code: forged, code_verifier: request.verifier, redirect_uri: request.redirectUri }));

@@ -14,6 +14,8 @@ export const LOOKER = 'https://looker.test';
 export const LOOKER_API = 'https://looker.test:19999';
 export const CLIENT_ID = 'gateway-test-client';
 /** Random (openssl rand -base64 32 style, url-safe) behind a readable prefix another test swaps out. */
+/** Another gateway's secret (as strong as ours): what it sealed or signed must mean nothing here. */
+export const OTHER_SESSION_SECRET = 'other-QJx8m2Vd0rYpT6wLsN4hKzC7eGbU1aFq9yRjXvP3tHo';
 export const SESSION_SECRET = 'test-3VXgtFsgnjaNVYR5iEUUBbZRA5IROvzxBcjtdTh3URM';
 
 export interface HarnessOptions {

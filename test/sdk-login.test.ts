@@ -7,7 +7,7 @@
  * and logout are never reached.
  */
 import { describe, expect, it } from 'vitest';
-import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse } from './helpers.ts';
+import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;
 
@@ -119,7 +119,7 @@ describe('a login that fails answers as Looker does for a wrong API key (404), a
   it('wrong secret, unknown client_id, made-up values, missing fields', async () => {
     const { h, credential } = await withCredential();
     const other = (await cliLogin(h)).credential;
-    const foreign = (await withCredential({ SESSION_SECRET: 'another-session-secret-0123456789abcdefghij' })).credential;
+    const foreign = (await withCredential({ SESSION_SECRET: OTHER_SESSION_SECRET })).credential;
     const flip = (value: string) => value.slice(0, 10) + (value[10] === 'A' ? 'B' : 'A') + value.slice(11);
     const attempts: [string, string][] = [
       [credential.client_id, other.client_secret],
