@@ -68,6 +68,53 @@ export interface Services {
   gatewayFor(env: Bindings, requestUrl: string): GatewayResult;
 }
 
+/**
+ * One request's Gateway: the isolate's shared parts, and this request's counted KV. The
+ * parts that count KV per request are made only when a route uses them (most API
+ * requests never do), so building a Gateway costs one object.
+ */
+class RequestGateway implements Gateway {
+  readonly config: Config;
+  readonly origin: string;
+  readonly redirectUri: string;
+  readonly oauth: OAuthClient;
+  readonly kv: CountingKv;
+  readonly tokens: AccessTokens;
+  readonly flows: CredentialFlows;
+  readonly signIns: SignIns;
+  readonly keeper: GrantKeeper;
+  readonly minter: TokenMinter;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly #callers: CallerContext;
+  #sessions: BrowserSessions | undefined;
+  #credentials: ScriptCredentials | undefined;
+
+  constructor(shared: Shared, site: Pick<Gateway, 'origin' | 'redirectUri'>, kv: CountingKv, log: Logger, now: () => number) {
+    this.config = shared.config;
+    this.origin = site.origin;
+    this.redirectUri = site.redirectUri;
+    this.oauth = shared.oauth;
+    this.kv = kv;
+    this.tokens = shared.tokens;
+    this.flows = shared.flows;
+    this.signIns = shared.signIns;
+    this.keeper = shared.callers.keeper;
+    this.minter = shared.callers.minter;
+    this.log = log;
+    this.now = now;
+    this.#callers = shared.callers;
+  }
+
+  get sessions(): BrowserSessions {
+    return (this.#sessions ??= new BrowserSessions(this.#callers, this.kv));
+  }
+
+  get credentials(): ScriptCredentials {
+    return (this.#credentials ??= new ScriptCredentials(this.#callers, this.kv));
+  }
+}
+
 /** The ledger stub for a name: the Durable Object's RPC surface is the Ledger interface. */
 function ledgerOf(namespace: DurableObjectNamespace, name: string): Ledger {
   // The stub's methods are the object's own (RPC); their declared types wrap results in
@@ -158,26 +205,7 @@ export function createServices(deps: AppDependencies = {}): Services {
         site = { origin, redirectUri: `${origin}/callback` };
         if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
       }
-      const kv = new CountingKv(env.SESSIONS);
-      return {
-        ok: true,
-        gateway: {
-          config: shared.config,
-          origin: site.origin,
-          redirectUri: site.redirectUri,
-          oauth: shared.oauth,
-          kv,
-          sessions: new BrowserSessions(shared.callers, kv),
-          credentials: new ScriptCredentials(shared.callers, kv),
-          tokens: shared.tokens,
-          flows: shared.flows,
-          signIns: shared.signIns,
-          keeper: shared.callers.keeper,
-          minter: shared.callers.minter,
-          log,
-          now,
-        },
-      };
+      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(env.SESSIONS), log, now) };
     },
   };
 }

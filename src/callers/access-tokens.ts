@@ -69,6 +69,16 @@ export class AccessTokens {
     return { accessToken: token.value, expiresIn: Math.max(1, Math.floor((expiresAt - now) / 1000)) };
   }
 
+  /** What a bearer token speaks for, from the isolate's memory without waiting, when recent enough to trust; else undefined. */
+  remembered(value: string): { caller: TokenCaller; grant: Grant } | undefined {
+    const remembered = this.#x.memory.get(value) as Remembered | undefined;
+    if (remembered?.kind !== 'access-token') return undefined;
+    const now = this.#x.now();
+    if (remembered.caller.expiresAt <= now || now - remembered.checkedAt >= LIVENESS_TTL_MS) return undefined;
+    const grant = this.#x.keeper.remembered(remembered.caller.access.grantId);
+    return grant === undefined ? undefined : { caller: remembered.caller, grant };
+  }
+
   /**
    * The caller and live grant a bearer token speaks for, or null when it is unknown,
    * expired, ended, or its credential was revoked. A token the gateway did not mint is

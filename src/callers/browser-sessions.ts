@@ -39,6 +39,20 @@ export class BrowserSessions {
   }
 
   /**
+   * This browser's session from the isolate's memory, without waiting, when that memory
+   * is recent enough to trust (the steady state of a busy session); else undefined, and
+   * `load` answers.
+   */
+  remembered(c: Context): BrowserSession | undefined {
+    const cookie = cookies.readSession(c);
+    if (cookie === undefined) return undefined;
+    const holder = this.#x.memory.get(cookie) as Remembered | undefined;
+    if (holder?.kind !== 'session') return undefined;
+    const grant = this.#x.keeper.confirmedFromMemory(holder.access.grantId);
+    return grant === undefined ? undefined : { kvKey: holder.kvKey, access: holder.access, record: holder.record, grant };
+  }
+
+  /**
    * The live session this browser's cookie names, or null (and the cookie cleared) when
    * there is none. A cookie the gateway did not mint is refused before any storage is
    * read. Throws GrantUnavailableError when liveness cannot be confirmed right now.

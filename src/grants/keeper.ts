@@ -213,6 +213,17 @@ export class GrantKeeper {
     this.#d.memory.set(grant, this.#d.now());
   }
 
+  /**
+   * The grant from the isolate's memory, without waiting, when that memory is recent
+   * enough to trust (the steady state); undefined when `confirm` must be asked.
+   */
+  confirmedFromMemory(grantId: string): Grant | undefined {
+    const remembered = this.#d.memory.get(grantId);
+    if (remembered === undefined) return undefined;
+    const now = this.#d.now();
+    return now - remembered.checkedAt < LIVENESS_TTL_MS && remembered.grant.expiresAt > now ? remembered.grant : undefined;
+  }
+
   /** The isolate's copy of a grant, if it has one (liveness is the caller's to judge). */
   remembered(grantId: string): Grant | undefined {
     return this.#d.memory.get(grantId)?.grant;
