@@ -131,7 +131,12 @@ export function createServices(deps: AppDependencies = {}): Services {
       records: new HolderRecords(sealer, now),
       keeper,
       ledgerFor,
-      deviceLedger: wrap(ledgerOf(namespace, `${prefix}device-flow`)),
+      // A fresh stub each time, like ledgerFor: a Durable Object stub belongs to the request
+      // that made it, and one kept for the isolate fails every later request (workerd:
+      // "Cannot perform I/O on behalf of a different request").
+      get deviceLedger() {
+        return wrap(ledgerOf(namespace, `${prefix}device-flow`));
+      },
       lookerApiUrl: config.lookerApiUrl,
       now,
       log,
