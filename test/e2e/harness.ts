@@ -1,7 +1,8 @@
 /**
  * What the end-to-end tests share: the gateway as `npm run dev` runs it (scripts/dev.mjs:
  * wrangler dev + the Looker simulator) on free ports, its structured log lines, Debian's
- * Chromium driven by playwright-core, and the person's clicks on the simulator's consent page.
+ * Chromium driven by playwright-core, the person's answers on the consent pages, polling,
+ * and quiet for @looker/sdk-node's debug noise.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -141,6 +142,14 @@ export function logLines(output: string): LogLine[] {
   return lines;
 }
 
+/**
+ * Gateway-issued secrets in some text: client secrets (lgws_), gateway access tokens
+ * (lgwt_), one-time codes (lgwo_) and device codes (lgwd_). Client ids (lgwc_) are public.
+ */
+export function issuedSecretsIn(text: string): string[] {
+  return text.match(/lgw[stod]_[A-Za-z0-9_-]{20,}/g) ?? [];
+}
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -168,7 +177,7 @@ export async function answerAtGateway(page: Page, gateway: DevGateway, decision:
   await page.getByRole('button', { name: decision }).click();
 }
 
-/** Resolves once `condition` holds, polling; fails with `what` after `timeoutMs`. */
+/** The first value `probe` gives other than undefined, polling; fails naming `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -177,4 +186,20 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * @looker/sdk-rtl 21.6's transport logs "AbortSignal.timeout is not defined" with
+ * console.debug on every request that has no cancel signal (an `else` on the wrong `if`):
+ * noise, not news. Drop that one message and nothing else.
+ */
+export function quietSdkDebugNoise(): () => void {
+  const original = console.debug;
+  console.debug = (...args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === 'string' && args[0].startsWith('AbortSignal.timeout is not defined')) return;
+    original(...args);
+  };
+  return () => {
+    console.debug = original;
+  };
 }

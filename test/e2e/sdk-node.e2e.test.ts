@@ -24,7 +24,9 @@ import {
   type DevGateway,
   eventually,
   haveChromium,
+  issuedSecretsIn,
   launchChromium,
+  quietSdkDebugNoise,
   ROOT,
   screenshotPath,
   startDevGateway,
@@ -42,22 +44,6 @@ const CREDENTIAL_NAME = 'sdk-e2e';
 interface Credential {
   clientId: string;
   clientSecret: string;
-}
-
-/**
- * @looker/sdk-rtl 21.6's transport logs "AbortSignal.timeout is not defined" with
- * console.debug on every request that has no cancel signal (an `else` on the wrong `if`):
- * noise, not news. Drop that one message and nothing else.
- */
-function quietSdkDebugNoise(): () => void {
-  const original = console.debug;
-  console.debug = (...args: unknown[]) => {
-    if (args.length === 1 && typeof args[0] === 'string' && args[0].startsWith('AbortSignal.timeout is not defined')) return;
-    original(...args);
-  };
-  return () => {
-    console.debug = original;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -285,5 +271,6 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
     expect(output).not.toContain(theCredential().clientSecret);
     expect(tokensSeen.size).toBeGreaterThan(2);
     for (const token of tokensSeen) expect(output).not.toContain(token);
+    expect(issuedSecretsIn(output)).toEqual([]);
   });
 });
