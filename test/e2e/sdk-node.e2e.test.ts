@@ -113,7 +113,11 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
     await answerAtLooker(page, dev);
     await answerAtGateway(page, dev);
     await page.locator('#client-secret').waitFor();
-    await page.screenshot({ path: screenshotPath('sdk-credential-created') });
+    // The picture is kept as a CI artifact: the secret is masked in it.
+    await page.screenshot({
+      path: screenshotPath('sdk-credential-created'),
+      mask: [page.locator('#client-secret'), page.locator('#ini-snippet'), page.locator('#env-snippet')],
+    });
 
     expect(await page.textContent('h1')).toBe(`Credential “${CREDENTIAL_NAME}” created`);
     const clientId = (await page.textContent('#client-id')) ?? '';
