@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import type { PendingSignIn } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
@@ -12,6 +13,7 @@ import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError, isLook
 import { revokeAccessToken, type TokenSet, validateAuthorizationCode } from '../looker/oauth.ts';
 import { holdCredentialForConsent, startSignIn, storageUnavailable } from './flows.tsx';
 import { safeReturnTo } from './return-to.ts';
+import { DoneHerePage } from './views/credentials.tsx';
 import { ErrorPage } from './views/error.tsx';
 
 export const authRoutes = new Hono<AppEnv>();
@@ -44,6 +46,8 @@ authRoutes.get('/callback', async (c) => {
     const code = /^[a-z_]{1,64}$/.test(error) ? error : 'unknown_error';
     gw.log.warn('sign_in_refused', { requestId: c.get('requestId'), reason: code });
     const known = AUTHORIZATION_ERRORS[code];
+    const toCommandLine = await refusalForCommandLine(c, gw, pending, code, known?.message);
+    if (toCommandLine !== null) return toCommandLine;
     return c.html(
       <ErrorPage
         title={code === 'access_denied' ? 'Access denied' : 'Sign-in failed'}
@@ -92,6 +96,30 @@ authRoutes.get('/callback', async (c) => {
   gw.log.info('sign_in', { requestId: c.get('requestId'), personKey });
   return c.redirect(pending.purpose.returnTo, 303);
 });
+
+/**
+ * Looker refused a sign-in the command line started: tell the command now, rather than
+ * leave it waiting out its timeout. A loopback gets the error at its redirect_uri (RFC 6749
+ * §4.1.2.1; the address was checked as a loopback one at /cli/authorize); a device's next
+ * poll gets access_denied. Null when the sign-in was not the command line's.
+ */
+async function refusalForCommandLine(c: Context<AppEnv>, gw: Gateway, pending: PendingSignIn | null, code: string, message: string | undefined): Promise<Response | null> {
+  if (pending === null || pending.purpose.kind !== 'credential') return null;
+  const { flow } = pending.purpose;
+  if (flow.kind === 'loopback') {
+    const target = new URL(flow.redirectUri);
+    target.searchParams.set('error', code);
+    if (message !== undefined) target.searchParams.set('error_description', message);
+    target.searchParams.set('state', flow.state);
+    return c.redirect(target.href, 302);
+  }
+  // RFC 8628 has no other error to poll; anything else is a configuration problem the page below explains.
+  if (flow.kind === 'device' && code === 'access_denied') {
+    await gw.flows.answerDevice(flow.userCode, { allowed: false }).catch(() => false);
+    return c.html(<DoneHerePage title="Denied" message="Nothing was created. You can close this tab." />, 200);
+  }
+  return null;
+}
 
 function signInAgain(c: Context<AppEnv>, message: string) {
   return c.html(<ErrorPage title="Sign-in failed" message={message} action={{ href: '/login', label: 'Sign in again' }} />, 400);

@@ -200,9 +200,10 @@ cliRoutes.post('/cli/device/code', async (c) => {
   try {
     started = await gw.flows.startDevice(name);
   } catch {
-    started = undefined;
+    // Not the cap below: saying "too many" for a storage fault hid a bug once.
+    return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
   }
-  if (started === null || started === undefined) {
+  if (started === null) {
     return c.json({ error: 'temporarily_unavailable', error_description: 'Too many device sign-ins are in progress; try again in a few minutes.' }, 503, { 'retry-after': '30' });
   }
   gw.log.info('device_code_issued', { requestId: c.get('requestId') });

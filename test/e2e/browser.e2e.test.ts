@@ -3,95 +3,31 @@
  * approve on the simulator's consent page, see the user's name, sign out.
  * Runs the same script as `npm run dev`, so it also proves that command works.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevGateway, haveChromium, launchChromium, screenshotPath, startDevGateway, warnIfNoChromium } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) {
-  throw new Error(`Chromium not found at ${CHROMIUM}; CI must install it (apt-get install -y chromium).`);
-}
-if (!haveChromium) console.warn(`Skipping the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium).`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor(url: string, child: ChildProcess, output: () => string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`npm run dev exited early (${child.exitCode}):\n${output()}`);
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Gateway did not start within ${timeoutMs} ms:\n${output()}`);
-}
+warnIfNoChromium('the browser test');
 
 describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
-  let dev: ChildProcess;
+  let dev: DevGateway;
   let browser: Browser;
   let gateway: string;
-  let log = '';
 
   beforeAll(async () => {
-    const port = await freePort();
-    const simPort = await freePort();
-    gateway = `http://localhost:${port}`;
-    const state = mkdtempSync(join(tmpdir(), 'lgw-e2e-'));
-    // Settings from a file of the test's own: `npm test` must not create .dev.vars.
-    const envFile = join(state, 'test.vars');
-    writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-    dev = spawn(
-      process.execPath,
-      ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort), '--', '--persist-to', state],
-      { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    dev.stdout!.on('data', (d) => (log += d));
-    dev.stderr!.on('data', (d) => (log += d));
-    await waitFor(`${gateway}/`, dev, () => log);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    dev = await startDevGateway();
+    gateway = dev.url;
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (dev !== undefined && dev.exitCode === null) {
-      dev.kill('SIGTERM');
-      await new Promise((r) => dev.once('exit', r));
-    }
+    await dev?.stop();
   });
 
   it('signs in, shows the Looker user, signs out', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    mkdirSync('test-results', { recursive: true });
 
     await page.goto(`${gateway}/`);
     await page.getByRole('link', { name: 'Sign in with Looker' }).click();
@@ -99,14 +35,14 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     // Looker's (simulated) consent page.
     await page.waitForURL(/\/auth\?/);
     expect(await page.textContent('h1')).toContain('Allow access?');
-    await page.screenshot({ path: 'test-results/consent.png' });
+    await page.screenshot({ path: screenshotPath('consent') });
     await page.getByRole('button', { name: 'Allow' }).click();
 
     // Back at the gateway, signed in.
     await page.waitForURL(`${gateway}/`);
     expect(await page.textContent('#user-name')).toBe('Dana Demo');
     expect(await page.textContent('#user-email')).toBe('dana.demo@example.com');
-    await page.screenshot({ path: 'test-results/signed-in.png' });
+    await page.screenshot({ path: screenshotPath('signed-in') });
     const cookies = await context.cookies(gateway);
     const session = cookies.find((c) => c.name === '__Host-lgw_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
@@ -130,7 +66,7 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     await page.waitForURL(`${gateway}/`);
     await page.getByRole('link', { name: 'Sign in with Looker' }).waitFor();
     expect((await context.cookies(gateway)).find((c) => c.name === '__Host-lgw_session')).toBeUndefined();
-    await page.screenshot({ path: 'test-results/signed-out.png' });
+    await page.screenshot({ path: screenshotPath('signed-out') });
     const after = await context.request.get(`${gateway}/api/4.0/user`);
     expect(after.status()).toBe(401);
     expect(((await after.json()) as { login_url: string }).login_url).toBe(`${gateway}/login`);

@@ -1,0 +1,205 @@
+/**
+ * What the end-to-end tests share: the gateway as `npm run dev` runs it (scripts/dev.mjs:
+ * wrangler dev + the Looker simulator) on free ports, its structured log lines, Debian's
+ * Chromium driven by playwright-core, the person's answers on the consent pages, polling,
+ * and quiet for @looker/sdk-node's debug noise.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) {
+  throw new Error(`Chromium not found at ${CHROMIUM}; CI must install it (apt-get install -y chromium).`);
+}
+
+/** Says once per test file why its browser tests are skipped (CI never gets here: see above). */
+export function warnIfNoChromium(what: string): void {
+  if (!haveChromium) console.warn(`Skipping ${what}: no Chromium at ${CHROMIUM} (apt-get install chromium).`);
+}
+
+/** Where screenshots go (kept by CI as artifacts). */
+export function screenshotPath(name: string): string {
+  mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+  return join(ROOT, 'test-results', `${name}.png`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitFor(url: string, child: ChildProcess, output: () => string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm run dev exited early (${child.exitCode}):\n${output()}`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Gateway did not start within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** One of the gateway's structured log lines (src/log.ts): `{ level, event, ...fields }`. */
+export interface LogLine {
+  level: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface DevGateway {
+  /** The gateway's origin, e.g. http://localhost:PORT. */
+  url: string;
+  /** The Looker simulator's origin. */
+  simUrl: string;
+  /** Everything dev.mjs, wrangler and the Worker printed so far. */
+  output(): string;
+  /** The gateway's log lines so far with this event name (and these field values). */
+  events(event: string, fields?: Record<string, unknown>): LogLine[];
+  stop(): Promise<void>;
+}
+
+export interface DevOptions {
+  /** The simulator's access token lifetime (`--sim-access-token-ttl`). */
+  simAccessTokenTtl?: number;
+  /** Worker variables, as wrangler's `--var NAME:value`. */
+  vars?: Record<string, string>;
+}
+
+/** Starts scripts/dev.mjs with the simulator on free ports, settings from a file of its own (so no .dev.vars is created). */
+export async function startDevGateway(options: DevOptions = {}): Promise<DevGateway> {
+  const port = await freePort();
+  const simPort = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'lgw-e2e-'));
+  const envFile = join(state, 'test.vars');
+  writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const args = ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort)];
+  if (options.simAccessTokenTtl !== undefined) args.push('--sim-access-token-ttl', String(options.simAccessTokenTtl));
+  args.push('--', '--persist-to', state);
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
+
+  const dev = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  dev.stdout!.on('data', (d) => (output += d));
+  dev.stderr!.on('data', (d) => (output += d));
+  const gateway: DevGateway = {
+    url: `http://localhost:${port}`,
+    simUrl: `http://localhost:${simPort}`,
+    output: () => output,
+    events: (event, fields = {}) =>
+      logLines(output).filter((line) => line.event === event && Object.entries(fields).every(([k, v]) => line[k] === v)),
+    async stop() {
+      if (dev.exitCode === null && dev.signalCode === null) {
+        const exited = new Promise((r) => dev.once('exit', r));
+        dev.kill('SIGTERM');
+        await exited;
+      }
+      // wrangler may still be shutting down inside it: best effort.
+      try {
+        rmSync(state, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        // left in the temp directory
+      }
+    },
+  };
+  try {
+    await waitFor(`${gateway.url}/`, dev, () => output);
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+  return gateway;
+}
+
+/** The Worker's JSON log lines among whatever else wrangler prints. */
+export function logLines(output: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const text of output.split('\n')) {
+    const start = text.indexOf('{"level":');
+    if (start < 0) continue;
+    try {
+      const parsed: unknown = JSON.parse(text.slice(start));
+      if (typeof parsed === 'object' && parsed !== null && 'event' in parsed && 'level' in parsed) lines.push(parsed as LogLine);
+    } catch {
+      // a line that merely contains the text
+    }
+  }
+  return lines;
+}
+
+/**
+ * Gateway-issued secrets in some text: client secrets (lgws_), gateway access tokens
+ * (lgwt_), one-time codes (lgwo_) and device codes (lgwd_). Client ids (lgwc_) are public.
+ */
+export function issuedSecretsIn(text: string): string[] {
+  return text.match(/lgw[stod]_[A-Za-z0-9_-]{20,}/g) ?? [];
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** On the simulator's consent page ("Allow access?" at Looker), the person clicks Allow or Deny. */
+export async function answerAtLooker(page: Page, gateway: DevGateway, decision: 'Allow' | 'Deny' = 'Allow'): Promise<void> {
+  await page.waitForURL((url) => url.origin === gateway.simUrl && url.pathname === '/auth');
+  await page.getByRole('button', { name: decision }).click();
+}
+
+/** On the gateway's own consent page ("Allow <name> … to use the Looker API as <you>?"), the person answers. */
+export async function answerAtGateway(page: Page, gateway: DevGateway, decision: 'Allow' | 'Deny' = 'Allow'): Promise<void> {
+  await page.waitForURL((url) => url.origin === gateway.url && url.pathname.startsWith('/cli/consent/'));
+  await page.getByRole('button', { name: decision }).click();
+}
+
+/** The first value `probe` gives other than undefined, polling; fails naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * @looker/sdk-rtl 21.6's transport logs "AbortSignal.timeout is not defined" with
+ * console.debug on every request that has no cancel signal (an `else` on the wrong `if`):
+ * noise, not news. Drop that one message and nothing else.
+ */
+export function quietSdkDebugNoise(): () => void {
+  const original = console.debug;
+  console.debug = (...args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === 'string' && args[0].startsWith('AbortSignal.timeout is not defined')) return;
+    original(...args);
+  };
+  return () => {
+    console.debug = original;
+  };
+}
