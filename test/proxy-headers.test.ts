@@ -110,7 +110,14 @@ describe('request header policy: an allow-list', () => {
 
   it('forwards exactly the allowed headers, and the bearer token', () => {
     const out = upstreamRequestHeaders(new Headers({ ...ALLOWED, ...DROPPED }), 'tok', 'req-1');
-    expect({ ...out }).toEqual({ ...ALLOWED, authorization: 'Bearer tok', 'x-request-id': 'req-1' });
+    expect({ ...out }).toEqual({ ...ALLOWED, authorization: 'Bearer tok' });
+  });
+
+  it('adds no request id when the caller sent none', () => {
+    expect({ ...upstreamRequestHeaders(new Headers({ accept: 'application/json' }), 'tok', 'req-1') }).toEqual({
+      accept: 'application/json',
+      authorization: 'Bearer tok',
+    });
   });
 
   it("sends the gateway's request id, never the caller's own x-request-id value", () => {
@@ -133,7 +140,7 @@ describe('request header policy: an allow-list', () => {
   });
 
   it('Connection cannot remove the bearer token or the request id', () => {
-    const out = upstreamRequestHeaders(new Headers({ connection: 'authorization, x-request-id' }), 'tok', 'req-1');
+    const out = upstreamRequestHeaders(new Headers({ connection: 'authorization, x-request-id', 'x-request-id': 'caller-id' }), 'tok', 'req-1');
     expect({ ...out }).toEqual({ authorization: 'Bearer tok', 'x-request-id': 'req-1' });
   });
 

@@ -26,7 +26,7 @@ import type { Services } from '../services.ts';
 import { setApiAnswerHeaders } from './answer-headers.ts';
 import { prepareRequestBody } from './body.ts';
 import { CorsPolicy } from './cors.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { downstreamResponseHeaders, readRequestHeaders, type RequestHeaders, upstreamHeaders } from './headers.ts';
 import { lookerError } from './looker-shapes.ts';
 import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
 import { resolveApiTarget } from './target.ts';
@@ -83,8 +83,8 @@ async function handle(c: Context<AppEnv>, services: Services): Promise<Response>
 async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string): Promise<Response> {
   // A top-level navigation carries even a SameSite=Lax cookie: another site could open an
   // API URL as a document with the caller's session. Scripts and this gateway's pages are unaffected.
-  const incoming = c.req.raw.headers;
-  if (incoming.get('sec-fetch-mode') === 'navigate' && incoming.get('sec-fetch-site') === 'cross-site') {
+  const headers = readRequestHeaders(c.req.raw.headers);
+  if (headers.fetchMode === 'navigate' && headers.fetchSite === 'cross-site') {
     gw.log.warn('cross_site_navigation_refused', { requestId: c.get('requestId'), route: '/api/*', method });
     return c.json({ message: 'A navigation from another site to the API is refused: open API URLs from this gateway, or call them from a script.' }, 403);
   }
@@ -93,7 +93,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     return c.json({ message: `Method ${method} is not supported by the Looker API` }, 405, { allow: [...FORWARDED_METHODS].join(', ') });
   }
   const { path, search } = splitRawUrl(rawUrl);
-  const authorization = c.req.header('authorization');
+  const { authorization } = headers;
   const bearer = authorization === undefined ? undefined : bearerToken(authorization);
 
   const target = resolveApiTarget(method, path, search, gw.config.lookerApiUrl);
@@ -125,7 +125,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
       ({ grant } = resolved);
     } else {
       if (!SAFE_METHODS.has(method)) {
-        const verdict = checkRequestOrigin(incoming, gw.origin, gw.config.allowedOrigins);
+        const verdict = checkRequestOrigin(headers, gw.origin, gw.config.allowedOrigins);
         if (!verdict.allowed) {
           gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
           return c.json(
@@ -134,7 +134,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
           );
         }
       }
-      const session = gw.sessions.remembered(c) ?? (await gw.sessions.load(c));
+      const session = gw.sessions.remembered(headers.cookie) ?? (await gw.sessions.load(c));
       if (session === null) return notSignedIn(c, gw, 'Not signed in to the gateway');
       c.set('caller', 'browser');
       ({ access, grant } = session);
@@ -150,13 +150,13 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     const { result: upstream, refreshed } = await gw.keeper.callWithAccessToken(
       access,
       grant,
-      (accessToken) => send(gw, method, target.url, incoming, body, accessToken, c.get('requestId')),
+      (accessToken) => send(gw, method, target.url, headers, body, accessToken, c.get('requestId')),
       { isRefused: (res) => res.status === 401, canRepeat: replayable, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
     );
     c.set('refreshed', refreshed);
     c.set('upstreamStatus', upstream.status);
-    const headers = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
-    return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+    const answerHeaders = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
+    return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: answerHeaders });
   } catch (error) {
     return failure(c, gw, error);
   }
@@ -172,7 +172,7 @@ function send(
   gw: Gateway,
   method: string,
   url: string,
-  incoming: Headers,
+  read: RequestHeaders,
   body: ReadableStream<Uint8Array> | ArrayBuffer | null,
   accessToken: string,
   requestId: string,
@@ -181,7 +181,7 @@ function send(
   return fetchWithDeadline(
     gw.oauth.fetch,
     url,
-    { method, headers: upstreamRequestHeaders(incoming, accessToken, requestId), body },
+    { method, headers: upstreamHeaders(read, accessToken, requestId), body },
     gw.config.upstreamTimeoutMs,
     'Forwarding to the Looker API',
   );

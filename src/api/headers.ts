@@ -70,15 +70,81 @@ function filterHeaders(headers: Headers, keep: (name: string) => boolean): Heade
   return out;
 }
 
-const requestKeeps = (name: string) => REQUEST_ALLOWED.has(name) || name.startsWith(REQUEST_ALLOWED_PREFIX);
 const responseKeeps = (name: string) => !RESPONSE_DROPPED.has(name) && !name.startsWith(RESPONSE_DROPPED_PREFIX);
 
-/** `requestId` is the gateway's id for this request (the caller's when well formed), so Looker's logs can be correlated with the gateway's. */
+/**
+ * What the API reads of a request's headers, from one walk over them: the allowed
+ * end-to-end headers for Looker, and the few the gateway itself decides by. Each
+ * `headers.get` is a call into the runtime that costs more than a walk's step, so the
+ * walk the allow-list needs anyway collects them too.
+ */
+export interface RequestHeaders {
+  /** For Looker: the allowed headers, minus any Connection names (see upstreamHeaders). */
+  forward: HeaderRecord;
+  authorization: string | undefined;
+  cookie: string | undefined;
+  origin: string | null;
+  fetchSite: string | null;
+  fetchMode: string | undefined;
+  /** Whether the caller sent an X-Request-Id (then Looker gets the gateway's id for the request, for correlation). */
+  requestIdSent: boolean;
+}
+
+export function readRequestHeaders(incoming: Headers): RequestHeaders {
+  // No prototype: a header named __proto__ is just a header.
+  const forward: HeaderRecord = Object.create(null);
+  const read: RequestHeaders = { forward, authorization: undefined, cookie: undefined, origin: null, fetchSite: null, fetchMode: undefined, requestIdSent: false };
+  let connectionNamed: string | undefined;
+  incoming.forEach((value, name) => {
+    switch (name) {
+      case 'authorization':
+        read.authorization = value;
+        return;
+      case 'cookie':
+        read.cookie = value;
+        return;
+      case 'origin':
+        read.origin = value;
+        return;
+      case 'sec-fetch-site':
+        read.fetchSite = value;
+        return;
+      case 'sec-fetch-mode':
+        read.fetchMode = value;
+        return;
+      case 'x-request-id':
+        read.requestIdSent = true;
+        return;
+      case 'connection':
+        connectionNamed = value;
+        return;
+    }
+    if (REQUEST_ALLOWED.has(name) || name.startsWith(REQUEST_ALLOWED_PREFIX)) forward[name] = value;
+  });
+  if (connectionNamed !== undefined) {
+    for (const name of connectionNamed.split(',')) delete forward[name.trim().toLowerCase()];
+  }
+  return read;
+}
+
+/**
+ * The headers for Looker: the allowed ones and the grant's bearer token; and when the
+ * caller sent an X-Request-Id, the gateway's id for this request instead (the caller's
+ * own when well formed), so Looker's logs can be correlated with the caller's and the
+ * gateway's. Sets them on `forward` itself: fetch copies the record when it is called,
+ * so a retry with a renewed token reuses it. (An id is not added when the caller sent
+ * none: every header costs the runtime a copy on the proxy's hot path.)
+ */
+export function upstreamHeaders(read: RequestHeaders, accessToken: string, requestId: string): HeaderRecord {
+  const { forward } = read;
+  forward.authorization = `Bearer ${accessToken}`;
+  if (read.requestIdSent) forward['x-request-id'] = requestId;
+  return forward;
+}
+
+/** The request headers for Looker, from the request's own (tests and tools; the API reads them once per request). */
 export function upstreamRequestHeaders(incoming: Headers, accessToken: string, requestId: string): HeaderRecord {
-  const out = filterHeaders(incoming, requestKeeps);
-  out.authorization = `Bearer ${accessToken}`;
-  out['x-request-id'] = requestId;
-  return out;
+  return upstreamHeaders(readRequestHeaders(incoming), accessToken, requestId);
 }
 
 export function downstreamResponseHeaders(

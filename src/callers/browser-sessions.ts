@@ -43,8 +43,8 @@ export class BrowserSessions {
    * is recent enough to trust (the steady state of a busy session); else undefined, and
    * `load` answers.
    */
-  remembered(c: Context): BrowserSession | undefined {
-    const cookie = cookies.readSession(c);
+  remembered(cookieHeader: string | undefined): BrowserSession | undefined {
+    const cookie = cookies.sessionFromHeader(cookieHeader);
     if (cookie === undefined) return undefined;
     const holder = this.#x.memory.get(cookie) as Remembered | undefined;
     if (holder?.kind !== 'session') return undefined;

@@ -13,6 +13,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase64urlNoPadding } from '@oslojs/encoding';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { parse } from 'hono/utils/cookie';
 
 export const SESSION_COOKIE = 'lgw_session';
 const LOGIN_COOKIE_PREFIX = 'lgw_login_';
@@ -42,8 +43,13 @@ function clear(c: Context, name: string): void {
   deleteCookie(c, name, { prefix: 'host', secure: true, path: '/' });
 }
 
+const SESSION_COOKIE_NAME = HOST_PREFIX + SESSION_COOKIE;
+
 export const cookies = {
   readSession: (c: Context): string | undefined => read(c, SESSION_COOKIE),
+  /** The session cookie from a Cookie header the caller already read (the API reads all headers in one walk). */
+  sessionFromHeader: (header: string | undefined): string | undefined =>
+    header === undefined ? undefined : parse(header, SESSION_COOKIE_NAME)[SESSION_COOKIE_NAME],
   setSession: (c: Context, value: string): void => setCookie(c, SESSION_COOKIE, value, options(SESSION_TTL_SECONDS)),
   clearSession: (c: Context): void => clear(c, SESSION_COOKIE),
 

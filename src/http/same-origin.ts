@@ -10,13 +10,21 @@
 
 export type OriginVerdict = { allowed: true } | { allowed: false; reason: string };
 
+/** Where a browser says a request comes from: its Origin and Sec-Fetch-Site headers (null when absent). */
+export interface RequestSource {
+  origin: string | null;
+  fetchSite: string | null;
+}
+
+export function sourceOf(headers: Headers): RequestSource {
+  return { origin: headers.get('origin'), fetchSite: headers.get('sec-fetch-site') };
+}
+
 export function checkRequestOrigin(
-  headers: Headers,
+  { origin, fetchSite }: RequestSource,
   gatewayOrigin: string,
   allowedOrigins: readonly string[] = [],
 ): OriginVerdict {
-  const origin = headers.get('origin');
-  const fetchSite = headers.get('sec-fetch-site');
   if (origin !== null && origin !== 'null') {
     if (origin === gatewayOrigin || allowedOrigins.includes(origin)) return { allowed: true };
     return { allowed: false, reason: 'request from another origin' };
@@ -36,12 +44,11 @@ export function checkRequestOrigin(
  * without that proof is refused rather than taken for a script (a script has no business
  * answering a consent in the person's place).
  */
-export function checkPageFormOrigin(headers: Headers, gatewayOrigin: string): OriginVerdict {
-  const origin = headers.get('origin');
+export function checkPageFormOrigin({ origin, fetchSite }: RequestSource, gatewayOrigin: string): OriginVerdict {
   if (origin !== null && origin !== 'null') {
     return origin === gatewayOrigin ? { allowed: true } : { allowed: false, reason: 'request from another origin' };
   }
   // Under some referrer policies a same-origin form POST carries `Origin: null`; Sec-Fetch-Site then decides.
-  if (headers.get('sec-fetch-site') === 'same-origin') return { allowed: true };
+  if (fetchSite === 'same-origin') return { allowed: true };
   return { allowed: false, reason: origin === 'null' ? 'request with Origin: null' : 'request without Origin' };
 }

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { PendingSignIn } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
-import { checkRequestOrigin } from '../http/same-origin.ts';
+import { checkRequestOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError, isLookerError } from '../looker/errors.ts';
 import { revokeAccessToken, type TokenSet, validateAuthorizationCode } from '../looker/oauth.ts';
@@ -156,7 +156,7 @@ function signInFailed(c: Context<AppEnv>, gw: Gateway, error: unknown) {
 
 authRoutes.post('/logout', async (c) => {
   const gw = c.get('gateway');
-  const verdict = checkRequestOrigin(c.req.raw.headers, gw.origin);
+  const verdict = checkRequestOrigin(sourceOf(c.req.raw.headers), gw.origin);
   if (!verdict.allowed) {
     gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/logout', reason: verdict.reason });
     return c.html(

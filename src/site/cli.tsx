@@ -13,7 +13,7 @@ import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
 import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
-import { checkPageFormOrigin } from '../http/same-origin.ts';
+import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
@@ -297,7 +297,7 @@ function oauthError(c: Context<AppEnv>, error: string, description: string) {
 
 /** Forms that act (consent answers, device codes) come from this gateway's own pages only. */
 function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Response | Promise<Response> | null {
-  const verdict = checkPageFormOrigin(c.req.raw.headers, gw.origin);
+  const verdict = checkPageFormOrigin(sourceOf(c.req.raw.headers), gw.origin);
   if (verdict.allowed) return null;
   gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
   return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { BrowserSession } from '../callers/browser-sessions.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantEndedError, GrantUnavailableError } from '../grants/keeper.ts';
-import { checkPageFormOrigin } from '../http/same-origin.ts';
+import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { credentialName, pageCsp, startSignIn, storageUnavailable } from './flows.tsx';
@@ -98,7 +98,7 @@ async function accessPage(c: Context<AppEnv>, gw: Gateway, session: BrowserSessi
 /** The forms of "Your access" act on the signed-in person's things only, and only from this gateway's pages. */
 async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Gateway; session: BrowserSession; form: Record<string, unknown> } | Response> {
   const gw = c.get('gateway');
-  const verdict = checkPageFormOrigin(c.req.raw.headers, gw.origin);
+  const verdict = checkPageFormOrigin(sourceOf(c.req.raw.headers), gw.origin);
   if (!verdict.allowed) {
     gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
     return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
