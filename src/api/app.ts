@@ -18,7 +18,7 @@ import type { AppEnv, Gateway } from '../context.ts';
 import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/keeper.ts';
 import type { Grant } from '../grants/record.ts';
 import { splitRawUrl } from '../http/raw-url.ts';
-import { logRequest, requestIdFor } from '../http/request-log.ts';
+import { logRequest, requestIdFrom } from '../http/request-log.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
@@ -48,11 +48,13 @@ export function createApiApp(services: Services) {
 
   app.all('/api/*', async (c) => {
     const started = now();
-    const requestId = requestIdFor(c.req.raw.headers);
+    // Every request header the API needs, in one walk (each single read is a call into the runtime).
+    const headers = readRequestHeaders(c.req.raw.headers);
+    const requestId = requestIdFrom(headers.requestId);
     c.set('requestId', requestId);
     let answer: Response;
     try {
-      answer = await handle(c, services);
+      answer = await handle(c, services, headers);
     } catch (error) {
       log.error('unhandled_error', { requestId, route: '/api/*', error: error instanceof Error ? error.name : typeof error });
       answer = c.json({ message: 'Internal error in the gateway', requestId }, 500);
@@ -65,7 +67,7 @@ export function createApiApp(services: Services) {
   return app;
 }
 
-async function handle(c: Context<AppEnv>, services: Services): Promise<Response> {
+async function handle(c: Context<AppEnv>, services: Services, headers: RequestHeaders): Promise<Response> {
   // The runtime builds the URL string anew on every read: read it once.
   const url = c.req.url;
   const result = services.gatewayFor(c.env, url);
@@ -75,15 +77,14 @@ async function handle(c: Context<AppEnv>, services: Services): Promise<Response>
   const allowedOrigins = gw.config.allowedOrigins;
   const method = c.req.method;
   if (method === 'OPTIONS') return corsPolicy.preflight(c.req.raw, allowedOrigins);
-  const answer = await proxy(c, gw, method, url);
+  const answer = await proxy(c, gw, method, url, headers);
   corsPolicy.apply(c.req.raw, allowedOrigins, answer.headers);
   return answer;
 }
 
-async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string): Promise<Response> {
+async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: string, headers: RequestHeaders): Promise<Response> {
   // A top-level navigation carries even a SameSite=Lax cookie: another site could open an
   // API URL as a document with the caller's session. Scripts and this gateway's pages are unaffected.
-  const headers = readRequestHeaders(c.req.raw.headers);
   if (headers.fetchMode === 'navigate' && headers.fetchSite === 'cross-site') {
     gw.log.warn('cross_site_navigation_refused', { requestId: c.get('requestId'), route: '/api/*', method });
     return c.json({ message: 'A navigation from another site to the API is refused: open API URLs from this gateway, or call them from a script.' }, 403);
@@ -144,7 +145,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   }
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
-  const { body, replayable } = await prepareRequestBody(c.req.raw, REPLAYABLE_BODY_LIMIT);
+  const { body, replayable } = await prepareRequestBody(c.req.raw, method, headers.forward['content-length'], REPLAYABLE_BODY_LIMIT);
 
   try {
     const { result: upstream, refreshed } = await gw.keeper.callWithAccessToken(

@@ -9,10 +9,14 @@ export type ProxyBody =
   | { replayable: true; body: ArrayBuffer | null }
   | { replayable: false; body: ReadableStream<Uint8Array> };
 
-export async function prepareRequestBody(request: Request, limit: number): Promise<ProxyBody> {
+/** `method` and `contentLength` as the caller already read them (each read is a call into the runtime). */
+const NO_BODY: ProxyBody = { replayable: true, body: null };
+
+export async function prepareRequestBody(request: Request, method: string, contentLength: string | undefined, limit: number): Promise<ProxyBody> {
+  if (method === 'GET' || method === 'HEAD') return NO_BODY;
   const stream = request.body;
-  if (stream === null || request.method === 'GET' || request.method === 'HEAD') return { replayable: true, body: null };
-  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (stream === null) return NO_BODY;
+  const declared = Number(contentLength ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return { replayable: false, body: stream };
   if (Number.isFinite(declared)) return { replayable: true, body: await request.arrayBuffer() };
 

@@ -86,14 +86,14 @@ export interface RequestHeaders {
   origin: string | null;
   fetchSite: string | null;
   fetchMode: string | undefined;
-  /** Whether the caller sent an X-Request-Id (then Looker gets the gateway's id for the request, for correlation). */
-  requestIdSent: boolean;
+  /** The caller's X-Request-Id, if it sent one (then Looker gets the gateway's id for the request, for correlation). */
+  requestId: string | undefined;
 }
 
 export function readRequestHeaders(incoming: Headers): RequestHeaders {
   // No prototype: a header named __proto__ is just a header.
   const forward: HeaderRecord = Object.create(null);
-  const read: RequestHeaders = { forward, authorization: undefined, cookie: undefined, origin: null, fetchSite: null, fetchMode: undefined, requestIdSent: false };
+  const read: RequestHeaders = { forward, authorization: undefined, cookie: undefined, origin: null, fetchSite: null, fetchMode: undefined, requestId: undefined };
   let connectionNamed: string | undefined;
   incoming.forEach((value, name) => {
     switch (name) {
@@ -113,7 +113,7 @@ export function readRequestHeaders(incoming: Headers): RequestHeaders {
         read.fetchMode = value;
         return;
       case 'x-request-id':
-        read.requestIdSent = true;
+        read.requestId = value;
         return;
       case 'connection':
         connectionNamed = value;
@@ -138,7 +138,7 @@ export function readRequestHeaders(incoming: Headers): RequestHeaders {
 export function upstreamHeaders(read: RequestHeaders, accessToken: string, requestId: string): HeaderRecord {
   const { forward } = read;
   forward.authorization = `Bearer ${accessToken}`;
-  if (read.requestIdSent) forward['x-request-id'] = requestId;
+  if (read.requestId !== undefined) forward['x-request-id'] = requestId;
   return forward;
 }
 

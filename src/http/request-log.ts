@@ -12,8 +12,12 @@ import { pathOf } from './raw-url.ts';
 const CALLER_ID = /^[\w\-=]{1,255}$/;
 
 export function requestIdFor(headers: Headers): string {
-  const offered = headers.get('x-request-id');
-  return offered !== null && CALLER_ID.test(offered) ? offered : crypto.randomUUID();
+  return requestIdFrom(headers.get('x-request-id') ?? undefined);
+}
+
+/** The same, from the header's value as the caller already read it. */
+export function requestIdFrom(offered: string | undefined): string {
+  return offered !== undefined && CALLER_ID.test(offered) ? offered : crypto.randomUUID();
 }
 
 /** Logs the finished request: ids, route, path (without its query), statuses, timing and KV use; never a token. */
