@@ -1,16 +1,14 @@
 /**
- * /api/* → LOOKER_API_URL/api/* with the session's bearer token: the caller talks to
- * Looker as if directly, without ever holding a Looker credential.
+ * /api/* → LOOKER_API_URL/api/* with the caller's Looker grant: the caller (a browser's
+ * session cookie, or a script's gateway bearer token) talks to Looker as if directly,
+ * without ever holding a Looker credential.
  *
- * Order: configuration → CORS preflight (allowed origins only) → cross-site navigations
- * refused → method → CSRF check on unsafe methods → target path check → session (the isolate's memory of it, else one KV
- * read) → refresh if the token is about to expire → forward, streamed both ways → on a
- * 401 for a token we believed valid, refresh once and retry when the request can be
- * replayed. Every answer then gets the API's headers and one request log line.
- *
- * The whole lifecycle is one Hono handler that reads top to bottom in that order; the
- * API shares none of the site's middleware (page security headers, HTML error pages).
- * Its answers are JSON or Looker's bytes; every one gets the API's headers in one place.
+ * One handler, read top to bottom: the request's headers (one walk) → configuration →
+ * CORS preflight → cross-site navigations refused → method → target path (Looker's own
+ * sign-in endpoints refused, except the SDK login shim's exact spellings) → who is
+ * calling (bearer token; else the cookie, with the CSRF check) → refresh if needed →
+ * forward, streamed both ways → on Looker's 401, refresh once and retry when the request
+ * can be replayed. Every answer then gets the API's headers and one request log line.
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
