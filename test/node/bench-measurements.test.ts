@@ -19,6 +19,7 @@ const rounds = {
   bare: [round(700, 1.3), round(1000, 1.2), round(800, 1.4)],
   bareLog: [round(650, 1.4), round(900, 1.3), round(700, 1.5)],
   gateway: [round(560, 1.9), round(950, 1.6), round(720, 2.2)],
+  gatewayBearer: [round(540, 2.0), round(900, 1.7), round(700, 2.3)],
 };
 
 describe('summarize', () => {
@@ -34,7 +35,7 @@ describe('summarize', () => {
     expect(row.ratios['gateway/bare']?.median).toBeCloseTo(0.9, 10);
     expect(row.ratios['gateway/bare']?.min).toBeCloseTo(0.8, 10);
     expect(row.ratios['gateway/bare']?.max).toBeCloseTo(0.95, 10);
-    expect(Object.keys(row.ratios)).toEqual(['gateway/bare', 'gateway/bareLog', 'gateway/direct']);
+    expect(Object.keys(row.ratios)).toEqual(['gateway/bare', 'gateway/bareLog', 'gateway/direct', 'gatewayBearer/bare']);
   });
 
   it('gives the added p50 latency between two medians, undefined for one not measured', () => {
