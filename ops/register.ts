@@ -16,13 +16,14 @@ export interface ToolInput {
   print: (line: string) => void;
 }
 
-export const REGISTER_USAGE = `Usage: npm run register -- [--apply] [--display-name NAME] [--description TEXT] [--group-id ID]
+export const REGISTER_USAGE = `Usage: npm run register -- [--env NAME] [--apply] [--display-name NAME] [--description TEXT] [--group-id ID]
 
 Registers the gateway in Looker as an OAuth client app (client_guid = LOOKER_CLIENT_ID,
 redirect_uri = GATEWAY_URL/callback), using an admin's API key from the environment:
 LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET (never on the command line).
-Also reads LOOKER_API_URL (or LOOKER_URL), LOOKER_CLIENT_ID and GATEWAY_URL from the
-environment or .dev.vars. Without --apply, changes to an existing app are only shown.`;
+Also reads LOOKER_API_URL (or LOOKER_URL), LOOKER_CLIENT_ID and GATEWAY_URL: with
+--env NAME from that environment's [vars] in wrangler.toml, else from .dev.vars; the
+shell's environment overrides either. Without --apply, changes to an existing app are only shown.`;
 
 const DEFAULT_DISPLAY_NAME = 'Looker OAuth Gateway';
 const DEFAULT_DESCRIPTION = 'Sign in with Looker to use the Looker API through the team gateway, without API keys.';

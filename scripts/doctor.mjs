@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { requireModernNode } from './lib/node-version.mjs';
 import { localVars } from './lib/tool-vars.mjs';
+import { wranglerVars } from './lib/wrangler-vars.mjs';
 
 requireModernNode();
 const { doctor } = await import('../ops/doctor.ts');
@@ -15,8 +16,8 @@ const environment = typeof values.env === 'string' ? values.env : undefined;
 let wrangler = { environment, kvNamespaceId: undefined, durableObjects: [], varTables: [] };
 let configVars = {};
 try {
-  const { unstable_readConfig, experimental_readRawConfig } = await import('wrangler');
-  const config = unstable_readConfig({ config: 'wrangler.toml', env: environment }, { hideWarnings: true });
+  const { experimental_readRawConfig } = await import('wrangler');
+  const { config, vars } = await wranglerVars(environment);
   const { rawConfig } = experimental_readRawConfig({ config: 'wrangler.toml' });
   const names = (vars) => Object.keys(vars ?? {});
   wrangler = {
@@ -28,7 +29,7 @@ try {
       ...Object.entries(rawConfig.env ?? {}).map(([name, env]) => ({ table: `[env.${name}.vars]`, environment: name, names: names(env.vars) })),
     ],
   };
-  configVars = Object.fromEntries(Object.entries(config.vars ?? {}).filter(([, v]) => typeof v === 'string'));
+  configVars = vars;
 } catch (error) {
   wrangler.problem = error instanceof Error ? error.message.split('\n')[0] : 'could not be read';
 }

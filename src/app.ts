@@ -35,13 +35,17 @@ const DEVELOPMENT_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Plain http is served only on this machine (development): anywhere else the session
- * cookie and Looker's answers would cross the network in clear. A GET or HEAD is sent to
- * the same URL on https; anything else is refused rather than redirected, so a client
- * that sends bodies over http is told to stop instead of doing it before every redirect.
+ * cookie and Looker's answers would cross the network in clear. A GET or HEAD on the
+ * default port is sent to the same URL on https; anything else is refused rather than
+ * redirected: a client that sends bodies over http is told to stop instead of doing it
+ * before every redirect, and a development server on another port (which serves no
+ * https, and whose proxy may rewrite the redirect back to http) gets no redirect loop.
  */
 export function plainHttpAnswer(method: string, url: string): Response | undefined {
-  if (!url.startsWith('http:') || DEVELOPMENT_HOSTS.has(new URL(url).hostname)) return undefined;
-  if (method === 'GET' || method === 'HEAD') return new Response(null, { status: 308, headers: { location: `https:${url.slice('http:'.length)}` } });
-  return Response.json({ message: 'Plain http is not accepted here: use https.' }, { status: 400 });
+  if (!url.startsWith('http:')) return undefined;
+  const parsed = new URL(url);
+  if (DEVELOPMENT_HOSTS.has(parsed.hostname)) return undefined;
+  const https = `https:${url.slice('http:'.length)}`;
+  if ((method === 'GET' || method === 'HEAD') && parsed.port === '') return new Response(null, { status: 308, headers: { location: https } });
+  return Response.json({ message: `Plain http is not accepted here: use https${parsed.port === '' ? ` (${https})` : ''}.` }, { status: 400 });
 }
-

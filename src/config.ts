@@ -40,6 +40,8 @@ export const DEFAULT_CREDENTIAL_TTL_DAYS = 90;
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
 /** The Durable Object namespace that holds each person's ledger (see docs/storage.md). */
 export const ACCOUNTS_BINDING = 'ACCOUNTS';
+/** The KV namespace that holds sessions' and credentials' records (see docs/storage.md). */
+export const KV_BINDING = 'SESSIONS';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -101,13 +103,20 @@ export function parseOrigin(raw: string, variable: string, problems: ConfigProbl
 /** The variables and the bindings the gateway needs: what the Worker checks on every isolate's first request. */
 export function parseConfig(env: Env): ConfigResult {
   const result = parseVariables(env);
+  const problems: ConfigProblem[] = [];
   const namespace = env[ACCOUNTS_BINDING];
-  if (typeof (namespace as { idFromName?: unknown } | null | undefined)?.idFromName === 'function') return result;
-  const problem = {
-    variable: ACCOUNTS_BINDING,
-    problem: `is not bound: wrangler.toml must bind the Durable Object class AccountObject as ${ACCOUNTS_BINDING} ([[durable_objects.bindings]])`,
-  };
-  return { ok: false, problems: [...(result.ok ? [] : result.problems), problem] };
+  if (typeof (namespace as { idFromName?: unknown } | null | undefined)?.idFromName !== 'function') {
+    problems.push({
+      variable: ACCOUNTS_BINDING,
+      problem: `is not bound: wrangler.toml must bind the Durable Object class AccountObject as ${ACCOUNTS_BINDING} ([[durable_objects.bindings]])`,
+    });
+  }
+  const kv = env[KV_BINDING] as { get?: unknown; put?: unknown; delete?: unknown } | null | undefined;
+  if (typeof kv?.get !== 'function' || typeof kv.put !== 'function' || typeof kv.delete !== 'function') {
+    problems.push({ variable: KV_BINDING, problem: `is not bound: wrangler.toml must bind a KV namespace as ${KV_BINDING} ([[kv_namespaces]])` });
+  }
+  if (problems.length === 0) return result;
+  return { ok: false, problems: [...(result.ok ? [] : result.problems), ...problems] };
 }
 
 /**

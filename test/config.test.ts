@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNTS_BINDING, estimateSecretBits, parseConfig, parseVariables } from '../src/config.ts';
+import { ACCOUNTS_BINDING, estimateSecretBits, KV_BINDING, parseConfig, parseVariables } from '../src/config.ts';
 import { createHarness, SESSION_SECRET } from './helpers.ts';
 
 /** A stand-in for the Durable Object namespace binding: parseConfig only checks that it can name objects. */
-const BINDINGS = { [ACCOUNTS_BINDING]: { idFromName: () => ({}) } };
+const KV = { get: async () => null, put: async () => {}, delete: async () => {} };
+const BINDINGS = { [ACCOUNTS_BINDING]: { idFromName: () => ({}) }, [KV_BINDING]: KV };
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -72,7 +73,7 @@ describe('configuration errors', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problems.map((p) => p.variable).sort()).toEqual(
-        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET', ACCOUNTS_BINDING].sort(),
+        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET', ACCOUNTS_BINDING, KV_BINDING].sort(),
       );
     }
   });
@@ -133,7 +134,7 @@ describe('the Durable Object binding', () => {
 
   it('is a configuration problem when missing or not a Durable Object namespace', () => {
     for (const binding of [undefined, 'a string', {}, { idFromName: 'not a function' }, null]) {
-      const result = parseConfig({ ...vars, [ACCOUNTS_BINDING]: binding });
+      const result = parseConfig({ ...vars, [KV_BINDING]: KV, [ACCOUNTS_BINDING]: binding });
       expect(result.ok, String(binding)).toBe(false);
       if (!result.ok) {
         expect(result.problems.map((p) => p.variable)).toEqual([ACCOUNTS_BINDING]);
@@ -141,6 +142,14 @@ describe('the Durable Object binding', () => {
       }
     }
     expect(parseConfig({ ...vars, ...BINDINGS }).ok).toBe(true);
+  });
+
+  it('a missing or wrong KV binding is a configuration problem too', () => {
+    for (const kv of [undefined, 'a string', {}, { get: () => null }, null]) {
+      const result = parseConfig({ ...vars, [ACCOUNTS_BINDING]: BINDINGS[ACCOUNTS_BINDING], [KV_BINDING]: kv });
+      expect(result.ok, String(kv)).toBe(false);
+      if (!result.ok) expect(result.problems).toEqual([{ variable: KV_BINDING, problem: expect.stringMatching(/KV namespace/) }]);
+    }
   });
 
   it('is not checked by parseVariables (the operator tools see no bindings)', () => {

@@ -14,10 +14,10 @@ describe('plain http', () => {
     for (const url of [
       'http://gw.example/',
       'http://gw.example/login?return_to=%2Fafter',
-      'http://gw.example:8080/api/4.0/user?fields=id',
+      'http://gw.example/api/4.0/user?fields=id',
       'http://10.1.2.3/healthz',
       'http://[2001:db8::1]/readyz',
-      'http://dev.localhost:8787/',
+      'http://dev.localhost/',
       'http://localhost.evil.example/',
     ]) {
       for (const method of ['GET', 'HEAD']) {
@@ -26,6 +26,17 @@ describe('plain http', () => {
         expect(res.headers.get('location'), url).toBe(`https:${url.slice('http:'.length)}`);
         expect(res.headers.getSetCookie()).toEqual([]);
       }
+    }
+    expect(h.upstream).toEqual([]);
+  });
+
+  it('on another port (a development server elsewhere, which serves no https) → 400 JSON, never a redirect loop', async () => {
+    const h = createHarness({ vars: { GATEWAY_URL: undefined } });
+    for (const url of ['http://gw.example:8931/', 'http://gw.example:8080/api/4.0/user?fields=id']) {
+      const res = await send(h, url);
+      expect(res.status, url).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(((await res.json()) as { message: string }).message).toMatch(/use https/);
     }
     expect(h.upstream).toEqual([]);
   });
