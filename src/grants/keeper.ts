@@ -146,7 +146,8 @@ export class GrantKeeper {
       kind: init.kind,
       label: init.label,
       createdAt: now,
-      lastUsedAt: now,
+      // A session is used by the sign-in that made it; a credential not until a script logs in.
+      lastUsedAt: init.kind === 'session' ? now : 0,
       expiresAt: grant.expiresAt,
       version: 1,
       sealed: await this.sealGrant(access.key, grant),

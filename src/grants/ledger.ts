@@ -24,6 +24,7 @@ export interface GrantEntry {
   /** What the person sees in "Your access": the browser for a session, the name for a credential. */
   label: string;
   createdAt: number;
+  /** Epoch milliseconds; 0 for a credential no script has used yet. */
   lastUsedAt: number;
   expiresAt: number;
   version: number;

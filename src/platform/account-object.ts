@@ -219,7 +219,8 @@ export class AccountObject extends DurableObject implements Ledger {
   }
 
   async #touch(entry: GrantEntry, now: number): Promise<void> {
-    if (now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
+    // The first use is always recorded; later ones at most once a minute.
+    if (entry.lastUsedAt !== 0 && now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
     await this.ctx.storage.put(GRANT + entry.grantId, { ...entry, lastUsedAt: now } satisfies GrantEntry);
   }
 

@@ -274,14 +274,18 @@ cliRoutes.get('/cli/credential', async (c) => {
     name: credential.name,
     created_at: new Date(credential.createdAt).toISOString(),
     expires_at: new Date(credential.expiresAt).toISOString(),
-    last_used_at: listed === null ? null : new Date(listed.lastUsedAt).toISOString(),
+    last_used_at: listed === null || listed.lastUsedAt === 0 ? null : new Date(listed.lastUsedAt).toISOString(),
     user: { id: credential.user.id, display_name: credential.user.displayName, email: credential.user.email },
   });
 });
 
 function consentGone(c: Context<AppEnv>) {
   return c.html(
-    <ErrorPage title="This request has expired" message="The request to allow access has expired, was already answered, or was opened in another browser. Start the sign-in again from the command line." />,
+    <ErrorPage
+      title="This request has expired"
+      message="The request to allow access has expired, was already answered, or was opened in another browser. If you just created a credential, it is listed under Your access; otherwise start the sign-in again."
+      action={{ href: '/access', label: 'Your access' }}
+    />,
     410,
     NO_STORE,
   );
@@ -306,8 +310,9 @@ function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Respon
 async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | null> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return null;
-  const text = await c.req.text();
-  return text.length > 16 * 1024 ? null : new URLSearchParams(text);
+  // Bytes, not .text(): the runtime warns on .text() of a body whose type is not text.
+  const bytes = await c.req.arrayBuffer();
+  return bytes.byteLength > 16 * 1024 ? null : new URLSearchParams(new TextDecoder().decode(bytes));
 }
 
 function withParams(base: string, params: Record<string, string>): string {

@@ -84,7 +84,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
                   <code>{cr.clientId ?? '—'}</code>
                 </td>
                 <td>{when(cr.createdAt)}</td>
-                <td>{cr.lastUsedAt === cr.createdAt ? 'never' : when(cr.lastUsedAt)}</td>
+                <td>{cr.lastUsedAt === 0 ? 'never' : when(cr.lastUsedAt)}</td>
                 <td>{when(cr.expiresAt)}</td>
                 <td>
                   <Revoke grantId={cr.grantId} label={cr.label} />
