@@ -1,10 +1,11 @@
 /** Worker entry: Cloudflare bindings → the app. Everything platform-specific stays at this edge. */
+import { waitUntil } from 'cloudflare:workers';
 import { createApp } from './app.ts';
 import type { Bindings } from './context.ts';
 
 export { AccountObject } from './platform/account-object.ts';
 
-const app = createApp();
+const app = createApp({ keepAlive: waitUntil });
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

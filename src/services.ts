@@ -37,6 +37,8 @@ export interface AppDependencies {
   ledgerNamePrefix?: string;
   /** Wraps each ledger stub (tests inject faults with it). */
   wrapLedger?: (ledger: Ledger) => Ledger;
+  /** Keeps work alive past the request that started it (the Worker passes the runtime's waitUntil). */
+  keepAlive?: (work: Promise<unknown>) => void;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -170,6 +172,7 @@ export function createServices(deps: AppDependencies = {}): Services {
       now,
       sleep,
       memory: grantMemory,
+      keepAlive: deps.keepAlive ?? (() => {}),
       onEvent: ({ event, ...fields }) => log[fields.outcome === 'failed' ? 'warn' : 'info'](event, fields),
     });
     const callers: CallerContext = {

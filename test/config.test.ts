@@ -182,11 +182,14 @@ describe('gateway origin and cookies', () => {
     expect(cookie).toMatch(/Secure/);
   });
 
-  it('a plain-http non-local origin is sent to https before any cookie is set', async () => {
+  it('a plain-http non-local origin is sent to https (or refused, on another port) before any cookie is set', async () => {
     const h = createHarness({ vars: { GATEWAY_URL: undefined } });
-    const res = await h.app.fetch(new Request('http://10.1.2.3:8787/login'), h.bindings);
+    const res = await h.app.fetch(new Request('http://10.1.2.3/login'), h.bindings);
     expect(res.status).toBe(308);
-    expect(res.headers.get('location')).toBe('https://10.1.2.3:8787/login');
+    expect(res.headers.get('location')).toBe('https://10.1.2.3/login');
     expect(res.headers.getSetCookie()).toEqual([]);
+    const other = await h.app.fetch(new Request('http://10.1.2.3:8787/login'), h.bindings);
+    expect(other.status).toBe(400);
+    expect(other.headers.getSetCookie()).toEqual([]);
   });
 });

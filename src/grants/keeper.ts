@@ -58,6 +58,14 @@ export class GrantUnavailableError extends Error {
   }
 }
 
+/** A refreshed grant as the ledger stores it (sealed once: a repeated store sends the very same values). */
+interface WriteBack {
+  version: number;
+  sealed: string;
+  revocation: string;
+  expiresAt: number;
+}
+
 export interface FreshGrant {
   grant: Grant;
   refreshed: boolean;
@@ -81,6 +89,11 @@ export interface KeeperDependencies {
   onEvent: (event: GrantEvent) => void;
   /** The isolate's memory of grants; shared by every request of this isolate. */
   memory: GrantMemory;
+  /**
+   * Keeps work alive past the request that started it (the runtime's waitUntil): a
+   * refresh whose caller disconnected still stores the tokens Looker already rotated.
+   */
+  keepAlive: (work: Promise<unknown>) => void;
 }
 
 interface Remembered {
@@ -88,30 +101,43 @@ interface Remembered {
   checkedAt: number;
 }
 
-/** The isolate's memory of open grants, by grant id. */
+/**
+ * The isolate's memory of open grants, by grant id. A grant ended here is remembered as
+ * ended for a while: an answer from the ledger that was already on its way (a check, a
+ * token minted a moment before) cannot put it back.
+ */
 export class GrantMemory {
   readonly #entries: TtlMap<string, Remembered>;
+  readonly #ended: TtlMap<string, true>;
 
   constructor(now: () => number, maxEntries = 1000) {
     // Entries outlive LIVENESS_TTL_MS (they are re-confirmed, not re-read); the TTL only bounds idle memory.
     this.#entries = new TtlMap({ maxEntries, ttlMs: 10 * 60_000, now });
+    // Longer than any ledger answer can take (its calls have deadlines far below this).
+    this.#ended = new TtlMap({ maxEntries, ttlMs: 5 * 60_000, now });
   }
 
   get(grantId: string): Remembered | undefined {
     return this.#entries.get(grantId);
   }
   set(grant: Grant, checkedAt: number): void {
+    if (this.#ended.get(grant.id) !== undefined) return;
     this.#entries.set(grant.id, { grant, checkedAt });
   }
+  /** The grant is over: forget it, and refuse to learn it again. */
   forget(grantId: string): void {
     this.#entries.delete(grantId);
+    this.#ended.set(grantId, true);
+  }
+  isEnded(grantId: string): boolean {
+    return this.#ended.get(grantId) !== undefined;
   }
 }
 
 export class GrantKeeper {
   readonly #d: KeeperDependencies;
-  readonly #inFlight = new Map<string, Promise<FreshGrant>>();
-  readonly #checks = new Map<string, Promise<Grant | null>>();
+  /** Refreshed grants whose write-back failed: stored again before anything else happens to them here. */
+  readonly #unsaved = new Map<string, { lease: string; next: Grant; values: WriteBack }>();
 
   constructor(dependencies: KeeperDependencies) {
     this.#d = dependencies;
@@ -181,11 +207,10 @@ export class GrantKeeper {
       this.#d.memory.forget(access.grantId);
       return null;
     }
-    const pending = this.#checks.get(access.grantId);
-    if (pending !== undefined) return pending;
-    const check = this.#check(access, remembered?.grant, options.touch).finally(() => this.#checks.delete(access.grantId));
-    this.#checks.set(access.grantId, check);
-    return check;
+    // Each request asks the ledger itself: a promise made by one request must never be
+    // awaited by another (if the first is cancelled, the second would wait forever).
+    await this.#storeUnsaved(access);
+    return this.#check(access, remembered?.grant, options.touch);
   }
 
   async #check(access: GrantAccess, known: Grant | undefined, touch: boolean): Promise<Grant | null> {
@@ -240,11 +265,30 @@ export class GrantKeeper {
    */
   async ensureFresh(access: GrantAccess, grant: Grant, options: { force?: boolean } = {}): Promise<FreshGrant> {
     if (!options.force && !this.needsRefresh(grant)) return { grant, refreshed: false };
-    const pending = this.#inFlight.get(grant.id);
-    if (pending !== undefined) return pending;
-    const refresh = this.#refresh(access, grant, options.force === true).finally(() => this.#inFlight.delete(grant.id));
-    this.#inFlight.set(grant.id, refresh);
+    if (this.#d.memory.isEnded(grant.id)) throw new GrantEndedError('This session has ended');
+    // Another request of this isolate may have refreshed meanwhile.
+    const latest = this.#d.memory.get(grant.id)?.grant;
+    if (latest !== undefined && latest.version > grant.version && !this.needsRefresh(latest)) return { grant: latest, refreshed: true };
+    await this.#storeUnsaved(access);
+    // Concurrent requests each ask the ledger, which lets one refresh and hands the others
+    // its result; none awaits another request's promise. The refresh is kept alive past
+    // this request, so tokens Looker rotated are stored even if the caller goes away.
+    const refresh = this.#refresh(access, grant, options.force === true);
+    this.#d.keepAlive(refresh.catch(() => {}));
     return refresh;
+  }
+
+  /** A refreshed grant this isolate could not store earlier: store it now (the ledger accepts it once; a repeat is harmless). */
+  async #storeUnsaved(access: GrantAccess): Promise<void> {
+    const unsaved = this.#unsaved.get(access.grantId);
+    if (unsaved === undefined) return;
+    try {
+      const outcome = await this.#d.ledgerFor(access.personKey).completeRefresh(access.grantId, unsaved.lease, unsaved.values, this.#d.now());
+      this.#unsaved.delete(access.grantId);
+      if (outcome === 'stored') this.#d.memory.set(unsaved.next, this.#d.now());
+    } catch {
+      // Still unreachable: the caller's own ledger call will say so.
+    }
   }
 
   /**
@@ -347,7 +391,15 @@ export class GrantKeeper {
         refreshToken: tokens.refreshToken ?? refreshToken,
       },
     };
-    const stored = await this.#store(access, ledger, ticket.lease, next);
+    const values = await this.#writeBack(access, next);
+    const stored = await this.#store(ledger, ticket.lease, next.id, values);
+    if (stored === 'unreachable') {
+      // Looker has rotated: these are the only good tokens. Serve this request with them,
+      // keep them here, and store them first thing next time (the lease stays held meanwhile).
+      this.#unsaved.set(next.id, { lease: ticket.lease, next, values });
+      this.#d.memory.set(next, now());
+      return { grant: next, refreshed: true };
+    }
     if (stored === 'stored') {
       this.#d.memory.set(next, now());
       this.#d.onEvent({ event: 'token_refresh', outcome: 'refreshed' });
@@ -363,25 +415,31 @@ export class GrantKeeper {
     throw new GrantEndedError('This session has ended');
   }
 
-  /** Stores a refreshed grant, retrying while the ledger does not answer: the new tokens must not be lost. */
-  async #store(access: GrantAccess, ledger: Ledger, lease: string, next: Grant): Promise<'stored' | 'ended' | 'superseded'> {
-    const values = {
+  /**
+   * Stores a refreshed grant, retrying while the ledger does not answer (the ledger
+   * accepts the same version twice as one, so a call that landed but whose answer was
+   * lost is safe to repeat). 'unreachable' when it never answered.
+   */
+  async #store(ledger: Ledger, lease: string, grantId: string, values: WriteBack): Promise<'stored' | 'ended' | 'superseded' | 'unreachable'> {
+    for (const waitMs of [0, ...STORE_RETRY_WAITS_MS]) {
+      if (waitMs > 0) await this.#d.sleep(waitMs);
+      try {
+        return await ledger.completeRefresh(grantId, lease, values, this.#d.now());
+      } catch {
+        // Not answered: try again.
+      }
+    }
+    this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: 'could not store the refreshed grant yet; kept in this isolate' });
+    return 'unreachable';
+  }
+
+  async #writeBack(access: GrantAccess, next: Grant): Promise<WriteBack> {
+    return {
       version: next.version,
       sealed: await this.sealGrant(access.key, next),
       revocation: await this.#revocationFor(next),
       expiresAt: next.expiresAt,
     };
-    let lastError: unknown;
-    for (const waitMs of [0, ...STORE_RETRY_WAITS_MS]) {
-      if (waitMs > 0) await this.#d.sleep(waitMs);
-      try {
-        return await ledger.completeRefresh(next.id, lease, values, this.#d.now());
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: 'could not store the refreshed grant' });
-    throw new GrantUnavailableError('The gateway could not store the renewed Looker token; try again', { retryAfter: 5, cause: lastError });
   }
 
   /** Looker said `invalid_grant`: the grant is over, unless someone else refreshed it first. */

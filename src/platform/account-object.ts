@@ -21,8 +21,14 @@ import type {
   TokenEntry,
 } from '../grants/ledger.ts';
 
-/** How long a refresher may hold a grant's lease before waiters stop waiting for it. */
-const LEASE_MS = 30_000;
+/**
+ * How long a refresher may hold a grant's lease before waiters stop waiting for it:
+ * longer than a refresh can take (Looker's answer has 15 s to start and 15 s to finish,
+ * and storing retries for under 2 s), so a live refresher is never overtaken.
+ */
+const LEASE_MS = 60_000;
+/** While a lease from before a restart of this object may still be held, waiters look again this often. */
+const STORED_LEASE_POLL_MS = 250;
 /** "Last used" is coarse: recorded at most this often per grant. */
 const TOUCH_INTERVAL_MS = 60_000;
 /** How often expired entries are swept while anything is stored. */
@@ -43,6 +49,8 @@ interface Box {
 const GRANT = 'grant:';
 const TOKEN = 'token:';
 const BOX = 'box:';
+/** Leases are also stored: one held when the object restarts (a deploy, an eviction) still holds. */
+const LEASE = 'lease:';
 
 export class AccountObject extends DurableObject implements Ledger {
   readonly #leases = new Map<string, Lease>();
@@ -66,10 +74,17 @@ export class AccountObject extends DurableObject implements Ledger {
       if (entry.version > knownVersion) return { current: { version: entry.version, sealed: entry.sealed } };
       const held = this.#leases.get(grantId);
       if (held === undefined || held.expiresAt <= Date.now()) {
+        const stored = await this.ctx.storage.get<{ id: string; expiresAt: number }>(LEASE + grantId);
+        if (held === undefined && stored !== undefined && stored.expiresAt > Date.now()) {
+          // Held by a refresher from before this object restarted: its completeRefresh will still come.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(STORED_LEASE_POLL_MS, stored.expiresAt - Date.now())));
+          continue;
+        }
         let release!: () => void;
         const released = new Promise<void>((resolve) => (release = resolve));
         const lease: Lease = { id: crypto.randomUUID(), expiresAt: Date.now() + LEASE_MS, released, release };
         this.#leases.set(grantId, lease);
+        await this.ctx.storage.put(LEASE + grantId, { id: lease.id, expiresAt: lease.expiresAt });
         return { lease: lease.id };
       }
       await Promise.race([held.released, new Promise((resolve) => setTimeout(resolve, Math.max(0, held.expiresAt - Date.now())))]);
@@ -85,6 +100,8 @@ export class AccountObject extends DurableObject implements Ledger {
     try {
       const entry = await this.#alive(grantId, now);
       if (entry === null) return 'ended';
+      // The same values again (a retry whose first call landed but whose answer was lost): already stored.
+      if (entry.version === next.version && entry.sealed === next.sealed) return 'stored';
       // Only the next version is accepted: a late or duplicate refresher cannot overwrite a newer grant.
       if (next.version !== entry.version + 1) return 'superseded';
       await this.ctx.storage.put(GRANT + grantId, {
@@ -96,12 +113,12 @@ export class AccountObject extends DurableObject implements Ledger {
       } satisfies GrantEntry);
       return 'stored';
     } finally {
-      this.#releaseIfHeld(grantId, lease);
+      await this.#releaseIfHeld(grantId, lease);
     }
   }
 
   async releaseRefresh(grantId: string, lease: string): Promise<void> {
-    this.#releaseIfHeld(grantId, lease);
+    await this.#releaseIfHeld(grantId, lease);
   }
 
   async endUnlessNewer(
@@ -202,7 +219,7 @@ export class AccountObject extends DurableObject implements Ledger {
     const now = Date.now();
     const expired: string[] = [];
     let remaining = 0;
-    for (const prefix of [GRANT, TOKEN, BOX]) {
+    for (const prefix of [GRANT, TOKEN, BOX, LEASE]) {
       for (const [key, value] of await this.ctx.storage.list<{ expiresAt: number }>({ prefix })) {
         if (value.expiresAt <= now) expired.push(key);
         else remaining++;
@@ -230,18 +247,20 @@ export class AccountObject extends DurableObject implements Ledger {
     const tokens = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
     const keys = [...entries.map((e) => GRANT + e.grantId), ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k)];
     for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
-    for (const id of ids) this.#releaseAny(id);
+    for (const id of ids) await this.#releaseAny(id);
     return entries.map(({ grantId, kind, kvKeys, revocation, clientId }) => ({ grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) }));
   }
 
-  #releaseIfHeld(grantId: string, lease: string): void {
-    if (this.#leases.get(grantId)?.id === lease) this.#releaseAny(grantId);
+  async #releaseIfHeld(grantId: string, lease: string): Promise<void> {
+    const stored = await this.ctx.storage.get<{ id: string }>(LEASE + grantId);
+    if (this.#leases.get(grantId)?.id === lease || stored?.id === lease) await this.#releaseAny(grantId);
   }
 
   /** Drops a grant's lease and wakes everyone waiting on it. */
-  #releaseAny(grantId: string): void {
+  async #releaseAny(grantId: string): Promise<void> {
     const held = this.#leases.get(grantId);
     this.#leases.delete(grantId);
+    await this.ctx.storage.delete(LEASE + grantId);
     held?.release();
   }
 
