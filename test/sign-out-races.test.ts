@@ -5,7 +5,7 @@
  * or later.
  */
 import { describe, expect, it } from 'vitest';
-import { createHarness, dumpKv, GATEWAY, gate, ledgerWith } from './helpers.ts';
+import { answerConsent, browserToConsent, cliRequest, createHarness, dumpKv, GATEWAY, gate, ledgerWith, redeemCode } from './helpers.ts';
 
 const signOut = (h: ReturnType<typeof createHarness>, cookie: string) =>
   h.request('/logout', { method: 'POST', headers: { origin: GATEWAY, cookie: `__Host-lgw_session=${cookie}` } });
@@ -131,5 +131,28 @@ describe('sign-out racing a request in flight', () => {
     down = false;
     expect((await signOut(h, cookie)).status).toBe(303);
     await expectSignedOutForGood(cookie, h);
+  });
+});
+
+describe('sign out everywhere also ends what is still on its way', () => {
+  it('a credential waiting for consent, and an allowed one the command line has not collected: both end, their Looker tokens revoked', async () => {
+    const h = createHarness();
+    await h.signIn();
+    // One sign-in stops at the consent page; another is allowed but its code not yet traded.
+    const waiting = await cliRequest({ name: 'waiting' });
+    const waitingConsent = await browserToConsent(h, await h.request(waiting.authorizePath));
+    const allowed = await cliRequest({ name: 'allowed' });
+    const allowedConsent = await browserToConsent(h, await h.request(allowed.authorizePath));
+    const answer = await answerConsent(h, allowedConsent, 'allow');
+    const code = new URL(answer.headers.get('location')!).searchParams.get('code')!;
+    const live = h.sim.liveAccessTokens();
+
+    const everywhere = await h.request('/access/sign-out-everywhere', { method: 'POST', headers: { origin: GATEWAY } });
+    expect(everywhere.status).toBe(303);
+    // The browser session's token and the two pending credentials' tokens are revoked at Looker.
+    expect(h.sim.liveAccessTokens()).toBe(live - 3);
+    expect((await redeemCode(h, { code, code_verifier: allowed.verifier, redirect_uri: allowed.redirectUri })).status).toBe(400);
+    await h.signIn();
+    expect((await answerConsent(h, waitingConsent, 'allow')).status).toBe(410);
   });
 });

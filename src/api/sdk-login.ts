@@ -9,10 +9,9 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
+import { readForm } from '../http/form.ts';
 import { lookerError } from './looker-shapes.ts';
 
-/** Login form bodies are a few hundred bytes; refuse anything much larger unread. */
-const MAX_LOGIN_BODY_BYTES = 16 * 1024;
 
 const SUDO_PATH = /^\/api\/(?:3\.1|4\.0)\/login\/\d{1,20}$/;
 
@@ -26,8 +25,15 @@ export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): P
   const params = await loginParameters(c.req.raw);
   if (params === null) return c.json(lookerError('The login body must be form-encoded (client_id, client_secret), at most 16 KiB', 400, path, 'POST'), 400);
   const clientId = params.get('client_id') ?? undefined;
-  const credential = await gw.credentials.verify(clientId, params.get('client_secret') ?? undefined);
-  const minted = credential === null ? null : await gw.tokens.mint(credential, gw.config.accessTokenTtlSeconds);
+  let credential;
+  let minted;
+  try {
+    credential = await gw.credentials.verify(clientId, params.get('client_secret') ?? undefined);
+    minted = credential === null ? null : await gw.tokens.mint(credential, gw.config.accessTokenTtlSeconds);
+  } catch {
+    // KV or the ledger did not answer: the credential may be fine; say "try again", not "wrong key".
+    return unavailable(c, path, 'POST');
+  }
   if (credential === null || minted === null) {
     gw.log.warn('credential_login_refused', {
       requestId: c.get('requestId'),
@@ -48,12 +54,21 @@ export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): P
 
 /** Ends the presented gateway token. Without one, Looker's answer to an unauthenticated call. */
 export async function sdkLogout(c: Context<AppEnv>, gw: Gateway, path: string, bearer: string | undefined): Promise<Response> {
-  const resolved = bearer === undefined ? null : await gw.tokens.resolve(bearer);
-  if (bearer === undefined || resolved === null) return c.json(lookerError('Requires authentication.', 401, path, 'DELETE'), 401);
-  c.set('caller', 'token');
-  await gw.tokens.end(bearer);
+  let resolved;
+  try {
+    resolved = bearer === undefined ? null : await gw.tokens.resolve(bearer);
+    if (bearer === undefined || resolved === null) return c.json(lookerError('Requires authentication.', 401, path, 'DELETE'), 401);
+    c.set('caller', 'token');
+    await gw.tokens.end(bearer);
+  } catch {
+    return unavailable(c, path, 'DELETE');
+  }
   gw.log.info('access_token_ended', { requestId: c.get('requestId'), clientId: resolved.caller.credential.clientId });
   return c.body(null, 204);
+}
+
+function unavailable(c: Context<AppEnv>, path: string, method: string): Response {
+  return c.json(lookerError('The gateway could not reach its storage right now; try again.', 503, path, method), 503, { 'retry-after': '1' });
 }
 
 export function sudoRefused(c: Context<AppEnv>, path: string): Response {
@@ -73,40 +88,12 @@ const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'text/plain', '
 /** client_id and client_secret from a form body, else from the query string (as Looker accepts); null for a body that is too large or not a form. */
 async function loginParameters(request: Request): Promise<URLSearchParams | null> {
   const query = new URL(request.url).searchParams;
-  if (request.body === null) return query;
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > MAX_LOGIN_BODY_BYTES) return null;
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const bytes = await readAtMost(request.body, MAX_LOGIN_BODY_BYTES);
-  if (bytes === null) return null;
-  if (bytes.byteLength === 0) return query;
-  if (!FORM_TYPES.has(type)) return null;
-  const form = new URLSearchParams(new TextDecoder().decode(bytes));
+  const read = await readForm(request, FORM_TYPES);
+  if (!read.ok) return null;
+  if (read.empty) return query;
+  const { form } = read;
   for (const name of ['client_id', 'client_secret']) {
     if (!form.has(name) && query.has(name)) form.set(name, query.get(name)!);
   }
   return form;
-}
-
-async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

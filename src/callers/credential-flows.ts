@@ -202,6 +202,22 @@ export class CredentialFlows {
     return { status: 'pending' };
   }
 
+  /**
+   * Sign out everywhere ends what is still on its way too: credentials waiting for the
+   * person's answer, allowed ones the command line has not collected yet (loopback codes,
+   * device grants). Their new Looker tokens are revoked. Returns how many there were.
+   */
+  async cancelPending(personKey: string): Promise<number> {
+    const boxes = await this.#x.ledgerFor(personKey).takeBoxes(['consent:', 'code:', 'device-grant:'], this.#x.now());
+    await Promise.all(
+      boxes.map(async (box) => {
+        const held = await this.#openHeld(personKey, box);
+        if (held !== null) await this.#x.keeper.revokeQuietly(held.tokens.accessToken);
+      }),
+    );
+    return boxes.length;
+  }
+
   async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: Record<string, unknown> } | null> {
     if (!/^[A-Za-z0-9_-]{22}$/.test(id) || cookieValue === undefined) return null;
     const dot = cookieValue.indexOf('.');

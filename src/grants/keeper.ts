@@ -479,6 +479,11 @@ export class GrantKeeper {
     return { accessToken: value.accessToken, accessTokenExpiresAt: value.accessTokenExpiresAt };
   }
 
+  /** Revokes an access token at Looker that nobody will hold; a failure is logged, not thrown. */
+  revokeQuietly(accessToken: string): Promise<void> {
+    return this.#revokeQuietly(accessToken);
+  }
+
   async #revokeQuietly(accessToken: string): Promise<void> {
     try {
       await revokeAccessToken(this.#d.oauth, accessToken);

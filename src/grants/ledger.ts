@@ -101,4 +101,6 @@ export interface Ledger {
   getBox(key: string, now: number): Promise<Record<string, unknown> | null>;
   updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null>;
   takeBox(key: string, now: number): Promise<Record<string, unknown> | null>;
+  /** Takes (single use) every live box whose key starts with one of `prefixes`. */
+  takeBoxes(prefixes: string[], now: number): Promise<Record<string, unknown>[]>;
 }

@@ -215,6 +215,17 @@ export class AccountObject extends DurableObject implements Ledger {
     return box.expiresAt <= now ? null : box.value;
   }
 
+  async takeBoxes(prefixes: string[], now: number): Promise<Record<string, unknown>[]> {
+    const taken: Record<string, unknown>[] = [];
+    for (const prefix of prefixes) {
+      const boxes = await this.ctx.storage.list<Box>({ prefix: BOX + prefix });
+      const keys = [...boxes.keys()];
+      for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
+      for (const box of boxes.values()) if (box.expiresAt > now) taken.push(box.value);
+    }
+    return taken;
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
     const expired: string[] = [];

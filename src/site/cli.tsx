@@ -13,6 +13,7 @@ import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
 import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
+import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
@@ -77,8 +78,8 @@ cliRoutes.post('/cli/consent/:id', async (c) => {
   const refused = refuseCrossSite(c, gw, '/cli/consent');
   if (refused !== null) return refused;
   const id = c.req.param('id');
-  const form = await c.req.parseBody();
-  const allowed = form.decision === 'allow';
+  const form = await formOf(c);
+  const allowed = form?.get('decision') === 'allow';
   const taken = await gw.flows.takeConsent(id, cookies.readConsent(c, id)).catch(() => undefined);
   cookies.clearConsent(c, id);
   if (taken === undefined) return storageUnavailable(c, 'record your answer', '/');
@@ -228,8 +229,8 @@ cliRoutes.post('/device', async (c) => {
   const gw = c.get('gateway');
   const refused = refuseCrossSite(c, gw, '/device');
   if (refused !== null) return refused;
-  const form = await c.req.parseBody();
-  const typed = typeof form.user_code === 'string' ? form.user_code : '';
+  const form = await formOf(c);
+  const typed = form?.get('user_code') ?? '';
   const device = await gw.flows.findDevice(typed).catch(() => undefined);
   if (device === undefined) return storageUnavailable(c, 'look up the code', '/device');
   if (device === null) {
@@ -307,12 +308,10 @@ function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Respon
   return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
 }
 
+/** A small urlencoded form (the command line's calls and the pages' forms); null when it is too large or not a form. */
 async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | null> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return null;
-  // Bytes, not .text(): the runtime warns on .text() of a body whose type is not text.
-  const bytes = await c.req.arrayBuffer();
-  return bytes.byteLength > 16 * 1024 ? null : new URLSearchParams(new TextDecoder().decode(bytes));
+  const read = await readForm(c.req.raw);
+  return read.ok && !read.empty ? read.form : null;
 }
 
 function withParams(base: string, params: Record<string, string>): string {

@@ -57,7 +57,8 @@ export async function holdCredentialForConsent(c: Context<AppEnv>, gw: Gateway, 
 
 /** A name a person gave a credential: printable, trimmed, at most 64 characters; else a default. */
 export function credentialName(raw: string | undefined, fallback: string): string {
-  const cleaned = (raw ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '').trim().slice(0, NAME_MAX);
+  // Controls, and invisible format characters (bidirectional overrides, zero-width ones) that could reorder what a page says.
+  const cleaned = (raw ?? '').replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').trim().slice(0, NAME_MAX);
   return cleaned === '' ? fallback : cleaned;
 }
 

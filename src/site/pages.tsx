@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import type { BrowserSession } from '../callers/browser-sessions.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantEndedError, GrantUnavailableError } from '../grants/keeper.ts';
+import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
@@ -96,7 +97,7 @@ async function accessPage(c: Context<AppEnv>, gw: Gateway, session: BrowserSessi
 }
 
 /** The forms of "Your access" act on the signed-in person's things only, and only from this gateway's pages. */
-async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Gateway; session: BrowserSession; form: Record<string, unknown> } | Response> {
+async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Gateway; session: BrowserSession; form: URLSearchParams } | Response> {
   const gw = c.get('gateway');
   const verdict = checkPageFormOrigin(sourceOf(c.req.raw.headers), gw.origin);
   if (!verdict.allowed) {
@@ -106,14 +107,15 @@ async function signedInForm(c: Context<AppEnv>, route: string): Promise<{ gw: Ga
   const session = await sessionOr(c, gw, () => c.redirect('/login?return_to=%2Faccess', 303));
   if (session instanceof Response) return session;
   c.set('caller', 'browser');
-  return { gw, session, form: await c.req.parseBody() };
+  const read = await readForm(c.req.raw);
+  return { gw, session, form: read.ok ? read.form : new URLSearchParams() };
 }
 
 pageRoutes.post('/access/revoke', async (c) => {
   const found = await signedInForm(c, '/access/revoke');
   if (found instanceof Response) return found;
   const { gw, session, form } = found;
-  const grantId = typeof form.grant === 'string' ? form.grant : '';
+  const grantId = form.get('grant') ?? '';
   if (!/^[A-Za-z0-9_-]{22}$/.test(grantId)) return c.html(<ErrorPage title="Nothing to revoke" message="The form named no session or credential." />, 400);
   let ended;
   try {
@@ -139,6 +141,8 @@ pageRoutes.post('/access/sign-out-everywhere', async (c) => {
   let ended;
   try {
     ended = await gw.keeper.end(session.access.personKey, { all: true }, 'signed out everywhere');
+    // Credentials still on their way (waiting for consent, or for the command line to collect them) end too.
+    await gw.flows.cancelPending(session.access.personKey);
   } catch {
     return storageUnavailable(c, 'sign you out everywhere', '/access');
   }
@@ -154,6 +158,6 @@ pageRoutes.post('/access/credentials', async (c) => {
   const found = await signedInForm(c, '/access/credentials');
   if (found instanceof Response) return found;
   const { gw, form } = found;
-  const name = credentialName(typeof form.name === 'string' ? form.name : undefined, 'script');
+  const name = credentialName(form.get('name') ?? undefined, 'script');
   return startSignIn(c, gw, { kind: 'credential', name, flow: { kind: 'page' } });
 });
