@@ -30,7 +30,12 @@ export const CODE_TTL_MS = 60_000;
 export const DEVICE_CODE_TTL_SECONDS = 600;
 export const DEVICE_POLL_INTERVAL_SECONDS = 5;
 /** Device authorizations in progress at once, gateway-wide (each is stored before anyone signed in). */
-const MAX_PENDING_DEVICE_CODES = 500;
+const MAX_PENDING_DEVICE_CODES = 5000;
+/** …and from one client address, so one client cannot use them all up. */
+const MAX_PENDING_DEVICE_CODES_PER_CLIENT = 10;
+/** Wrong user codes one client address may enter on /device in ten minutes before it must wait. */
+const MAX_WRONG_USER_CODES_PER_CLIENT = 20;
+const WRONG_CODES_WINDOW_MS = 10 * 60_000;
 /** No vowels or look-alikes: codes read aloud or typed from another screen. */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
@@ -128,32 +133,59 @@ export class CredentialFlows {
   }
 
   /** A new device authorization: the device code for the command line, the user code for the person. */
-  async startDevice(name: string): Promise<{ deviceCode: string; userCode: string } | null> {
+  /**
+   * A new device authorization: the device code for the command line, the user code for
+   * the person. `client` is the caller's address (its hash is kept, for the per-client cap).
+   */
+  async startDevice(name: string, client: string): Promise<{ deviceCode: string; userCode: string } | 'busy' | 'too many from this client'> {
     const now = this.#x.now();
     const expiresAt = now + DEVICE_CODE_TTL_SECONDS * 1000;
     const deviceCode = this.#x.minter.mint('device-code');
     const deviceKey = hashFor('device', deviceCode.secret);
+    const ledger = this.#x.deviceLedger();
+    const perClient = `client:${clientKey(client)}:`;
+    if (!(await ledger.putBox(`${perClient}${deviceKey}`, {}, expiresAt, { prefix: perClient, max: MAX_PENDING_DEVICE_CODES_PER_CLIENT, now }))) {
+      return 'too many from this client';
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
       const userCode = generateUserCode();
-      if ((await this.#x.deviceLedger().getBox(`user-code:${userCode}`, now)) !== null) continue;
-      const stored = await this.#x.deviceLedger().putBox(
+      if ((await ledger.getBox(`user-code:${userCode}`, now)) !== null) continue;
+      const stored = await ledger.putBox(
         `device:${deviceKey}`,
         { userCode, name, status: 'pending', lastPolledAt: 0, interval: DEVICE_POLL_INTERVAL_SECONDS },
         expiresAt,
-        { prefix: 'device:', max: MAX_PENDING_DEVICE_CODES },
+        { prefix: 'device:', max: MAX_PENDING_DEVICE_CODES, now },
       );
-      if (!stored) return null;
-      await this.#x.deviceLedger().putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
+      if (!stored) return 'busy';
+      await ledger.putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
       return { deviceCode: deviceCode.value, userCode };
     }
-    return null;
+    return 'busy';
   }
 
-  /** The name of the device authorization waiting under this user code, or null. */
-  async findDevice(userCode: string): Promise<{ userCode: string; name: string } | null> {
+  /**
+   * The name of the device authorization waiting under this user code; null for a wrong
+   * or expired code; 'wait' once this client entered too many wrong codes lately (user
+   * codes are short: guessing them must stay slow).
+   */
+  async findDevice(userCode: string, client: string): Promise<{ userCode: string; name: string } | null | 'wait'> {
+    const now = this.#x.now();
+    const ledger = this.#x.deviceLedger();
+    const wrongKey = `wrong:${clientKey(client)}`;
+    const wrong = await ledger.getBox(wrongKey, now);
+    const count = typeof wrong?.count === 'number' ? wrong.count : 0;
+    if (count >= MAX_WRONG_USER_CODES_PER_CLIENT) return 'wait';
+    const found = await this.#pendingDevice(userCode, now);
+    if (found === null) {
+      if (wrong === null) await ledger.putBox(wrongKey, { count: 1 }, now + WRONG_CODES_WINDOW_MS);
+      else await ledger.updateBox(wrongKey, { count: count + 1 }, now);
+    }
+    return found;
+  }
+
+  async #pendingDevice(userCode: string, now: number): Promise<{ userCode: string; name: string } | null> {
     const normalised = normaliseUserCode(userCode);
     if (normalised === null) return null;
-    const now = this.#x.now();
     const index = await this.#x.deviceLedger().getBox(`user-code:${normalised}`, now);
     if (index === null || typeof index.deviceKey !== 'string') return null;
     const device = await this.#x.deviceLedger().getBox(`device:${index.deviceKey}`, now);
@@ -285,6 +317,11 @@ function parseFlow(value: unknown): CredentialFlow | null {
     return { kind: 'loopback', redirectUri: value.redirectUri, codeChallenge: value.codeChallenge, state: value.state };
   }
   return null;
+}
+
+/** A client address, kept only as a hash. */
+function clientKey(client: string): string {
+  return hashFor('client', new TextEncoder().encode(client)).slice('client:'.length, 'client:'.length + 32);
 }
 
 /** Eight letters, shown as XXXX-XXXX: 20^8 ≈ 2.6·10^10 codes, alive for ten minutes. */

@@ -97,7 +97,8 @@ export interface Ledger {
   endToken(tokenId: string): Promise<boolean>;
 
   /** Single-use boxes for flows in progress (consent, one-time codes, device codes). */
-  putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number }): Promise<boolean>;
+  /** Stores a box unless `limit` says there are already `max` live boxes under `prefix` (judged at `now`). */
+  putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number; now: number }): Promise<boolean>;
   getBox(key: string, now: number): Promise<Record<string, unknown> | null>;
   updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null>;
   takeBox(key: string, now: number): Promise<Record<string, unknown> | null>;

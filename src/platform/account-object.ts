@@ -184,10 +184,10 @@ export class AccountObject extends DurableObject implements Ledger {
     return this.ctx.storage.delete(TOKEN + tokenId);
   }
 
-  async putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number }): Promise<boolean> {
+  async putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number; now: number }): Promise<boolean> {
     if (limit !== undefined) {
       const held = await this.ctx.storage.list<Box>({ prefix: BOX + limit.prefix });
-      const live = [...held.values()].filter((b) => b.expiresAt > Date.now()).length;
+      const live = [...held.values()].filter((b) => b.expiresAt > limit.now).length;
       if (live >= limit.max) return false;
     }
     await this.ctx.storage.put(BOX + key, { value, expiresAt } satisfies Box);

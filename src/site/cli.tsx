@@ -199,12 +199,15 @@ cliRoutes.post('/cli/device/code', async (c) => {
   const name = credentialName(form.get('name') ?? undefined, 'device');
   let started;
   try {
-    started = await gw.flows.startDevice(name);
+    started = await gw.flows.startDevice(name, clientAddress(c));
   } catch {
-    // Not the cap below: saying "too many" for a storage fault hid a bug once.
+    // Not the caps below: saying "too many" for a storage fault hid a bug once.
     return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
   }
-  if (started === null) {
+  if (started === 'too many from this client') {
+    return c.json({ error: 'slow_down', error_description: 'Too many device sign-ins from this address are in progress; finish them or let them expire (10 minutes).' }, 429, { 'retry-after': '600' });
+  }
+  if (started === 'busy') {
     return c.json({ error: 'temporarily_unavailable', error_description: 'Too many device sign-ins are in progress; try again in a few minutes.' }, 503, { 'retry-after': '30' });
   }
   gw.log.info('device_code_issued', { requestId: c.get('requestId') });
@@ -231,8 +234,11 @@ cliRoutes.post('/device', async (c) => {
   if (refused !== null) return refused;
   const form = await formOf(c);
   const typed = form?.get('user_code') ?? '';
-  const device = await gw.flows.findDevice(typed).catch(() => undefined);
+  const device = await gw.flows.findDevice(typed, clientAddress(c)).catch(() => undefined);
   if (device === undefined) return storageUnavailable(c, 'look up the code', '/device');
+  if (device === 'wait') {
+    return c.html(<DeviceEntryPage prefill={typed.slice(0, 16)} problem="Too many wrong codes from this address. Wait ten minutes, then try again." />, 429, { 'retry-after': '600', ...NO_STORE });
+  }
   if (device === null) {
     c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
     return c.html(<DeviceEntryPage prefill={typed.slice(0, 16)} problem="That code is unknown or has expired. Check it on the device, or start the sign-in there again." />, 400, NO_STORE);
@@ -279,6 +285,11 @@ cliRoutes.get('/cli/credential', async (c) => {
     user: { id: credential.user.id, display_name: credential.user.displayName, email: credential.user.email },
   });
 });
+
+/** The caller's address as Cloudflare reports it (a client cannot set this header through Cloudflare); "local" in development. */
+function clientAddress(c: Context<AppEnv>): string {
+  return c.req.header('cf-connecting-ip') ?? 'local';
+}
 
 function consentGone(c: Context<AppEnv>) {
   return c.html(
