@@ -243,10 +243,19 @@ describe('sign out everywhere', () => {
     const samLive = h.sim.liveAccessTokens(SAM.id);
     expect(h.sim.liveAccessTokens(DANA.id)).toBe(3);
 
+    // First the confirmation: what will end, and nothing ended yet.
+    const confirm = await h.request('/access/sign-out-everywhere');
+    expect(confirm.status).toBe(200);
+    const page = await confirm.text();
+    expect(page).toMatch(/<strong>2<\/strong> browser sessions/);
+    expect(page).toContain('method="post" action="/access/sign-out-everywhere"');
+    expect(h.sim.liveAccessTokens(DANA.id)).toBe(3);
+
     const res = await post(h, '/access/sign-out-everywhere', {});
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/');
+    expect(res.headers.get('location')).toBe('/?signed-out=everywhere');
     expect(h.jar.has('__Host-lgw_session')).toBe(false);
+    expect(await (await h.request('/?signed-out=everywhere')).text()).toContain('You signed out everywhere');
 
     expect(h.sim.liveAccessTokens(DANA.id)).toBe(0);
     expect((await bearerRequest(h, danaToken, '/api/4.0/user')).status).toBe(401);

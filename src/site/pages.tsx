@@ -13,7 +13,7 @@ import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
 import { credentialName, pageCsp, startSignIn, storageUnavailable } from './flows.tsx';
-import { AccessPage } from './views/access.tsx';
+import { AccessPage, SignOutEverywherePage } from './views/access.tsx';
 import { ErrorPage } from './views/error.tsx';
 import { SignedInPage, SignedOutPage } from './views/home.tsx';
 
@@ -42,7 +42,8 @@ function ended(c: Context<AppEnv>, gw: Gateway, reason: string) {
 pageRoutes.get('/', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
-  const session = await sessionOr(c, gw, () => c.html(<SignedOutPage />));
+  const notice = c.req.query('signed-out') === 'everywhere' ? 'You signed out everywhere: every browser session and script credential of yours has ended.' : undefined;
+  const session = await sessionOr(c, gw, () => c.html(<SignedOutPage notice={notice} />));
   if (session instanceof Response) return session;
   c.set('caller', 'browser');
 
@@ -134,6 +135,21 @@ pageRoutes.post('/access/revoke', async (c) => {
   return c.redirect('/access', 303);
 });
 
+pageRoutes.get('/access/sign-out-everywhere', async (c) => {
+  const gw = c.get('gateway');
+  const session = await sessionOr(c, gw, () => c.redirect('/login?return_to=%2Faccess', 302));
+  if (session instanceof Response) return session;
+  c.set('caller', 'browser');
+  let grants;
+  try {
+    grants = await gw.keeper.list(session.access.personKey);
+  } catch {
+    return storageUnavailable(c, 'list your access', '/access');
+  }
+  const sessions = grants.filter((g) => g.kind === 'session').length;
+  return c.html(<SignOutEverywherePage sessions={sessions} credentials={grants.filter((g) => g.kind === 'credential')} />, 200, NO_STORE);
+});
+
 pageRoutes.post('/access/sign-out-everywhere', async (c) => {
   const found = await signedInForm(c, '/access/sign-out-everywhere');
   if (found instanceof Response) return found;
@@ -151,7 +167,7 @@ pageRoutes.post('/access/sign-out-everywhere', async (c) => {
     if (grant.kind === 'credential') gw.log.info('credential_revoked', { requestId: c.get('requestId'), clientId: grant.clientId, reason: 'signed out everywhere' });
   }
   gw.sessions.clear(c);
-  return c.redirect('/', 303);
+  return c.redirect('/?signed-out=everywhere', 303);
 });
 
 pageRoutes.post('/access/credentials', async (c) => {

@@ -31,6 +31,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
       </p>
 
       <h2>Browser sessions</h2>
+      <div class="scroll">
       <table id="sessions">
         <thead>
           <tr>
@@ -58,13 +59,15 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           ))}
         </tbody>
       </table>
+      </div>
 
       <h2>Script credentials</h2>
       {credentials.length === 0 ? (
         <p class="muted" id="no-credentials">
-          None yet. Create one below, or run <code>npx looker-oauth-gateway login</code> on the computer that needs it.
+          None yet. Create one below, or sign in the computer that needs it with the command line (see the home page).
         </p>
       ) : (
+        <div class="scroll">
         <table id="credentials">
           <thead>
             <tr>
@@ -93,6 +96,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
             ))}
           </tbody>
         </table>
+        </div>
       )}
 
       <h2>New script credential</h2>
@@ -106,15 +110,42 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
       <p class="muted">Looker asks you to approve once more: each credential gets its own Looker sign-in, so revoking it touches nothing else.</p>
 
       <h2>Everywhere</h2>
-      <form method="post" action="/access/sign-out-everywhere">
-        <button type="submit" class="danger">
-          Sign out everywhere
-        </button>
-      </form>
-      <p class="muted">Ends every browser session and every script credential above, including this browser's.</p>
+      <p>
+        <a class="button danger" href="/access/sign-out-everywhere">
+          Sign out everywhere…
+        </a>
+      </p>
+      <p class="muted">Ends every browser session and every script credential above, including this browser's. You are asked to confirm.</p>
       <p>
         <a href="/">Home</a>
       </p>
+    </Layout>
+  );
+}
+
+/** "Sign out everywhere?" — what it ends, and one POST to do it. */
+export function SignOutEverywherePage(props: { sessions: number; credentials: GrantSummary[] }) {
+  return (
+    <Layout title="Sign out everywhere?">
+      <h1>Sign out everywhere?</h1>
+      <p>
+        This ends <strong>{props.sessions}</strong> browser {props.sessions === 1 ? 'session' : 'sessions'} (this one included) and{' '}
+        <strong>{props.credentials.length}</strong> script {props.credentials.length === 1 ? 'credential' : 'credentials'}, here and at
+        Looker. Scripts using them stop working until someone signs them in again.
+      </p>
+      {props.credentials.length === 0 ? null : (
+        <ul id="credentials-to-end">
+          {props.credentials.map((c) => (
+            <li>{c.label}</li>
+          ))}
+        </ul>
+      )}
+      <form method="post" action="/access/sign-out-everywhere" class="actions">
+        <button type="submit" class="danger">
+          Yes, sign out everywhere
+        </button>
+        <a href="/access">Cancel</a>
+      </form>
     </Layout>
   );
 }

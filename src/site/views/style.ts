@@ -3,7 +3,7 @@ export const STYLESHEET = `
 :root { color-scheme: light dark; --accent: #4285f4; --fg: #1f1f1f; --bg: #f4f5f7; --card: #fff; --muted: #5f6368; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e8eaed; --bg: #202124; --card: #2b2c2f; --muted: #9aa0a6; } }
 * { box-sizing: border-box; }
-body { margin: 0; min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center;
+body { margin: 0; min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; padding: 1.5rem 0;
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 .card { background: var(--card); max-width: 36rem; width: calc(100% - 2rem); padding: 2rem 2.5rem; border-radius: 12px;
   box-shadow: 0 1px 3px rgba(0,0,0,.12), 0 8px 24px rgba(0,0,0,.06); }
@@ -34,5 +34,7 @@ input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; bor
   background: var(--card); color: var(--fg); }
 input.code { font: 1.4rem/1.2 ui-monospace, monospace; letter-spacing: .15em; text-transform: uppercase; width: 12ch; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; }
-.tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; background: rgba(66,133,244,.15); margin-left: .35rem; }
+.tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; background: rgba(66,133,244,.15); margin-left: .35rem; white-space: nowrap; }
+.scroll { overflow-x: auto; }
+a.button.danger { background: #d93025; }
 `;
