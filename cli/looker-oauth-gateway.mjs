@@ -331,6 +331,11 @@ function checkTimeout(value) {
  */
 function gatewayOrigin(input, fail) {
   let url;
+  if (!input.includes('://')) {
+    const host = printable(input);
+    const local = /^(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(input);
+    throw fail(`"${host}" has no scheme: give the whole address, e.g. ${local ? 'http' : 'https'}://${host}`);
+  }
   try {
     url = new URL(input);
   } catch {
@@ -839,6 +844,7 @@ function authorizeUrl(gateway, request) {
 /** @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
 async function signInWithBrowser(settings) {
   const { gateway } = settings;
+  await checkGateway(gateway);
   const verifier = base64url(randomBytes(32));
   const challenge = base64url(createHash('sha256').update(verifier).digest());
   const state = base64url(randomBytes(32));
@@ -863,6 +869,19 @@ async function signInWithBrowser(settings) {
     });
   } finally {
     loopback.close();
+  }
+}
+
+/**
+ * Says at once when the address is not a gateway (nothing listening, a typo, Looker's own
+ * address), instead of waiting for a browser sign-in that can never come back.
+ * @param {string} gateway
+ */
+async function checkGateway(gateway) {
+  const answer = await call('GET', gateway, '/healthz');
+  const status = answer.json && typeof answer.json === 'object' ? /** @type {{ status?: unknown }} */ (answer.json).status : undefined;
+  if (answer.status !== 200 || status !== 'ok') {
+    throw new CliError(`${gateway} does not answer like a looker-oauth-gateway (GET /healthz answered ${answer.status}); check the address.`);
   }
 }
 
@@ -1077,8 +1096,9 @@ function savedCredential(settings) {
 function describeExpiry(expiresAt, now) {
   const when = Date.parse(expiresAt);
   if (Number.isNaN(when)) return printable(expiresAt) || 'an unknown date';
-  const days = Math.floor((when - now) / 86_400_000);
-  const left = when <= now ? 'expired' : days < 1 ? 'less than a day' : plural(days, 'day');
+  const remaining = when - now;
+  // Rounded to whole days: a credential made a moment ago for 90 days shows 90, not 89.
+  const left = remaining <= 0 ? 'expired' : remaining < 86_400_000 ? 'less than a day' : plural(Math.round(remaining / 86_400_000), 'day');
   return `${new Date(when).toISOString().slice(0, 10)} (${left})`;
 }
 

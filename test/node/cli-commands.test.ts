@@ -56,7 +56,7 @@ function writeIni(credential: FakeCredential, { section = 'Looker', file = 'look
 
 describe('status', () => {
   it('shows whom the credential acts as and until when, then ends the API session it used', async () => {
-    const credential = gateway.issue('laptop', 89.5 * DAY);
+    const credential = gateway.issue('laptop', 89.2 * DAY);
     writeIni(credential);
     const exit = await runCli(['status'], { cwd });
     expect(exit.code).toBe(0);

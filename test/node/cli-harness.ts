@@ -130,6 +130,8 @@ export class FakeGateway {
     }
     const route = `${recorded.method} ${recorded.path}`;
     switch (route) {
+      case 'GET /healthz':
+        return json(response, 200, { status: 'ok', version: 'fake' });
       case 'GET /cli/authorize':
         return this.authorizePage(recorded, response);
       case 'POST /cli/token':

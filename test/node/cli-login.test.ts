@@ -7,6 +7,8 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, sy
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AUTHORIZE_URL,
@@ -431,7 +433,8 @@ describe('the gateway address', () => {
     ['ftp://gw.example.com', 'is not an https:// address'],
     ['http://gw.example.com', 'http:// is only for a gateway on this machine'],
     ['http://10.0.0.1:8787', 'http:// is only for a gateway on this machine'],
-    ['gw.example.com', 'is not an address'],
+    ['gw.example.com', 'has no scheme: give the whole address, e.g. https://gw.example.com'],
+    ['localhost:8931', 'e.g. http://localhost:8931'],
     ['https://user:pass@gw.example.com', 'must not contain a user name or password'],
   ])('refuses %s as a usage error', async (address, message) => {
     // --timeout so that, were the address taken, the test would fail fast instead of waiting.
@@ -459,5 +462,23 @@ describe('the gateway address', () => {
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain(`Could not reach ${address}: `);
     expect(exit.stderr).toContain('ECONNREFUSED');
+  });
+});
+
+describe('an address that is not a gateway', () => {
+  it('fails at once, before any browser is opened, instead of waiting for a sign-in that cannot come back', async () => {
+    const notGateway = createServer((_request, response) => response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Looker</h1>'));
+    await new Promise<void>((resolve) => notGateway.listen(0, '127.0.0.1', resolve));
+    const { port } = notGateway.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const exit = await runCli(['login', `http://127.0.0.1:${port}`, '--no-open', '--timeout', '60'], { cwd });
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toContain('does not answer like a looker-oauth-gateway');
+      expect(exit.stderr).not.toContain('/cli/authorize');
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await new Promise((resolve) => notGateway.close(resolve));
+    }
   });
 });
