@@ -19,19 +19,42 @@ import { requireModernNode } from './lib/node-version.mjs';
 
 requireModernNode();
 
-const { values, positionals } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8787' },
-    'sim-port': { type: 'string', default: process.env.SIM_PORT ?? '8788' },
-    'auto-approve': { type: 'boolean', default: false },
-    // Use the simulator even when a real Looker is configured (the browser tests do).
-    simulator: { type: 'boolean', default: false },
-    // Simulated Looker access tokens live this long (seconds); short values exercise refresh.
-    'sim-access-token-ttl': { type: 'string' },
-    'env-file': { type: 'string' },
-  },
-  allowPositionals: true,
-});
+const USAGE = `Usage: npm run dev -- [--port 8787] [--sim-port 8788] [--simulator] [--auto-approve]
+                      [--sim-access-token-ttl SECONDS] [--env-file PATH] [-- wrangler dev options]
+
+Runs the gateway with wrangler dev at http://localhost:<port>. Without LOOKER_URL (in .dev.vars
+or the environment), or with --simulator, it also runs the bundled Looker simulator on
+<sim-port>. The simulator keeps its tokens in memory: restarting npm run dev signs everyone
+out of it (sessions and script credentials end at their next token refresh).
+  --auto-approve            the simulator skips its consent page
+  --sim-access-token-ttl S  the simulator's access tokens live S seconds (to watch refreshes)
+  --env-file PATH           settings from PATH instead of .dev.vars (which is then not created)`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '8787' },
+      'sim-port': { type: 'string', default: process.env.SIM_PORT ?? '8788' },
+      'auto-approve': { type: 'boolean', default: false },
+      // Use the simulator even when a real Looker is configured (the browser tests do).
+      simulator: { type: 'boolean', default: false },
+      // Simulated Looker access tokens live this long (seconds); short values exercise refresh.
+      'sim-access-token-ttl': { type: 'string' },
+      'env-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const port = Number(values.port);
 const simPort = Number(values['sim-port']);
 for (const [flag, value] of [['--port', port], ['--sim-port', simPort]]) {
