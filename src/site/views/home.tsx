@@ -43,12 +43,14 @@ export function SignedInPage(props: { user: LookerUser | null; problem?: string;
       </p>
       <h2>Scripts and Looker SDKs</h2>
       <p>
-        Sign a computer in once, and unmodified Looker SDK scripts use the gateway with a credential
-        you can see and revoke — no Looker API key:
+        Sign a computer in once (Node 20 or newer), and unmodified Looker SDK scripts use the gateway
+        with a credential you can see and revoke — no Looker API key:
       </p>
-      <pre>npx looker-oauth-gateway login {props.origin}</pre>
+      <pre>
+        curl -fsSL {props.origin}/cli.mjs -o lgw.mjs{'\n'}node lgw.mjs login {props.origin}
+      </pre>
       <p class="muted">
-        Without this repository: <code>curl -fsSL {props.origin}/cli.mjs -o lgw.mjs &amp;&amp; node lgw.mjs login {props.origin}</code>
+        From a clone of the gateway's repository: <code>npx looker-oauth-gateway login {props.origin}</code>
       </p>
       <div class="actions">
         <a class="button" href="/access">

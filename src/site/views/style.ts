@@ -29,7 +29,8 @@ button.danger { background: #d93025; }
 button.small { padding: .25rem .7rem; font-size: .85rem; }
 pre, textarea.snippet { display: block; width: 100%; padding: .7rem .9rem; border-radius: 6px; background: rgba(127,127,127,.12);
   font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--fg); border: 0; overflow-x: auto; white-space: pre; }
-textarea.snippet { resize: vertical; }
+textarea.snippet { resize: vertical; white-space: pre-wrap; overflow-wrap: anywhere; }
+@media (max-width: 480px) { .card { padding: 1.25rem 1.1rem; } }
 input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; border: 1px solid rgba(127,127,127,.5);
   background: var(--card); color: var(--fg); }
 input.code { font: 1.4rem/1.2 ui-monospace, monospace; letter-spacing: .15em; text-transform: uppercase; width: 12ch; }
