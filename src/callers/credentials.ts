@@ -15,6 +15,7 @@ import type { GrantAccess } from '../grants/keeper.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import type { CallerContext } from './context.ts';
+import type { HeldGrant } from './credential-flows.ts';
 import type { CredentialRecord, KeyValueStore } from './records.ts';
 
 /** A credential whose secret was just verified: what the login shim needs to mint a token. */
@@ -82,6 +83,18 @@ export class ScriptCredentials {
     }
     this.#x.log.info('credential_created', { clientId: id.value, personKey: init.personKey });
     return { clientId: id.value, clientSecret: secret.value, record };
+  }
+
+  /** A credential for a grant that waited for the person's Allow (see credential-flows.ts). */
+  createFromHeld(held: HeldGrant, ttlMs: number): Promise<IssuedCredential> {
+    return this.create({
+      personKey: held.personKey,
+      user: held.user,
+      name: held.name,
+      tokens: held.tokens,
+      redirectUri: held.lookerRedirectUri,
+      ttlMs,
+    });
   }
 
   /**

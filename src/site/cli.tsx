@@ -108,14 +108,7 @@ cliRoutes.post('/cli/consent/:id', async (c) => {
       }
       return c.html(<DoneHerePage title="Device allowed" message={`“${pending.name}” is signed in. You can close this tab; the command line continues by itself.`} />, 200);
     }
-    const issued = await gw.credentials.create({
-      personKey: held.personKey,
-      user: held.user,
-      name: held.name,
-      tokens: held.tokens,
-      redirectUri: held.lookerRedirectUri,
-      ttlMs: gw.config.credentialTtlMs,
-    });
+    const issued = await gw.credentials.createFromHeld(held, gw.config.credentialTtlMs);
     return c.html(
       <CredentialIssuedPage
         origin={gw.origin}
@@ -172,14 +165,7 @@ cliRoutes.post('/cli/token', async (c) => {
 });
 
 async function issueForCommandLine(c: Context<AppEnv>, gw: Gateway, held: HeldGrant): Promise<Response> {
-  const issued = await gw.credentials.create({
-    personKey: held.personKey,
-    user: held.user,
-    name: held.name,
-    tokens: held.tokens,
-    redirectUri: held.lookerRedirectUri,
-    ttlMs: gw.config.credentialTtlMs,
-  });
+  const issued = await gw.credentials.createFromHeld(held, gw.config.credentialTtlMs);
   const { record } = issued;
   return c.json({
     client_id: issued.clientId,
