@@ -182,7 +182,6 @@ export function createServices(deps: AppDependencies = {}): Services {
       keeper,
       ledgerFor,
       deviceLedger: () => wrap(ledgerOf(namespace, `${prefix}device-flow`)),
-      lookerApiUrl: config.lookerApiUrl,
       now,
       log,
       memory: callerMemory,

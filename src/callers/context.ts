@@ -22,7 +22,6 @@ export interface CallerContext {
    * A function, like ledgerFor: a Durable Object stub belongs to the request that made it.
    */
   readonly deviceLedger: () => Ledger;
-  readonly lookerApiUrl: string;
   readonly now: () => number;
   readonly log: Logger;
   /** Presented secret (cookie value, bearer token, client_id) → what it resolved to. */
