@@ -125,6 +125,14 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
+  /** The command ended because the person chose Deny: exit 1, says so, and wrote nothing. */
+  async function expectDenied(command: Command, ini: string): Promise<void> {
+    const { code, stderr } = await command.finished;
+    expect(code).toBe(1);
+    expect(stderr).toContain('You chose Deny in the browser; nothing was written.');
+    expect(existsSync(ini)).toBe(false);
+  }
+
   function start(runner: Runner, args: string[], env: Record<string, string> = {}): Command {
     const { BROWSER: _ignored, ...inherited } = process.env;
     const child = spawn(runner.node, [runner.script(), ...args], {
@@ -333,10 +341,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect(await page.textContent('body')).toContain('You chose Deny in the browser');
       await context.close();
 
-      const { code, stderr } = await command.finished;
-      expect(code).toBe(1);
-      expect(stderr).toContain('You chose Deny in the browser; nothing was written.');
-      expect(existsSync(deniedIni)).toBe(false);
+      await expectDenied(command, deniedIni);
     });
 
     it('Deny at Looker: the command is told at once, not left waiting for its timeout', async () => {
@@ -351,10 +356,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect(await page.textContent('body')).toContain('You chose Deny in the browser');
       await context.close();
 
-      const { code, stderr } = await command.finished;
-      expect(code).toBe(1);
-      expect(stderr).toContain('You chose Deny in the browser; nothing was written.');
-      expect(existsSync(deniedIni)).toBe(false);
+      await expectDenied(command, deniedIni);
     });
 
     it.each(['the gateway', 'Looker'] as const)('Deny for a device at %s: its polling ends with exit 1', async (where) => {
@@ -376,10 +378,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect(await page.textContent('h1')).toBe('Denied');
       await context.close();
 
-      const { code, stderr } = await command.finished;
-      expect(code).toBe(1);
-      expect(stderr).toContain('You chose Deny in the browser');
-      expect(existsSync(deniedIni)).toBe(false);
+      await expectDenied(command, deniedIni);
     });
   });
 

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AUTHORIZE_URL,
   CLI,
@@ -18,19 +18,16 @@ import {
   startCli,
   startFakeGateway,
   tempDir,
+  withFakeGatewayEachTest,
   USER,
 } from './cli-harness.ts';
 
 let gateway: FakeGateway;
 let cwd: string;
 
-beforeEach(async () => {
-  gateway = await startFakeGateway();
-  cwd = tempDir();
-});
-
-afterEach(async () => {
-  await gateway.close();
+withFakeGatewayEachTest((g, dir) => {
+  gateway = g;
+  cwd = dir;
 });
 
 const DAY = 86_400_000;

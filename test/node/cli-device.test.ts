@@ -4,19 +4,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeGateway, runCli, startFakeGateway, tempDir, USER_CODE } from './cli-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { type FakeGateway, runCli, withFakeGatewayEachTest, USER_CODE } from './cli-harness.ts';
 
 let gateway: FakeGateway;
 let cwd: string;
 
-beforeEach(async () => {
-  gateway = await startFakeGateway();
-  cwd = tempDir();
-});
-
-afterEach(async () => {
-  await gateway.close();
+withFakeGatewayEachTest((g, dir) => {
+  gateway = g;
+  cwd = dir;
 });
 
 function polls() {

@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'cli', 'looker-oauth-gateway.mjs');
@@ -377,4 +378,16 @@ export async function playBrowser(authorizeUrl: string): Promise<{ status: numbe
 export async function visit(url: string, init?: RequestInit): Promise<{ status: number; body: string; headers: Headers }> {
   const response = await fetch(url, { redirect: 'manual', ...init });
   return { status: response.status, body: await response.text(), headers: response.headers };
+}
+
+/** A fresh fake gateway and working directory for each test of the file that calls this (hands them over through `use`). */
+export function withFakeGatewayEachTest(use: (gateway: FakeGateway, cwd: string) => void): void {
+  let gateway: FakeGateway | undefined;
+  beforeEach(async () => {
+    gateway = await startFakeGateway();
+    use(gateway, tempDir());
+  });
+  afterEach(async () => {
+    await gateway?.close();
+  });
 }

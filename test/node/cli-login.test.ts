@@ -9,15 +9,14 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AUTHORIZE_URL,
   type FakeGateway,
   playBrowser,
   runCli,
   startCli,
-  startFakeGateway,
-  tempDir,
+  withFakeGatewayEachTest,
   USER,
   visit,
 } from './cli-harness.ts';
@@ -25,13 +24,9 @@ import {
 let gateway: FakeGateway;
 let cwd: string;
 
-beforeEach(async () => {
-  gateway = await startFakeGateway();
-  cwd = tempDir();
-});
-
-afterEach(async () => {
-  await gateway.close();
+withFakeGatewayEachTest((g, dir) => {
+  gateway = g;
+  cwd = dir;
 });
 
 /** Starts `login --no-open`, plays the browser, and returns the finished run. */
