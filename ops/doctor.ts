@@ -2,7 +2,7 @@
  * `npm run doctor`: checks a configuration against the real Looker and prints a
  * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
  */
-import { ACCOUNTS_BINDING, isLoopbackHost, parseVariables } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, isLoopbackHost, parseVariables } from '../src/config.ts';
 import { getVersions, type LookerVersions } from '../src/looker/api.ts';
 import { LookerProtocolError, LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../src/looker/errors.ts';
 import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';
@@ -128,8 +128,10 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     report('✓', `wrangler.toml ${target} binds the SESSIONS KV namespace${production ? '' : ' (local KV under npm run dev)'}`);
   }
   if (wrangler.problem === undefined) {
-    if (wrangler.durableObjects.includes(ACCOUNTS_BINDING)) report('✓', `wrangler.toml ${target} binds the ${ACCOUNTS_BINDING} Durable Object`);
-    else report('✗', `wrangler.toml ${target} has no ${ACCOUNTS_BINDING} Durable Object binding`, `copy the [[durable_objects.bindings]] block named ${ACCOUNTS_BINDING} into this environment`);
+    for (const binding of [ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING]) {
+      if (wrangler.durableObjects.includes(binding)) report('✓', `wrangler.toml ${target} binds the ${binding} Durable Object`);
+      else report('✗', `wrangler.toml ${target} has no ${binding} Durable Object binding`, `copy the [[durable_objects.bindings]] block named ${binding} into this environment`);
+    }
 
     // A Worker cannot tell a [vars] value from a secret at run time: this is the one place that can.
     let secretsInToml = 0;

@@ -22,6 +22,8 @@ export interface Config {
   credentialTtlMs: number;
   /** How long a gateway access token from the SDK login lives. */
   accessTokenTtlSeconds: number;
+  /** How often a device sign-in's command line may poll (RFC 8628 `interval`). */
+  devicePollIntervalSeconds: number;
 }
 
 export interface ConfigProblem {
@@ -38,8 +40,11 @@ export const MIN_SESSION_SECRET_BITS = 256;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 export const DEFAULT_CREDENTIAL_TTL_DAYS = 90;
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
+export const DEFAULT_DEVICE_POLL_INTERVAL_SECONDS = 5;
 /** The Durable Object namespace that holds each person's ledger (see docs/storage.md). */
 export const ACCOUNTS_BINDING = 'ACCOUNTS';
+/** The Durable Object namespace that holds device sign-ins in progress and their limits (see docs/storage.md). */
+export const DEVICE_FLOWS_BINDING = 'DEVICE_FLOWS';
 /** The KV namespace that holds sessions' and credentials' records (see docs/storage.md). */
 export const KV_BINDING = 'SESSIONS';
 
@@ -104,12 +109,16 @@ export function parseOrigin(raw: string, variable: string, problems: ConfigProbl
 export function parseConfig(env: Env): ConfigResult {
   const result = parseVariables(env);
   const problems: ConfigProblem[] = [];
-  const namespace = env[ACCOUNTS_BINDING];
-  if (typeof (namespace as { idFromName?: unknown } | null | undefined)?.idFromName !== 'function') {
-    problems.push({
-      variable: ACCOUNTS_BINDING,
-      problem: `is not bound: wrangler.toml must bind the Durable Object class AccountObject as ${ACCOUNTS_BINDING} ([[durable_objects.bindings]])`,
-    });
+  for (const [binding, className] of [
+    [ACCOUNTS_BINDING, 'AccountObject'],
+    [DEVICE_FLOWS_BINDING, 'DeviceFlowObject'],
+  ] as const) {
+    if (typeof (env[binding] as { idFromName?: unknown } | null | undefined)?.idFromName !== 'function') {
+      problems.push({
+        variable: binding,
+        problem: `is not bound: wrangler.toml must bind the Durable Object class ${className} as ${binding} ([[durable_objects.bindings]])`,
+      });
+    }
   }
   const kv = env[KV_BINDING] as { get?: unknown; put?: unknown; delete?: unknown } | null | undefined;
   if (typeof kv?.get !== 'function' || typeof kv.put !== 'function' || typeof kv.delete !== 'function') {
@@ -171,6 +180,7 @@ export function parseVariables(env: Env): ConfigResult {
   const upstreamTimeoutMs = readWholeNumber(env, 'UPSTREAM_TIMEOUT_MS', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000, 'milliseconds', problems);
   const credentialTtlDays = readWholeNumber(env, 'CREDENTIAL_TTL_DAYS', DEFAULT_CREDENTIAL_TTL_DAYS, 1, 365, 'days', problems);
   const accessTokenTtlSeconds = readWholeNumber(env, 'GATEWAY_TOKEN_TTL_SECONDS', DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 15, 86_400, 'seconds', problems);
+  const devicePollIntervalSeconds = readWholeNumber(env, 'DEVICE_POLL_INTERVAL_SECONDS', DEFAULT_DEVICE_POLL_INTERVAL_SECONDS, 1, 60, 'seconds', problems);
 
   if (
     problems.length > 0 ||
@@ -194,6 +204,7 @@ export function parseVariables(env: Env): ConfigResult {
       upstreamTimeoutMs,
       credentialTtlMs: credentialTtlDays * 24 * 3600 * 1000,
       accessTokenTtlSeconds,
+      devicePollIntervalSeconds,
     },
   };
 }

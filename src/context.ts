@@ -6,6 +6,8 @@ import type { ScriptCredentials } from './callers/credentials.ts';
 import type { CountingKv, KeyValueStore } from './callers/records.ts';
 import type { SignIns } from './callers/sign-ins.ts';
 import type { Config } from './config.ts';
+import type { DeviceLimits } from './callers/device-store.ts';
+import type { ClientOf } from './http/client.ts';
 import type { GrantKeeper } from './grants/keeper.ts';
 import type { Logger } from './log.ts';
 import type { OAuthClient } from './looker/oauth.ts';
@@ -34,6 +36,9 @@ export interface Gateway {
   minter: TokenMinter;
   log: Logger;
   now: () => number;
+  /** The client's address and location, as the platform reports them. */
+  clientOf: ClientOf;
+  deviceLimits: DeviceLimits;
 }
 
 /** Which kind of caller a request was served for (for the request log line). */

@@ -3,9 +3,12 @@ import { waitUntil } from 'cloudflare:workers';
 import { createApp } from './app.ts';
 import type { Bindings } from './context.ts';
 
-export { AccountObject } from './platform/account-object.ts';
+import { clientOfCloudflareRequest } from './platform/cloudflare-client.ts';
 
-const app = createApp({ keepAlive: waitUntil });
+export { AccountObject } from './platform/account-object.ts';
+export { DeviceFlowObject } from './platform/device-flow-object.ts';
+
+const app = createApp({ keepAlive: waitUntil, clientOf: clientOfCloudflareRequest });
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

@@ -23,6 +23,8 @@ export const LOG_EVENTS = {
   access_token_ended: "an SDK logged out: its gateway token ended (the credential lives on)",
   consent_answered: 'a person allowed or denied a credential on the consent page',
   device_code_issued: 'the command line started a device sign-in',
+  device_codes_shed: "device sign-ins were full: the busiest network's oldest waiting ones were dropped (their count)",
+  device_code_guessing_refused: 'a network that entered too many wrong device codes was told to wait',
   csrf_refused: 'an unsafe cross-site request with a cookie was refused',
   cross_site_navigation_refused: 'a top-level navigation from another site to /api/* was refused',
   api_upstream_failed: 'Looker could not be reached, timed out, or its token renewal failed',

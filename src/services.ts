@@ -8,17 +8,19 @@
 import { AccessTokens } from './callers/access-tokens.ts';
 import { BrowserSessions } from './callers/browser-sessions.ts';
 import { type CallerContext, createCallerMemory } from './callers/context.ts';
-import { CredentialFlows } from './callers/credential-flows.ts';
+import { CredentialFlows, DEFAULT_DEVICE_LIMITS } from './callers/credential-flows.ts';
+import type { DeviceFlowStore, DeviceLimits } from './callers/device-store.ts';
 import { ScriptCredentials } from './callers/credentials.ts';
 import { CountingKv, HolderRecords } from './callers/records.ts';
 import { SignIns } from './callers/sign-ins.ts';
-import { ACCOUNTS_BINDING, type Config, type ConfigProblem, type ConfigResult, parseConfig } from './config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, type Config, type ConfigProblem, type ConfigResult, parseConfig } from './config.ts';
 import type { Bindings, Gateway } from './context.ts';
 import { Sealer } from './crypto/seal.ts';
 import { TokenMinter } from './crypto/tokens.ts';
 import { GrantKeeper, GrantMemory } from './grants/keeper.ts';
 import type { Ledger } from './grants/ledger.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
+import { type ClientOf, unknownClient } from './http/client.ts';
 import type { Fetch } from './looker/http.ts';
 import type { OAuthClient } from './looker/oauth.ts';
 
@@ -39,6 +41,12 @@ export interface AppDependencies {
   wrapLedger?: (ledger: Ledger) => Ledger;
   /** Keeps work alive past the request that started it (the Worker passes the runtime's waitUntil). */
   keepAlive?: (work: Promise<unknown>) => void;
+  /** The client's address and location as the platform reports them (the Worker passes Cloudflare's). */
+  clientOf?: ClientOf;
+  /** The device flow's limits (tests make them small). */
+  deviceLimits?: DeviceLimits;
+  /** Wraps the device-flow store (tests inject faults with it). */
+  wrapDeviceFlows?: (store: DeviceFlowStore) => DeviceFlowStore;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -88,11 +96,20 @@ class RequestGateway implements Gateway {
   readonly minter: TokenMinter;
   readonly log: Logger;
   readonly now: () => number;
+  readonly clientOf: ClientOf;
+  readonly deviceLimits: DeviceLimits;
   readonly #callers: CallerContext;
   #sessions: BrowserSessions | undefined;
   #credentials: ScriptCredentials | undefined;
 
-  constructor(shared: Shared, site: Pick<Gateway, 'origin' | 'redirectUri'>, kv: CountingKv, log: Logger, now: () => number) {
+  constructor(
+    shared: Shared,
+    site: Pick<Gateway, 'origin' | 'redirectUri'>,
+    kv: CountingKv,
+    log: Logger,
+    now: () => number,
+    platform: Pick<Gateway, 'clientOf' | 'deviceLimits'>,
+  ) {
     this.config = shared.config;
     this.origin = site.origin;
     this.redirectUri = site.redirectUri;
@@ -105,6 +122,8 @@ class RequestGateway implements Gateway {
     this.minter = shared.callers.minter;
     this.log = log;
     this.now = now;
+    this.clientOf = platform.clientOf;
+    this.deviceLimits = platform.deviceLimits;
     this.#callers = shared.callers;
   }
 
@@ -118,10 +137,10 @@ class RequestGateway implements Gateway {
 }
 
 /** The ledger stub for a name: the Durable Object's RPC surface is the Ledger interface. */
-function ledgerOf(namespace: DurableObjectNamespace, name: string): Ledger {
+function stubOf<T>(namespace: DurableObjectNamespace, name: string): T {
   // The stub's methods are the object's own (RPC); their declared types wrap results in
   // RPC types that are structurally these: no `any`, one cast at the platform's edge.
-  return namespace.get(namespace.idFromName(name)) as unknown as Ledger;
+  return namespace.get(namespace.idFromName(name)) as unknown as T;
 }
 
 export function createServices(deps: AppDependencies = {}): Services {
@@ -133,6 +152,7 @@ export function createServices(deps: AppDependencies = {}): Services {
   const prefix = deps.ledgerNamePrefix ?? '';
   const wrap = deps.wrapLedger ?? ((ledger: Ledger) => ledger);
   const grantMemory = new GrantMemory(now);
+  const platform = { clientOf: deps.clientOf ?? unknownClient, deviceLimits: deps.deviceLimits ?? DEFAULT_DEVICE_LIMITS };
   const callerMemory = createCallerMemory(now);
 
   // Bindings are fixed for an isolate's life; parse them and derive keys once, not per request.
@@ -154,7 +174,9 @@ export function createServices(deps: AppDependencies = {}): Services {
 
   const buildShared = (config: Config, env: Bindings): Shared => {
     const namespace = env[ACCOUNTS_BINDING] as DurableObjectNamespace;
-    const ledgerFor = (personKey: string) => wrap(ledgerOf(namespace, `${prefix}person:${personKey}`));
+    const ledgerFor = (personKey: string) => wrap(stubOf<Ledger>(namespace, `${prefix}person:${personKey}`));
+    const deviceNamespace = env[DEVICE_FLOWS_BINDING] as DurableObjectNamespace;
+    const wrapDevice = deps.wrapDeviceFlows ?? ((store: DeviceFlowStore) => store);
     const sealer = new Sealer(config.sessionSecret);
     const minter = new TokenMinter(config.sessionSecret);
     const oauth: OAuthClient = {
@@ -181,7 +203,7 @@ export function createServices(deps: AppDependencies = {}): Services {
       records: new HolderRecords(sealer, now),
       keeper,
       ledgerFor,
-      deviceLedger: () => wrap(ledgerOf(namespace, `${prefix}device-flow`)),
+      deviceFlows: () => wrapDevice(stubOf<DeviceFlowStore>(deviceNamespace, `${prefix}device-flow`)),
       now,
       log,
       memory: callerMemory,
@@ -207,7 +229,7 @@ export function createServices(deps: AppDependencies = {}): Services {
         site = { origin, redirectUri: `${origin}/callback` };
         if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
       }
-      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(env.SESSIONS), log, now) };
+      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(env.SESSIONS), log, now, platform) };
     },
   };
 }

@@ -339,7 +339,7 @@ describe('device sign-in', () => {
     device_code: string;
     user_code: string;
     verification_uri: string;
-    verification_uri_complete: string;
+    verification_uri_complete?: string;
     expires_in: number;
     interval: number;
   }
@@ -383,7 +383,8 @@ describe('device sign-in', () => {
       expires_in: 600,
       interval: 5,
     });
-    expect(device.verification_uri_complete).toBe(`${GATEWAY}/device?user_code=${encodeURIComponent(device.user_code)}`);
+    // No pre-filled link: the person types the code their own device shows.
+    expect(device).not.toHaveProperty('verification_uri_complete');
 
     expect(await poll(h, device.device_code)).toMatchObject({ status: 400, body: { error: 'authorization_pending' } });
     // Polling again at once: slow down, by five seconds.
@@ -398,10 +399,12 @@ describe('device sign-in', () => {
     expect(again.body.error).toBe('slow_down');
     expect(again.body.error_description).toContain('15 seconds');
 
-    // The person, in any browser: the page prefills the code from verification_uri_complete.
-    const page = await h.request(new URL(device.verification_uri_complete).pathname + new URL(device.verification_uri_complete).search);
+    // The person, in any browser: a code in the address is not filled in (it must come from their own device's screen).
+    const page = await h.request(`/device?user_code=${encodeURIComponent(device.user_code)}`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain(`value="${device.user_code}"`);
+    const entry = await page.text();
+    expect(entry).not.toContain(device.user_code);
+    expect(entry).toContain('value=""');
     expect(page.headers.get('content-security-policy')).toContain(`form-action 'self' ${LOOKER}`);
     const toLooker = await enterCode(h, device.user_code.toLowerCase().replace('-', ''));
     expect(toLooker.status).toBe(303);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNTS_BINDING, estimateSecretBits, KV_BINDING, parseConfig, parseVariables } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, estimateSecretBits, KV_BINDING, parseConfig, parseVariables } from '../src/config.ts';
 import { createHarness, SESSION_SECRET } from './helpers.ts';
 
 /** A stand-in for the Durable Object namespace binding: parseConfig only checks that it can name objects. */
 const KV = { get: async () => null, put: async () => {}, delete: async () => {} };
-const BINDINGS = { [ACCOUNTS_BINDING]: { idFromName: () => ({}) }, [KV_BINDING]: KV };
+const NAMESPACE = { idFromName: () => ({}) };
+const BINDINGS = { [ACCOUNTS_BINDING]: NAMESPACE, [DEVICE_FLOWS_BINDING]: NAMESPACE, [KV_BINDING]: KV };
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -73,7 +74,7 @@ describe('configuration errors', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.problems.map((p) => p.variable).sort()).toEqual(
-        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET', ACCOUNTS_BINDING, KV_BINDING].sort(),
+        ['GATEWAY_URL', 'LOOKER_API_URL', 'LOOKER_CLIENT_ID', 'LOOKER_SCOPE', 'LOOKER_URL', 'SESSION_SECRET', ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, KV_BINDING].sort(),
       );
     }
   });
@@ -132,13 +133,15 @@ describe('SESSION_SECRET strength', () => {
 describe('the Durable Object binding', () => {
   const vars = { LOOKER_URL: 'https://acme.cloud.looker.com', LOOKER_CLIENT_ID: 'x', SESSION_SECRET };
 
-  it('is a configuration problem when missing or not a Durable Object namespace', () => {
-    for (const binding of [undefined, 'a string', {}, { idFromName: 'not a function' }, null]) {
-      const result = parseConfig({ ...vars, [KV_BINDING]: KV, [ACCOUNTS_BINDING]: binding });
-      expect(result.ok, String(binding)).toBe(false);
-      if (!result.ok) {
-        expect(result.problems.map((p) => p.variable)).toEqual([ACCOUNTS_BINDING]);
-        expect(result.problems[0]!.problem).toMatch(/Durable Object/);
+  it('is a configuration problem when missing or not a Durable Object namespace (each of the two)', () => {
+    for (const [name, className] of [[ACCOUNTS_BINDING, 'AccountObject'], [DEVICE_FLOWS_BINDING, 'DeviceFlowObject']] as const) {
+      for (const binding of [undefined, 'a string', {}, { idFromName: 'not a function' }, null]) {
+        const result = parseConfig({ ...vars, ...BINDINGS, [name]: binding });
+        expect(result.ok, String(binding)).toBe(false);
+        if (!result.ok) {
+          expect(result.problems.map((p) => p.variable)).toEqual([name]);
+          expect(result.problems[0]!.problem).toMatch(new RegExp(`Durable Object class ${className}`));
+        }
       }
     }
     expect(parseConfig({ ...vars, ...BINDINGS }).ok).toBe(true);
@@ -146,7 +149,7 @@ describe('the Durable Object binding', () => {
 
   it('a missing or wrong KV binding is a configuration problem too', () => {
     for (const kv of [undefined, 'a string', {}, { get: () => null }, null]) {
-      const result = parseConfig({ ...vars, [ACCOUNTS_BINDING]: BINDINGS[ACCOUNTS_BINDING], [KV_BINDING]: kv });
+      const result = parseConfig({ ...vars, ...BINDINGS, [KV_BINDING]: kv });
       expect(result.ok, String(kv)).toBe(false);
       if (!result.ok) expect(result.problems).toEqual([{ variable: KV_BINDING, problem: expect.stringMatching(/KV namespace/) }]);
     }

@@ -6,7 +6,9 @@ import { env } from 'cloudflare:workers';
 import { createApp } from '../src/app.ts';
 import type { Bindings } from '../src/context.ts';
 import type { KeyValueStore } from '../src/callers/records.ts';
+import type { DeviceFlowStore, DeviceLimits } from '../src/callers/device-store.ts';
 import type { Ledger } from '../src/grants/ledger.ts';
+import { clientOfCloudflareRequest } from '../src/platform/cloudflare-client.ts';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
@@ -33,6 +35,9 @@ export interface HarnessOptions {
   beforeLooker?: (request: Request) => Promise<void> | void;
   /** Wraps every ledger (Durable Object stub) the gateway uses: for injecting faults. */
   wrapLedger?: (ledger: Ledger) => Ledger;
+  /** Wraps the device-flow store: for injecting faults. */
+  wrapDeviceFlows?: (store: DeviceFlowStore) => DeviceFlowStore;
+  deviceLimits?: DeviceLimits;
 }
 
 export class Clock {
@@ -97,6 +102,10 @@ export function createHarness(options: HarnessOptions = {}) {
     lookerTimeoutMs: options.lookerTimeoutMs ?? 2_000,
     ledgerNamePrefix,
     ...(options.wrapLedger === undefined ? {} : { wrapLedger: options.wrapLedger }),
+    ...(options.wrapDeviceFlows === undefined ? {} : { wrapDeviceFlows: options.wrapDeviceFlows }),
+    ...(options.deviceLimits === undefined ? {} : { deviceLimits: options.deviceLimits }),
+    // As in production: CF-Connecting-IP and request.cf (tests pass `cf` in the request's init).
+    clientOf: clientOfCloudflareRequest,
     // Retries do not wait in tests; what they retry is under the test's control.
     sleep: () => Promise.resolve(),
   });
@@ -109,6 +118,7 @@ export function createHarness(options: HarnessOptions = {}) {
     SESSION_SECRET,
     GATEWAY_URL: GATEWAY,
     ACCOUNTS: (env as unknown as { ACCOUNTS: DurableObjectNamespace }).ACCOUNTS,
+    DEVICE_FLOWS: (env as unknown as { DEVICE_FLOWS: DurableObjectNamespace }).DEVICE_FLOWS,
   };
   for (const [k, v] of Object.entries(options.vars ?? {})) {
     if (v === undefined) delete bindings[k];

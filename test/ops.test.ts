@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type WranglerFacts } from '../ops/doctor.ts';
-import { ACCOUNTS_BINDING } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/config.ts';
 import { register } from '../ops/register.ts';
 import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
@@ -121,7 +121,7 @@ const VAR_TABLES: WranglerFacts['varTables'] = [
 const LOCAL_WRANGLER: WranglerFacts = {
   environment: undefined,
   kvNamespaceId: '00000000000000000000000000000000',
-  durableObjects: [ACCOUNTS_BINDING],
+  durableObjects: [ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING],
   varTables: VAR_TABLES,
 };
 const PROD_WRANGLER: WranglerFacts = { ...LOCAL_WRANGLER, environment: 'production', kvNamespaceId: '0123456789abcdef0123456789abcdef' };
@@ -149,6 +149,7 @@ describe('npm run doctor', () => {
       '✓ its redirect_uri is https://gw.example.com/callback',
       'binds the SESSIONS KV namespace',
       `✓ wrangler.toml [env.production] binds the ${ACCOUNTS_BINDING} Durable Object`,
+      `✓ wrangler.toml [env.production] binds the ${DEVICE_FLOWS_BINDING} Durable Object`,
       '✓ wrangler.toml sets no secret in [vars]',
       'All checks passed.',
     ]) {
@@ -244,6 +245,7 @@ describe('npm run doctor', () => {
     const s = await registered();
     expect(await doctor({ ...s.tool, vars: BASE, argv: [], wrangler: { ...LOCAL_WRANGLER, durableObjects: ['SOMETHING_ELSE'] } })).toBe(1);
     expect(s.text()).toContain(`✗ wrangler.toml local development has no ${ACCOUNTS_BINDING} Durable Object binding`);
+    expect(s.text()).toContain(`✗ wrangler.toml local development has no ${DEVICE_FLOWS_BINDING} Durable Object binding`);
   });
 
   it('flags an unreachable Looker', async () => {

@@ -78,19 +78,40 @@ describe('login, as the SDKs send it', () => {
     });
   }
 
-  it('credentials as query parameters (Looker accepts them there)', async () => {
+  it('client_id may come as a query parameter (Looker accepts it there), the secret in the form', async () => {
     const { h, credential } = await withCredential();
-    const query = new URLSearchParams({ client_id: credential.client_id, client_secret: credential.client_secret });
-    await expectAccessToken(await h.request(`/api/4.0/login?${query}`, { method: 'POST', withCookies: false }));
-    // A form that names only one of them takes the other from the query.
     await expectAccessToken(
-      await h.request(`/api/4.0/login?${new URLSearchParams({ client_secret: credential.client_secret })}`, {
+      await h.request(`/api/4.0/login?${new URLSearchParams({ client_id: credential.client_id })}`, {
         method: 'POST',
         withCookies: false,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ client_id: credential.client_id }).toString(),
+        body: new URLSearchParams({ client_secret: credential.client_secret }).toString(),
       }),
     );
+  });
+
+  it('client_secret in the URL: 400 naming the form body as its place, no token, and the secret in no log line', async () => {
+    const { h, credential } = await withCredential();
+    for (const init of [
+      { query: { client_id: credential.client_id, client_secret: credential.client_secret } },
+      { query: { client_secret: credential.client_secret }, form: { client_id: credential.client_id } },
+      // Even when the form has it too: the URL already carried it.
+      { query: { client_secret: credential.client_secret }, form: { client_id: credential.client_id, client_secret: credential.client_secret } },
+    ]) {
+      const res = await h.request(`/api/4.0/login?${new URLSearchParams(init.query)}`, {
+        method: 'POST',
+        withCookies: false,
+        ...(init.form === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(init.form).toString() }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { message: string; documentation_url: unknown };
+      expect(body.message).toMatch(/client_secret must be sent in the request body as a form/);
+      expect(JSON.stringify(body)).not.toContain(credential.client_secret);
+    }
+    expect(h.logs.join('\n')).not.toContain(credential.client_secret);
+    expect(h.logs.filter((l) => l.includes('"credential_login"'))).toEqual([]);
   });
 
   it('expires_in is GATEWAY_TOKEN_TTL_SECONDS, and the token stops working then', async () => {

@@ -1,7 +1,8 @@
 /**
  * The Looker SDKs' login, answered by the gateway: an unmodified SDK with base_url = the
  * gateway and a gateway credential in place of an API key posts `client_id` and
- * `client_secret` (form fields, or query parameters as Looker accepts) to
+ * `client_secret` (form fields; `client_id` may also come as a query parameter, as Looker
+ * accepts, but a `client_secret` in the URL is refused: URLs end up in logs) to
  * `/api/4.0/login` and gets a short-lived **gateway** access token; Looker's own tokens
  * never leave the gateway. A wrong, expired or revoked credential gets what Looker gives
  * a wrong API key (404 "Not found"), so SDK error handling is unchanged. Logout ends that
@@ -22,6 +23,18 @@ export function isSudoPath(path: string): boolean {
 
 export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): Promise<Response> {
   const notFound = () => c.json(lookerError('Not found', 404, path, 'POST'), 404);
+  if (new URL(c.req.url).searchParams.has('client_secret')) {
+    gw.log.warn('credential_login_refused', { requestId: c.get('requestId'), reason: 'client_secret in the URL' });
+    return c.json(
+      lookerError(
+        'client_secret must be sent in the request body as a form (client_id=…&client_secret=…), never in the URL, where proxies and logs may keep it. If this secret passed through a proxy or a log, revoke the credential on the gateway\'s Your access page and create a new one.',
+        400,
+        path,
+        'POST',
+      ),
+      400,
+    );
+  }
   const params = await loginParameters(c.req.raw);
   if (params === null) return c.json(lookerError('The login body must be form-encoded (client_id, client_secret), at most 16 KiB', 400, path, 'POST'), 400);
   const clientId = params.get('client_id') ?? undefined;
@@ -85,15 +98,13 @@ export function sudoRefused(c: Context<AppEnv>, path: string): Response {
  */
 const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'text/plain', '']);
 
-/** client_id and client_secret from a form body, else from the query string (as Looker accepts); null for a body that is too large or not a form. */
+/** client_id and client_secret from a form body, client_id else from the query string (as Looker accepts); null for a body that is too large or not a form. */
 async function loginParameters(request: Request): Promise<URLSearchParams | null> {
   const query = new URL(request.url).searchParams;
   const read = await readForm(request, FORM_TYPES);
   if (!read.ok) return null;
-  if (read.empty) return query;
-  const { form } = read;
-  for (const name of ['client_id', 'client_secret']) {
-    if (!form.has(name) && query.has(name)) form.set(name, query.get(name)!);
-  }
+  const form = read.empty ? new URLSearchParams() : read.form;
+  const clientId = query.get('client_id');
+  if (!form.has('client_id') && clientId !== null) form.set('client_id', clientId);
   return form;
 }

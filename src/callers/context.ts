@@ -9,6 +9,7 @@ import type { GrantKeeper } from '../grants/keeper.ts';
 import type { Ledger } from '../grants/ledger.ts';
 import type { Logger } from '../log.ts';
 import { TtlMap } from '../util/ttl-map.ts';
+import type { DeviceFlowStore } from './device-store.ts';
 import type { HolderRecords } from './records.ts';
 
 export interface CallerContext {
@@ -18,10 +19,10 @@ export interface CallerContext {
   readonly keeper: GrantKeeper;
   readonly ledgerFor: (personKey: string) => Ledger;
   /**
-   * The ledger that holds device authorizations in progress (they belong to nobody yet).
-   * A function, like ledgerFor: a Durable Object stub belongs to the request that made it.
+   * The store of device authorizations in progress (they belong to nobody yet). A
+   * function, like ledgerFor: a Durable Object stub belongs to the request that made it.
    */
-  readonly deviceLedger: () => Ledger;
+  readonly deviceFlows: () => DeviceFlowStore;
   readonly now: () => number;
   readonly log: Logger;
   /** Presented secret (cookie value, bearer token, client_id) → what it resolved to. */

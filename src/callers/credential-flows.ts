@@ -23,26 +23,33 @@ import { hashFor, randomId } from '../crypto/tokens.ts';
 import { isObject, parseJson, parsePerson } from '../grants/record.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
+import { networkOf } from '../http/client.ts';
 import type { CallerContext } from './context.ts';
+import type { DeviceLimits, Requester, WaitingDevice } from './device-store.ts';
 
 export const CONSENT_TTL_MS = 10 * 60_000;
 export const CODE_TTL_MS = 60_000;
 export const DEVICE_CODE_TTL_SECONDS = 600;
-export const DEVICE_POLL_INTERVAL_SECONDS = 5;
-/** Device authorizations in progress at once, gateway-wide (each is stored before anyone signed in). */
-const MAX_PENDING_DEVICE_CODES = 5000;
-/** …and from one client address, so one client cannot use them all up. */
-const MAX_PENDING_DEVICE_CODES_PER_CLIENT = 10;
-/** Wrong user codes one client address may enter on /device in ten minutes before it must wait. */
-const MAX_WRONG_USER_CODES_PER_CLIENT = 20;
-const WRONG_CODES_WINDOW_MS = 10 * 60_000;
+/**
+ * The device flow's limits (see DeviceLimits): ten waiting sign-ins per network, 5,000
+ * gateway-wide (the busiest network's oldest dropped first when full), twenty wrong
+ * codes per network in ten minutes, wrong codes counted for up to 10,000 networks.
+ */
+export const DEFAULT_DEVICE_LIMITS: DeviceLimits = {
+  perNetwork: 10,
+  total: 5000,
+  wrongCodesPerNetwork: 20,
+  wrongCodesWindowMs: 10 * 60_000,
+  wrongCodeNetworks: 10_000,
+};
 /** No vowels or look-alikes: codes read aloud or typed from another screen. */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
 /** Where the credential goes once allowed. */
 export type CredentialFlow =
   | { kind: 'loopback'; redirectUri: string; codeChallenge: string; state: string }
-  | { kind: 'device'; userCode: string }
+  /** `requester` and `startedAt`: where and when the device asked, for the person to judge. */
+  | { kind: 'device'; userCode: string; requester: Requester; startedAt: number }
   | { kind: 'page' };
 
 /** A credential waiting for the person's answer, as the consent page shows it. */
@@ -84,10 +91,11 @@ export class CredentialFlows {
   /** Holds a new grant until the person answers; returns the consent id and the secret for the consent cookie. */
   async holdForConsent(held: HeldGrant, flow: CredentialFlow): Promise<{ id: string; cookieValue: string }> {
     const id = randomId();
-    const secret = crypto.getRandomValues(new Uint8Array(32));
-    const box = { ...(await this.#sealHeld(held)), flow, consentHash: hashFor('consent', secret) };
+    // A minted value: a made-up consent cookie is refused by its MAC before any ledger is asked.
+    const cookie = this.#x.minter.mint('consent', held.personKey);
+    const box = { ...(await this.#sealHeld(held)), flow, consentHash: hashFor('consent', cookie.secret) };
     await this.#x.ledgerFor(held.personKey).putBox(`consent:${id}`, box, this.#x.now() + CONSENT_TTL_MS);
-    return { id, cookieValue: `${held.personKey}.${encodeBase64urlNoPadding(secret)}` };
+    return { id, cookieValue: cookie.value };
   }
 
   /** The consent waiting under `id` for the browser holding `cookieValue`, or null. */
@@ -132,76 +140,54 @@ export class CredentialFlows {
     return { ok: true, held };
   }
 
-  /** A new device authorization: the device code for the command line, the user code for the person. */
   /**
    * A new device authorization: the device code for the command line, the user code for
-   * the person. `client` is the caller's address (its hash is kept, for the per-client cap).
+   * the person. Refused (nothing stored) when the requester's network already has its
+   * limit of sign-ins waiting.
    */
-  async startDevice(name: string, client: string): Promise<{ deviceCode: string; userCode: string } | 'busy' | 'too many from this client'> {
+  async startDevice(
+    name: string,
+    requester: Requester,
+    interval: number,
+    limits: DeviceLimits,
+  ): Promise<{ deviceCode: string; userCode: string; shed: number } | 'too many from this network' | 'busy'> {
     const now = this.#x.now();
-    const expiresAt = now + DEVICE_CODE_TTL_SECONDS * 1000;
     const deviceCode = this.#x.minter.mint('device-code');
     const deviceKey = hashFor('device', deviceCode.secret);
-    const ledger = this.#x.deviceLedger();
-    const perClient = `client:${clientKey(client)}:`;
-    if (!(await ledger.putBox(`${perClient}${deviceKey}`, {}, expiresAt, { prefix: perClient, max: MAX_PENDING_DEVICE_CODES_PER_CLIENT, now }))) {
-      return 'too many from this client';
-    }
+    const network = networkKey(requester.address);
     for (let attempt = 0; attempt < 5; attempt++) {
       const userCode = generateUserCode();
-      if ((await ledger.getBox(`user-code:${userCode}`, now)) !== null) continue;
-      const stored = await ledger.putBox(
-        `device:${deviceKey}`,
-        { userCode, name, status: 'pending', lastPolledAt: 0, interval: DEVICE_POLL_INTERVAL_SECONDS },
-        expiresAt,
-        { prefix: 'device:', max: MAX_PENDING_DEVICE_CODES, now },
+      const started = await this.#x.deviceFlows().start(
+        { deviceKey, userCode, name, network, requester, interval, startedAt: now, expiresAt: now + DEVICE_CODE_TTL_SECONDS * 1000 },
+        limits,
       );
-      if (!stored) return 'busy';
-      await ledger.putBox(`user-code:${userCode}`, { deviceKey }, expiresAt);
-      return { deviceCode: deviceCode.value, userCode };
+      if (started.ok) return { deviceCode: deviceCode.value, userCode, shed: started.shed };
+      if (started.reason === 'network limit') return 'too many from this network';
     }
+    // Five user codes in a row already in use: 2.6·10^10 codes make this all but impossible.
     return 'busy';
   }
 
   /**
-   * The name of the device authorization waiting under this user code; null for a wrong
-   * or expired code; 'wait' once this client entered too many wrong codes lately (user
+   * The device sign-in waiting under what the person typed; null for a wrong or expired
+   * code; 'wait' once the person's network entered too many wrong codes lately (user
    * codes are short: guessing them must stay slow).
    */
-  async findDevice(userCode: string, client: string): Promise<{ userCode: string; name: string } | null | 'wait'> {
-    const now = this.#x.now();
-    const ledger = this.#x.deviceLedger();
-    const wrongKey = `wrong:${clientKey(client)}`;
-    const wrong = await ledger.getBox(wrongKey, now);
-    const count = typeof wrong?.count === 'number' ? wrong.count : 0;
-    if (count >= MAX_WRONG_USER_CODES_PER_CLIENT) return 'wait';
-    const found = await this.#pendingDevice(userCode, now);
-    if (found === null) {
-      if (wrong === null) await ledger.putBox(wrongKey, { count: 1 }, now + WRONG_CODES_WINDOW_MS);
-      else await ledger.updateBox(wrongKey, { count: count + 1 }, now);
-    }
-    return found;
-  }
-
-  async #pendingDevice(userCode: string, now: number): Promise<{ userCode: string; name: string } | null> {
-    const normalised = normaliseUserCode(userCode);
-    if (normalised === null) return null;
-    const index = await this.#x.deviceLedger().getBox(`user-code:${normalised}`, now);
-    if (index === null || typeof index.deviceKey !== 'string') return null;
-    const device = await this.#x.deviceLedger().getBox(`device:${index.deviceKey}`, now);
-    if (device === null || device.status !== 'pending' || typeof device.name !== 'string') return null;
-    return { userCode: normalised, name: device.name };
+  async findDevice(typed: string, address: string, limits: DeviceLimits): Promise<WaitingDevice | null | 'wait'> {
+    const entry = await this.#x.deviceFlows().enter(normaliseUserCode(typed), networkKey(address), this.#x.now(), limits);
+    return entry.status === 'found' ? entry.device : entry.status === 'wait' ? 'wait' : null;
   }
 
   /** The person answered for a device: the grant waits for the command line's next poll. */
   async answerDevice(userCode: string, answer: { allowed: true; held: HeldGrant } | { allowed: false }): Promise<boolean> {
     const now = this.#x.now();
-    const index = await this.#x.deviceLedger().takeBox(`user-code:${userCode}`, now);
-    if (index === null || typeof index.deviceKey !== 'string') return false;
-    if (!answer.allowed) return (await this.#x.deviceLedger().updateBox(`device:${index.deviceKey}`, { status: 'denied' }, now)) !== null;
+    if (!answer.allowed) return this.#x.deviceFlows().answer(userCode, { allowed: false }, now);
     const waiting = randomId();
-    await this.#x.ledgerFor(answer.held.personKey).putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
-    return (await this.#x.deviceLedger().updateBox(`device:${index.deviceKey}`, { status: 'approved', personKey: answer.held.personKey, waiting }, now)) !== null;
+    const ledger = this.#x.ledgerFor(answer.held.personKey);
+    await ledger.putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
+    if (await this.#x.deviceFlows().answer(userCode, { allowed: true, personKey: answer.held.personKey, waiting }, now)) return true;
+    await ledger.takeBox(`device-grant:${waiting}`, now);
+    return false;
   }
 
   /** One poll of the command line (RFC 8628 §3.5). */
@@ -209,29 +195,11 @@ export class CredentialFlows {
     const deviceCode = this.#x.minter.parse('device-code', deviceCodeValue);
     if (deviceCode === null) return { status: 'expired' };
     const now = this.#x.now();
-    const key = `device:${hashFor('device', deviceCode.secret)}`;
-    const device = await this.#x.deviceLedger().getBox(key, now);
-    if (device === null) return { status: 'expired' };
-    if (device.status === 'denied') {
-      await this.#x.deviceLedger().takeBox(key, now);
-      return { status: 'denied' };
-    }
-    if (device.status === 'approved' && typeof device.personKey === 'string' && typeof device.waiting === 'string') {
-      const taken = await this.#x.deviceLedger().takeBox(key, now);
-      if (taken === null) return { status: 'expired' };
-      const box = await this.#x.ledgerFor(device.personKey).takeBox(`device-grant:${device.waiting}`, now);
-      const held = box === null ? null : await this.#openHeld(device.personKey, box);
-      return held === null ? { status: 'expired' } : { status: 'approved', held };
-    }
-    const interval = typeof device.interval === 'number' ? device.interval : DEVICE_POLL_INTERVAL_SECONDS;
-    const lastPolledAt = typeof device.lastPolledAt === 'number' ? device.lastPolledAt : 0;
-    if (now - lastPolledAt < interval * 1000) {
-      // Polling faster than asked: ask for 5 s more, as RFC 8628 says.
-      await this.#x.deviceLedger().updateBox(key, { interval: interval + 5, lastPolledAt: now }, now);
-      return { status: 'slow_down', interval: interval + 5 };
-    }
-    await this.#x.deviceLedger().updateBox(key, { lastPolledAt: now }, now);
-    return { status: 'pending' };
+    const state = await this.#x.deviceFlows().poll(hashFor('device', deviceCode.secret), now);
+    if (state.status !== 'approved') return state;
+    const box = await this.#x.ledgerFor(state.personKey).takeBox(`device-grant:${state.waiting}`, now);
+    const held = box === null ? null : await this.#openHeld(state.personKey, box);
+    return held === null ? { status: 'expired' } : { status: 'approved', held };
   }
 
   /**
@@ -251,16 +219,10 @@ export class CredentialFlows {
   }
 
   async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: Record<string, unknown> } | null> {
-    if (!/^[A-Za-z0-9_-]{22}$/.test(id) || cookieValue === undefined) return null;
-    const dot = cookieValue.indexOf('.');
-    const personKey = cookieValue.slice(0, dot);
-    if (dot < 0 || !/^[0-9a-f]{32}$/.test(personKey)) return null;
-    let secret: Uint8Array;
-    try {
-      secret = decodeBase64urlIgnorePadding(cookieValue.slice(dot + 1));
-    } catch {
-      return null;
-    }
+    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
+    const cookie = this.#x.minter.parse('consent', cookieValue);
+    if (cookie === null || cookie.personKey === undefined) return null;
+    const { personKey, secret } = cookie;
     const ledger = this.#x.ledgerFor(personKey);
     const now = this.#x.now();
     const box = await ledger.getBox(`consent:${id}`, now);
@@ -307,7 +269,16 @@ export class CredentialFlows {
 function parseFlow(value: unknown): CredentialFlow | null {
   if (!isObject(value)) return null;
   if (value.kind === 'page') return { kind: 'page' };
-  if (value.kind === 'device' && typeof value.userCode === 'string') return { kind: 'device', userCode: value.userCode };
+  if (value.kind === 'device' && typeof value.userCode === 'string' && typeof value.startedAt === 'number' && isObject(value.requester)) {
+    const r = value.requester;
+    if (typeof r.address !== 'string') return null;
+    const requester: Requester = {
+      address: r.address,
+      ...(typeof r.country === 'string' ? { country: r.country } : {}),
+      ...(typeof r.city === 'string' ? { city: r.city } : {}),
+    };
+    return { kind: 'device', userCode: value.userCode, requester, startedAt: value.startedAt };
+  }
   if (
     value.kind === 'loopback' &&
     typeof value.redirectUri === 'string' &&
@@ -319,9 +290,9 @@ function parseFlow(value: unknown): CredentialFlow | null {
   return null;
 }
 
-/** A client address, kept only as a hash. */
-function clientKey(client: string): string {
-  return hashFor('client', new TextEncoder().encode(client)).slice('client:'.length, 'client:'.length + 32);
+/** The network an address belongs to (its IPv6 /64), kept only as a hash. */
+function networkKey(address: string): string {
+  return hashFor('network', new TextEncoder().encode(networkOf(address))).slice('network:'.length, 'network:'.length + 32);
 }
 
 /** Eight letters, shown as XXXX-XXXX: 20^8 ≈ 2.6·10^10 codes, alive for ten minutes. */

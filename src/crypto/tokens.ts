@@ -1,6 +1,6 @@
 /**
- * The gateway's bearer secrets: browser session cookies, gateway access tokens, script
- * credentials' ids and secrets, one-time codes. Each is random bytes plus a MAC keyed by
+ * The gateway's bearer secrets: browser session and consent cookies, gateway access
+ * tokens, script credentials' ids and secrets, one-time codes. Each is random bytes plus a MAC keyed by
  * SESSION_SECRET, so a forged or mistyped value is refused before any storage is read
  * (an anonymous flood of made-up cookies costs no KV operation). Some carry a routing
  * part, the opaque key of the person they belong to, so the gateway knows which Durable
@@ -17,7 +17,7 @@ import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding, encodeHexLowerC
 /** Bytes of a person key (the routing part of some tokens). */
 const PERSON_KEY_BYTES = 16;
 
-export type TokenKind = 'session' | 'access-token' | 'client-id' | 'client-secret' | 'code' | 'device-code';
+export type TokenKind = 'session' | 'access-token' | 'client-id' | 'client-secret' | 'code' | 'device-code' | 'consent';
 
 interface TokenShape {
   prefix: string;
@@ -34,6 +34,8 @@ const SHAPES: Record<TokenKind, TokenShape> = {
   'client-secret': { prefix: 'lgws_', routing: 0, random: 32 },
   code: { prefix: 'lgwo_', routing: PERSON_KEY_BYTES, random: 32 },
   'device-code': { prefix: 'lgwd_', routing: 0, random: 32 },
+  /** A consent cookie: names the person whose ledger holds the waiting grant. */
+  consent: { prefix: '', routing: PERSON_KEY_BYTES, random: 32 },
 };
 const MAC_BYTES = 12;
 const encoder = new TextEncoder();

@@ -31,6 +31,12 @@ const LEASE_MS = 60_000;
 const STORED_LEASE_POLL_MS = 250;
 /** "Last used" is coarse: recorded at most this often per grant. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * Live gateway tokens per grant (a credential's SDK logins): a new one beyond this ends
+ * the oldest. Each SDK process holds one for an hour, so this is how many processes may
+ * share one credential at once.
+ */
+export const MAX_TOKENS_PER_GRANT = 50;
 /** How often expired entries are swept while anything is stored. */
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
@@ -158,6 +164,13 @@ export class AccountObject extends DurableObject implements Ledger {
   async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
     const grant = await this.#alive(token.grantId, now);
     if (grant === null) return { ok: false };
+    // Room for this one: expired tokens go, then the grant's oldest beyond the cap.
+    const all = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
+    const expired = [...all].filter(([, t]) => t.expiresAt <= now).map(([k]) => k);
+    const live = [...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId).sort((a, b) => a[1].expiresAt - b[1].expiresAt);
+    const over = live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1))).map(([k]) => k);
+    const drop = [...expired, ...over];
+    for (let i = 0; i < drop.length; i += 128) await this.ctx.storage.delete(drop.slice(i, i + 128));
     await this.ctx.storage.put(TOKEN + tokenId, token);
     await this.#touch(grant, now);
     await this.#armSweep();

@@ -11,10 +11,10 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
-import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
+import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { readForm } from '../http/form.ts';
-import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
+import { checkPageFormOrigin, checkRequestOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
@@ -70,7 +70,7 @@ cliRoutes.get('/cli/consent/:id', async (c) => {
   if (pending === null) return consentGone(c);
   // The answer redirects to the command line's loopback: the form's CSP must allow that target.
   c.header('content-security-policy', pageCsp(pending.flow.kind === 'loopback' ? [new URL(pending.flow.redirectUri).origin] : []));
-  return c.html(<ConsentPage pending={pending} />, 200, NO_STORE);
+  return c.html(<ConsentPage pending={pending} now={gw.now()} />, 200, NO_STORE);
 });
 
 cliRoutes.post('/cli/consent/:id', async (c) => {
@@ -130,6 +130,8 @@ cliRoutes.post('/cli/consent/:id', async (c) => {
 cliRoutes.post('/cli/token', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
+  const refused = refuseBrowserCrossSite(c, gw, '/cli/token');
+  if (refused !== null) return refused;
   const form = await formOf(c);
   if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
   const grantType = form.get('grant_type');
@@ -180,38 +182,47 @@ async function issueForCommandLine(c: Context<AppEnv>, gw: Gateway, held: HeldGr
 cliRoutes.post('/cli/device/code', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
+  // Any web page could otherwise make its visitors' browsers spend their network's device sign-ins.
+  const refused = refuseBrowserCrossSite(c, gw, '/cli/device/code');
+  if (refused !== null) return refused;
   const form = await formOf(c);
   if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
   const name = credentialName(form.get('name') ?? undefined, 'device');
+  const interval = gw.config.devicePollIntervalSeconds;
   let started;
   try {
-    started = await gw.flows.startDevice(name, clientAddress(c));
+    started = await gw.flows.startDevice(name, gw.clientOf(c.req.raw), interval, gw.deviceLimits);
   } catch {
-    // Not the caps below: saying "too many" for a storage fault hid a bug once.
+    // Not the limits below: saying "too many" for a storage fault hid a bug once.
     return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
   }
-  if (started === 'too many from this client') {
-    return c.json({ error: 'slow_down', error_description: 'Too many device sign-ins from this address are in progress; finish them or let them expire (10 minutes).' }, 429, { 'retry-after': '600' });
+  if (started === 'too many from this network') {
+    return c.json(
+      { error: 'slow_down', error_description: `Too many device sign-ins from this network are in progress; finish them or let them expire (${DEVICE_CODE_TTL_SECONDS / 60} minutes).` },
+      429,
+      { 'retry-after': String(DEVICE_CODE_TTL_SECONDS) },
+    );
   }
   if (started === 'busy') {
-    return c.json({ error: 'temporarily_unavailable', error_description: 'Too many device sign-ins are in progress; try again in a few minutes.' }, 503, { 'retry-after': '30' });
+    return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not find a free code; try again.' }, 503, { 'retry-after': '1' });
   }
+  if (started.shed > 0) gw.log.warn('device_codes_shed', { requestId: c.get('requestId'), count: started.shed });
   gw.log.info('device_code_issued', { requestId: c.get('requestId') });
-  const verificationUri = `${gw.origin}/device`;
+  // No verification_uri_complete: a link with the code filled in is what a phisher sends. The
+  // person types the code their own device shows (RFC 8628 §5.4).
   return c.json({
     device_code: started.deviceCode,
     user_code: started.userCode,
-    verification_uri: verificationUri,
-    verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(started.userCode)}`,
+    verification_uri: `${gw.origin}/device`,
     expires_in: DEVICE_CODE_TTL_SECONDS,
-    interval: DEVICE_POLL_INTERVAL_SECONDS,
+    interval,
   });
 });
 
+/** Where a person types the code their device shows. A code in the address is ignored: it has to come from the person's own screen. */
 cliRoutes.get('/device', (c) => {
-  const prefill = c.req.query('user_code');
   c.header('content-security-policy', pageCsp([new URL(c.get('gateway').config.lookerUrl).origin]));
-  return c.html(<DeviceEntryPage prefill={prefill?.slice(0, 16)} />, 200, NO_STORE);
+  return c.html(<DeviceEntryPage />, 200, NO_STORE);
 });
 
 cliRoutes.post('/device', async (c) => {
@@ -220,22 +231,33 @@ cliRoutes.post('/device', async (c) => {
   if (refused !== null) return refused;
   const form = await formOf(c);
   const typed = form?.get('user_code') ?? '';
-  const device = await gw.flows.findDevice(typed, clientAddress(c)).catch(() => undefined);
+  const device = await gw.flows.findDevice(typed, gw.clientOf(c.req.raw).address, gw.deviceLimits).catch(() => undefined);
   if (device === undefined) return storageUnavailable(c, 'look up the code', '/device');
+  c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
   if (device === 'wait') {
-    return c.html(<DeviceEntryPage prefill={typed.slice(0, 16)} problem="Too many wrong codes from this address. Wait ten minutes, then try again." />, 429, { 'retry-after': '600', ...NO_STORE });
+    gw.log.warn('device_code_guessing_refused', { requestId: c.get('requestId') });
+    return c.html(<DeviceEntryPage typed={typed.slice(0, 16)} problem="Too many wrong codes from your network. Wait ten minutes, then try again." />, 429, {
+      'retry-after': '600',
+      ...NO_STORE,
+    });
   }
   if (device === null) {
-    c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
-    return c.html(<DeviceEntryPage prefill={typed.slice(0, 16)} problem="That code is unknown or has expired. Check it on the device, or start the sign-in there again." />, 400, NO_STORE);
+    return c.html(
+      <DeviceEntryPage typed={typed.slice(0, 16)} problem="That code is unknown or has expired. Check it on the device, or start the sign-in there again." />,
+      400,
+      NO_STORE,
+    );
   }
-  return startSignIn(c, gw, { kind: 'credential', name: device.name, flow: { kind: 'device', userCode: device.userCode } });
+  const flow: CredentialFlow = { kind: 'device', userCode: device.userCode, requester: device.requester, startedAt: device.startedAt };
+  return startSignIn(c, gw, { kind: 'credential', name: device.name, flow });
 });
 
 /** The command line's `logout`: ends the credential (its grant, tokens and record), here and at Looker. */
 cliRoutes.post('/cli/revoke', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
+  const refused = refuseBrowserCrossSite(c, gw, '/cli/revoke');
+  if (refused !== null) return refused;
   const form = await formOf(c);
   if (form === null) return c.json({ message: 'The body must be application/x-www-form-urlencoded (client_id, client_secret).' }, 400);
   try {
@@ -272,11 +294,6 @@ cliRoutes.get('/cli/credential', async (c) => {
   });
 });
 
-/** The caller's address as Cloudflare reports it (a client cannot set this header through Cloudflare); "local" in development. */
-function clientAddress(c: Context<AppEnv>): string {
-  return c.req.header('cf-connecting-ip') ?? 'local';
-}
-
 function consentGone(c: Context<AppEnv>) {
   return c.html(
     <ErrorPage
@@ -303,6 +320,22 @@ function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Respon
   if (verdict.allowed) return null;
   gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
   return c.html(<ErrorPage title="Forbidden" message="This form must be sent from this gateway's own pages." />, 403, NO_STORE);
+}
+
+/**
+ * The command line's endpoints are called by the command line, which sends neither
+ * Origin nor Sec-Fetch-Site; a browser sends them, and one that says another site sent
+ * the request (a web page's form or fetch) is refused.
+ */
+function refuseBrowserCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Response | null {
+  const verdict = checkRequestOrigin(sourceOf(c.req.raw.headers), gw.origin);
+  if (verdict.allowed) return null;
+  gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route, reason: verdict.reason });
+  return c.json(
+    { error: 'invalid_request', error_description: 'This endpoint is for the command line; a request sent by a web page from another site is refused.' },
+    403,
+    NO_STORE,
+  );
 }
 
 /** A small urlencoded form (the command line's calls and the pages' forms); null when it is too large or not a form. */

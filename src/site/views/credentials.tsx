@@ -1,24 +1,61 @@
 import type { PendingConsent } from '../../callers/credential-flows.ts';
+import type { Requester } from '../../callers/device-store.ts';
+import { isLocalAddress } from '../../http/client.ts';
 import type { LookerUser } from '../../looker/api.ts';
 import { Layout } from './layout.tsx';
 
 /** "Allow <name> … to use the Looker API as <person>?" — answered by a POST from this page only. */
-export function ConsentPage(props: { pending: PendingConsent }) {
+export function ConsentPage(props: { pending: PendingConsent; now: number }) {
   const { pending } = props;
-  const where =
-    pending.flow.kind === 'loopback'
-      ? 'on this computer'
-      : pending.flow.kind === 'device'
-        ? `on the device that showed the code ${pending.flow.userCode}`
-        : 'as a new script credential';
+  const { flow } = pending;
+  const person = (
+    <>
+      <strong id="person">{pending.user.displayName}</strong>
+      {pending.user.email === null ? null : <> ({pending.user.email})</>}
+    </>
+  );
   return (
     <Layout title="Allow access?">
       <h1>Allow access?</h1>
-      <p>
-        Allow <strong id="credential-name">{pending.name}</strong> {where} to use the Looker API as{' '}
-        <strong id="person">{pending.user.displayName}</strong>
-        {pending.user.email === null ? null : <> ({pending.user.email})</>}?
-      </p>
+      {flow.kind === 'device' ? (
+        <>
+          <p>
+            A device asks to use the Looker API as {person}. It calls itself <strong id="credential-name">{pending.name}</strong>: a name the device
+            chose, not one the gateway checked.
+          </p>
+          <dl id="device-origin">
+            <dt>Code</dt>
+            <dd>
+              <code>{flow.userCode}</code>
+            </dd>
+            <dt>Requested from</dt>
+            <dd id="requested-from">{describeRequester(flow.requester)}</dd>
+            <dt>Requested at</dt>
+            <dd id="requested-at">
+              {formatUtc(flow.startedAt)} ({ago(props.now - flow.startedAt)})
+            </dd>
+          </dl>
+          <p class="notice error" id="phishing-warning">
+            Allow only if you started this sign-in yourself, just now, and your own device shows this code. If someone sent you a link or a code,
+            or asked you to enter one, choose Deny: whoever started it would get access to Looker as you.
+          </p>
+        </>
+      ) : flow.kind === 'loopback' ? (
+        <>
+          <p>
+            Allow <strong id="credential-name">{pending.name}</strong> on this computer to use the Looker API as {person}?
+          </p>
+          <p class="muted" id="loopback-target">
+            The credential goes to the command line waiting on this computer at port <strong>{new URL(flow.redirectUri).port}</strong> (
+            <code>{new URL(flow.redirectUri).origin}</code>). Its name was chosen by that command line. If you did not just run a sign-in
+            there, choose Deny.
+          </p>
+        </>
+      ) : (
+        <p>
+          Allow <strong id="credential-name">{pending.name}</strong> as a new script credential to use the Looker API as {person}?
+        </p>
+      )}
       <p class="muted">
         It gets a credential of its own, which you can see and revoke under “Your access”. It can do in Looker whatever you can.
       </p>
@@ -32,6 +69,22 @@ export function ConsentPage(props: { pending: PendingConsent }) {
       </form>
     </Layout>
   );
+}
+
+/** "203.0.113.7 (Berlin, DE)"; a local address is "this computer (127.0.0.1)", with no made-up location. */
+function describeRequester(requester: Requester): string {
+  if (isLocalAddress(requester.address)) return `this computer (${requester.address})`;
+  const place = [requester.city, requester.country].filter((p): p is string => p !== undefined).join(', ');
+  return place === '' ? requester.address : `${requester.address} (${place})`;
+}
+
+function formatUtc(ms: number): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
+
+function ago(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  return minutes === 0 ? 'less than a minute ago' : minutes === 1 ? '1 minute ago' : `${minutes} minutes ago`;
 }
 
 /** The credential's secret, shown exactly once, with what to paste where. */
@@ -72,17 +125,29 @@ export function CredentialIssuedPage(props: { origin: string; clientId: string; 
   );
 }
 
-export function DeviceEntryPage(props: { prefill?: string; problem?: string }) {
+export function DeviceEntryPage(props: { typed?: string; problem?: string }) {
   return (
     <Layout title="Sign in a device">
       <h1>Sign in a device</h1>
       {props.problem === undefined ? null : <p class="notice error">{props.problem}</p>}
-      <p>Enter the code that the command line shows (for example on a server you reached over SSH).</p>
+      <p>Type the code that your command line shows (for example on a server you reached over SSH). It looks like BCDF-GHJK.</p>
       <form method="post" action="/device" class="actions">
-        <input type="text" name="user_code" class="code" required autocomplete="off" value={props.prefill ?? ''} aria-label="Code" />
+        <input
+          type="text"
+          name="user_code"
+          class="code"
+          required
+          autocomplete="off"
+          placeholder="XXXX-XXXX"
+          value={props.typed ?? ''}
+          aria-label="Code"
+        />
         <button type="submit">Continue</button>
       </form>
-      <p class="muted">Looker then asks you to sign in, and the gateway asks whether to allow the device.</p>
+      <p class="muted">
+        Looker then asks you to sign in, and the gateway asks whether to allow the device. Only enter a code that your own device shows: if
+        someone sent you a code, don’t.
+      </p>
     </Layout>
   );
 }

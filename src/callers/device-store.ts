@@ -1,0 +1,90 @@
+/**
+ * Where device sign-ins (RFC 8628) wait before anyone has signed in, and the limits that
+ * keep that room from being flooded or its short user codes from being guessed. One
+ * strongly consistent store for the whole gateway (a Durable Object on Workers: see
+ * src/platform/device-flow-object.ts); this interface is what the gateway sees of it.
+ *
+ * Every limit is checked and counted in the same call that acts on it, inside the store:
+ * N requests at once are judged exactly as the same N one after another. A refused call
+ * stores nothing. Counting is per network (an IPv6 /64, an IPv4 address), kept only as a
+ * hash. Times are passed in by the caller (the gateway's clock).
+ */
+
+/** Where a device sign-in was started, as the person allowing it is shown. */
+export interface Requester {
+  /** The address the command line asked from (shown; the count uses its network's hash). */
+  address: string;
+  /** Two-letter country code, where the platform gives one. */
+  country?: string;
+  city?: string;
+}
+
+export interface DeviceLimits {
+  /** Device sign-ins waiting at once from one network. */
+  perNetwork: number;
+  /** Waiting gateway-wide; when full, the oldest one of the network with the most is dropped to make room. */
+  total: number;
+  /** Wrong user codes one network may enter per window before it must wait for the window to end. */
+  wrongCodesPerNetwork: number;
+  wrongCodesWindowMs: number;
+  /** Networks whose wrong codes are counted at once; when full, the oldest count is dropped. */
+  wrongCodeNetworks: number;
+}
+
+export interface NewDevice {
+  /** Hash of the device code: the command line's handle. */
+  deviceKey: string;
+  userCode: string;
+  /** The name the command line asked for (chosen by the device, not by the person). */
+  name: string;
+  /** Hash of the requesting network. */
+  network: string;
+  requester: Requester;
+  /** Seconds between polls, as told to the command line. */
+  interval: number;
+  startedAt: number;
+  expiresAt: number;
+}
+
+export type DeviceStart =
+  /** `shed`: how many waiting sign-ins of the busiest network were dropped to make room. */
+  | { ok: true; shed: number }
+  | { ok: false; reason: 'network limit' | 'user code taken' };
+
+/** A device sign-in waiting for a person, as the consent page shows it. */
+export interface WaitingDevice {
+  userCode: string;
+  name: string;
+  requester: Requester;
+  startedAt: number;
+}
+
+export type DeviceEntry =
+  | { status: 'found'; device: WaitingDevice }
+  | { status: 'unknown' }
+  /** Too many wrong codes from this network lately (nothing was looked up or counted). */
+  | { status: 'wait' };
+
+export type DeviceAnswer = { allowed: true; personKey: string; waiting: string } | { allowed: false };
+
+export type DevicePollState =
+  | { status: 'pending' }
+  | { status: 'slow_down'; interval: number }
+  | { status: 'denied' }
+  | { status: 'expired' }
+  /** Allowed: the grant waits in `personKey`'s ledger under `waiting` (taken once). */
+  | { status: 'approved'; personKey: string; waiting: string };
+
+export interface DeviceFlowStore {
+  /** Stores a new device sign-in, unless its network is at its limit or the user code is in use. */
+  start(device: NewDevice, limits: DeviceLimits): Promise<DeviceStart>;
+  /**
+   * A person typed `userCode` (normalised, or null when it cannot be one) from `network`:
+   * the waiting sign-in, or unknown (counted as a wrong code), or wait.
+   */
+  enter(userCode: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry>;
+  /** The person's answer; false when the sign-in is no longer waiting. */
+  answer(userCode: string, answer: DeviceAnswer, now: number): Promise<boolean>;
+  /** One poll by the command line; approved and denied are told once, then the sign-in is gone. */
+  poll(deviceKey: string, now: number): Promise<DevicePollState>;
+}
