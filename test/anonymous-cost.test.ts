@@ -62,6 +62,28 @@ describe('anonymous traffic costs no storage', () => {
     expect(h.upstream).toEqual([]);
   });
 
+  it('made-up consent cookies → 410, 0 ledger calls (old-style person-key cookies too)', async () => {
+    let ledgerCalls = 0;
+    const h = createHarness({ wrapLedger: (ledger) => (ledgerCalls++, ledger) });
+    await h.request('/healthz');
+    ledgerCalls = 0;
+    const personKey = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    for (let i = 0; i < 50; i++) {
+      const id = randomBase64url(16);
+      for (const value of [`${randomBase64url(60)}`, `${personKey}.AAAA`, `${randomBase64url(22)}.${randomBase64url(32)}`]) {
+        const res = await h.request(`/cli/consent/${id}`, { headers: { cookie: `__Host-lgw_consent_${id}=${value}` } });
+        expect(res.status).toBe(410);
+        const answered = await h.request(`/cli/consent/${id}`, {
+          method: 'POST',
+          headers: { cookie: `__Host-lgw_consent_${id}=${value}`, origin: 'https://gateway.test', 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'decision=allow',
+        });
+        expect(answered.status).toBe(410);
+      }
+    }
+    expect(ledgerCalls).toBe(0);
+  });
+
   it('random client credentials at the SDK login → 404 without a KV read', async () => {
     const kv = countingKv();
     const h = createHarness({ kv });

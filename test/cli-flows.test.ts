@@ -238,6 +238,9 @@ describe('the consent page', () => {
     expect(html).toMatch(/id="person">Sam Other</);
     expect(html).toContain('sam@example.com');
     expect(html).not.toContain('Dana Demo');
+    // Where the credential goes: the command line's local port, named.
+    expect(html).toMatch(/waiting on this computer at port <strong>41234<\/strong>/);
+    expect(html).toContain('http://[::1]:41234');
     const csp = page.headers.get('content-security-policy')!;
     expect(csp.split('; ')).toContain("form-action 'self' http://[::1]:41234");
     expect(csp).toContain("default-src 'none'");
@@ -431,6 +434,51 @@ describe('device sign-in', () => {
     h.clock.advance(15);
     expect(await poll(h, device.device_code)).toMatchObject({ status: 400, body: { error: 'expired_token' } });
     expect(h.logs.filter((l) => l.includes('"credential_created"'))).toHaveLength(1);
+  });
+
+  it('the consent page says where and when the device asked, that the device chose its name, and not to go on with a code someone sent', async () => {
+    const h = createHarness();
+    const res = await h.request('/cli/device/code', {
+      method: 'POST',
+      withCookies: false,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '203.0.113.7' },
+      body: new URLSearchParams({ name: 'Looker for Slack (IT approved)' }).toString(),
+      cf: { country: 'DE', city: 'Berlin' },
+    });
+    const device = (await res.json()) as DeviceCode;
+    h.clock.advance(180);
+    // The person is elsewhere: what they are shown is the requester's network, not their own.
+    const toLooker = await h.request('/device', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: GATEWAY, 'cf-connecting-ip': '198.51.100.20' },
+      body: new URLSearchParams({ user_code: device.user_code }).toString(),
+      cf: { country: 'FR', city: 'Paris' },
+    });
+    const consentPath = await browserToConsent(h, toLooker);
+    const page = await h.request(consentPath);
+    const html = await page.text();
+    expect(html).toContain('Looker for Slack (IT approved)');
+    expect(html).toMatch(/a name the device\s+chose, not one the gateway checked/);
+    expect(html).toContain('203.0.113.7 (Berlin, DE)');
+    expect(html).not.toContain('Paris');
+    expect(html).toContain('2026-11-28 12:00 UTC (3 minutes ago)');
+    expect(html).toContain(device.user_code);
+    expect(html).toMatch(/If someone sent you a link or a code,\s+or asked you to enter one, choose Deny/);
+  });
+
+  it('a device sign-in started on this machine (development) shows no made-up location', async () => {
+    const h = createHarness();
+    const res = await h.request('/cli/device/code', {
+      method: 'POST',
+      withCookies: false,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '127.0.0.1' },
+      body: 'name=laptop',
+      cf: { country: 'US', city: 'Austin' },
+    });
+    const device = (await res.json()) as DeviceCode;
+    const html = await (await h.request(await browserToConsent(h, await enterCode(h, device.user_code)))).text();
+    expect(html).toContain('this computer (127.0.0.1)');
+    expect(html).not.toContain('Austin');
   });
 
   it('the code may be typed in any case, with or without its dash or spaces', async () => {

@@ -7,6 +7,8 @@
  * and logout are never reached.
  */
 import { describe, expect, it } from 'vitest';
+import { LIVENESS_TTL_MS } from '../src/grants/keeper.ts';
+import { MAX_TOKENS_PER_GRANT } from '../src/platform/account-object.ts';
 import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;
@@ -133,6 +135,32 @@ describe('login, as the SDKs send it', () => {
     expect(second).not.toBe(first);
     expect((await bearerRequest(h, first, '/api/4.0/user')).status).toBe(200);
     expect((await bearerRequest(h, second, '/api/4.0/user')).status).toBe(200);
+  });
+
+  it(`at most ${MAX_TOKENS_PER_GRANT} live tokens per credential: each login beyond ends the oldest, everywhere`, async () => {
+    const { h, credential } = await withCredential();
+    const other = createHarness({ ...h.share() });
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_TOKENS_PER_GRANT + 5; i++) {
+      tokens.push(await sdkLogin(h, credential.client_id, credential.client_secret));
+      h.clock.advance(1);
+    }
+    // Another instance, which never saw them, asks the ledger: the five oldest are over.
+    for (const token of tokens.slice(0, 5)) expect((await bearerRequest(other, token, '/api/4.0/user')).status).toBe(401);
+    for (const token of tokens.slice(5)) expect((await bearerRequest(other, token, '/api/4.0/user')).status).toBe(200);
+    // This instance stops trusting its memory of them within the liveness bound.
+    h.clock.advance(LIVENESS_TTL_MS / 1000);
+    for (const token of tokens.slice(0, 5)) expect((await bearerRequest(h, token, '/api/4.0/user')).status).toBe(401);
+    expect((await bearerRequest(h, tokens.at(-1)!, '/api/4.0/user')).status).toBe(200);
+    // Ending the credential ends what is left of its tokens.
+    expect((await h.request('/cli/revoke', {
+      method: 'POST',
+      withCookies: false,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: credential.client_id, client_secret: credential.client_secret }).toString(),
+    })).status).toBe(200);
+    h.clock.advance(LIVENESS_TTL_MS / 1000);
+    expect((await bearerRequest(other, tokens.at(-1)!, '/api/4.0/user')).status).toBe(401);
   });
 });
 
