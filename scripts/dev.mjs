@@ -124,7 +124,10 @@ const require = createRequire(import.meta.url);
 const wranglerBin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
 const child = spawn(process.execPath, [wranglerBin, ...wranglerArgs], {
   stdio: 'inherit',
-  env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  // Wrangler's local observability store records every request's full URL (Looker's code and
+  // state on /callback among them), whatever wrangler.toml says: off, as the platform's own
+  // invocation logs are. The gateway's structured log lines are printed here all the same.
+  env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: 'false' },
 });
 
 let stopping = false;

@@ -150,7 +150,8 @@ describe('device sign-in abuse', () => {
 
   it('browsers cannot be made to start, poll or revoke from another site (403, nothing stored); the command line sends neither header', async () => {
     const h = createHarness();
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+    const crossSite: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }];
+    for (const headers of crossSite) {
       const res = await startDevice(h, '203.0.113.7', headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(((await res.json()) as { error: string }).error).toBe('invalid_request');

@@ -94,12 +94,13 @@ describe('login, as the SDKs send it', () => {
 
   it('client_secret in the URL: 400 naming the form body as its place, no token, and the secret in no log line', async () => {
     const { h, credential } = await withCredential();
-    for (const init of [
+    const cases: { query: Record<string, string>; form?: Record<string, string> }[] = [
       { query: { client_id: credential.client_id, client_secret: credential.client_secret } },
       { query: { client_secret: credential.client_secret }, form: { client_id: credential.client_id } },
       // Even when the form has it too: the URL already carried it.
       { query: { client_secret: credential.client_secret }, form: { client_id: credential.client_id, client_secret: credential.client_secret } },
-    ]) {
+    ];
+    for (const init of cases) {
       const res = await h.request(`/api/4.0/login?${new URLSearchParams(init.query)}`, {
         method: 'POST',
         withCookies: false,

@@ -93,7 +93,8 @@ export class CredentialFlows {
     const id = randomId();
     // A minted value: a made-up consent cookie is refused by its MAC before any ledger is asked.
     const cookie = this.#x.minter.mint('consent', held.personKey);
-    const box = { ...(await this.#sealHeld(held)), flow, consentHash: hashFor('consent', cookie.secret) };
+    // The flow is sealed too: the loopback's state and the device's code are kept in no store in the clear.
+    const box = { ...(await this.#sealHeld(held)), flow: await this.#seal(held.personKey, 'flow', JSON.stringify(flow)), consentHash: hashFor('consent', cookie.secret) };
     await this.#x.ledgerFor(held.personKey).putBox(`consent:${id}`, box, this.#x.now() + CONSENT_TTL_MS);
     return { id, cookieValue: cookie.value };
   }
@@ -158,7 +159,7 @@ export class CredentialFlows {
     for (let attempt = 0; attempt < 5; attempt++) {
       const userCode = generateUserCode();
       const started = await this.#x.deviceFlows().start(
-        { deviceKey, userCode, name, network, requester, interval, startedAt: now, expiresAt: now + DEVICE_CODE_TTL_SECONDS * 1000 },
+        { deviceKey, userCodeKey: userCodeKey(userCode), name, network, requester, interval, startedAt: now, expiresAt: now + DEVICE_CODE_TTL_SECONDS * 1000 },
         limits,
       );
       if (started.ok) return { deviceCode: deviceCode.value, userCode, shed: started.shed };
@@ -173,19 +174,21 @@ export class CredentialFlows {
    * code; 'wait' once the person's network entered too many wrong codes lately (user
    * codes are short: guessing them must stay slow).
    */
-  async findDevice(typed: string, address: string, limits: DeviceLimits): Promise<WaitingDevice | null | 'wait'> {
-    const entry = await this.#x.deviceFlows().enter(normaliseUserCode(typed), networkKey(address), this.#x.now(), limits);
-    return entry.status === 'found' ? entry.device : entry.status === 'wait' ? 'wait' : null;
+  async findDevice(typed: string, address: string, limits: DeviceLimits): Promise<(WaitingDevice & { userCode: string }) | null | 'wait'> {
+    const userCode = normaliseUserCode(typed);
+    const entry = await this.#x.deviceFlows().enter(userCode === null ? null : userCodeKey(userCode), networkKey(address), this.#x.now(), limits);
+    if (entry.status === 'found' && userCode !== null) return { ...entry.device, userCode };
+    return entry.status === 'wait' ? 'wait' : null;
   }
 
   /** The person answered for a device: the grant waits for the command line's next poll. */
   async answerDevice(userCode: string, answer: { allowed: true; held: HeldGrant } | { allowed: false }): Promise<boolean> {
     const now = this.#x.now();
-    if (!answer.allowed) return this.#x.deviceFlows().answer(userCode, { allowed: false }, now);
+    if (!answer.allowed) return this.#x.deviceFlows().answer(userCodeKey(userCode), { allowed: false }, now);
     const waiting = randomId();
     const ledger = this.#x.ledgerFor(answer.held.personKey);
     await ledger.putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
-    if (await this.#x.deviceFlows().answer(userCode, { allowed: true, personKey: answer.held.personKey, waiting }, now)) return true;
+    if (await this.#x.deviceFlows().answer(userCodeKey(userCode), { allowed: true, personKey: answer.held.personKey, waiting }, now)) return true;
     await ledger.takeBox(`device-grant:${waiting}`, now);
     return false;
   }
@@ -231,27 +234,34 @@ export class CredentialFlows {
     if (!constantTimeEqual(presented, new TextEncoder().encode(box.consentHash))) return null;
     if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
     const user = parsePerson(box.user);
-    const flow = parseFlow(box.flow);
+    const flowText = isObject(box.flow) ? await this.#open(personKey, 'flow', box.flow) : null;
+    const flow = flowText === null ? null : parseFlow(parseJson(flowText));
     if (user === null || flow === null || typeof box.name !== 'string') return null;
     return { pending: { id, personKey, name: box.name, user, flow }, box };
   }
 
   async #sealHeld(held: HeldGrant): Promise<Record<string, unknown>> {
+    const { salt, sealed } = await this.#seal(held.personKey, 'pending', JSON.stringify({ tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri }));
+    return { salt, sealed, name: held.name, user: held.user };
+  }
+
+  /** Seals `text` for `personKey`'s ledger under a key from SESSION_SECRET and a fresh salt kept beside it. */
+  async #seal(personKey: string, purpose: string, text: string): Promise<{ salt: string; sealed: string }> {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', salt));
-    return {
-      salt: encodeBase64urlNoPadding(salt),
-      sealed: await seal(key, `pending:${held.personKey}`, JSON.stringify({ tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri })),
-      name: held.name,
-      user: held.user,
-    };
+    return { salt: encodeBase64urlNoPadding(salt), sealed: await seal(key, `${purpose}:${personKey}`, text) };
+  }
+
+  async #open(personKey: string, purpose: string, box: Record<string, unknown>): Promise<string | null> {
+    if (typeof box.salt !== 'string' || typeof box.sealed !== 'string') return null;
+    const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', decodeBase64urlIgnorePadding(box.salt)));
+    return open(key, `${purpose}:${personKey}`, box.sealed);
   }
 
   async #openHeld(personKey: string, box: Record<string, unknown>): Promise<HeldGrant | null> {
     const user = parsePerson(box.user);
-    if (typeof box.salt !== 'string' || typeof box.sealed !== 'string' || typeof box.name !== 'string' || user === null) return null;
-    const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', decodeBase64urlIgnorePadding(box.salt)));
-    const text = await open(key, `pending:${personKey}`, box.sealed);
+    if (typeof box.name !== 'string' || user === null) return null;
+    const text = await this.#open(personKey, 'pending', box);
     const v = text === null ? undefined : parseJson(text);
     if (!isObject(v) || !isObject(v.tokens) || typeof v.lookerRedirectUri !== 'string') return null;
     const t = v.tokens;
@@ -288,6 +298,11 @@ function parseFlow(value: unknown): CredentialFlow | null {
     return { kind: 'loopback', redirectUri: value.redirectUri, codeChallenge: value.codeChallenge, state: value.state };
   }
   return null;
+}
+
+/** A user code as the store keeps it: hashed. */
+function userCodeKey(userCode: string): string {
+  return hashFor('user-code', new TextEncoder().encode(userCode));
 }
 
 /** The network an address belongs to (its IPv6 /64), kept only as a hash. */

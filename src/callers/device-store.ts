@@ -34,7 +34,8 @@ export interface DeviceLimits {
 export interface NewDevice {
   /** Hash of the device code: the command line's handle. */
   deviceKey: string;
-  userCode: string;
+  /** Hash of the user code: what a person types is looked up by its hash (the store keeps no code). */
+  userCodeKey: string;
   /** The name the command line asked for (chosen by the device, not by the person). */
   name: string;
   /** Hash of the requesting network. */
@@ -53,7 +54,6 @@ export type DeviceStart =
 
 /** A device sign-in waiting for a person, as the consent page shows it. */
 export interface WaitingDevice {
-  userCode: string;
   name: string;
   requester: Requester;
   startedAt: number;
@@ -79,12 +79,12 @@ export interface DeviceFlowStore {
   /** Stores a new device sign-in, unless its network is at its limit or the user code is in use. */
   start(device: NewDevice, limits: DeviceLimits): Promise<DeviceStart>;
   /**
-   * A person typed `userCode` (normalised, or null when it cannot be one) from `network`:
-   * the waiting sign-in, or unknown (counted as a wrong code), or wait.
+   * A person typed the user code hashed as `userCodeKey` (null when what was typed cannot be
+   * a code) from `network`: the waiting sign-in, or unknown (counted as a wrong code), or wait.
    */
-  enter(userCode: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry>;
+  enter(userCodeKey: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry>;
   /** The person's answer; false when the sign-in is no longer waiting. */
-  answer(userCode: string, answer: DeviceAnswer, now: number): Promise<boolean>;
+  answer(userCodeKey: string, answer: DeviceAnswer, now: number): Promise<boolean>;
   /** One poll by the command line; approved and denied are told once, then the sign-in is gone. */
   poll(deviceKey: string, now: number): Promise<DevicePollState>;
 }

@@ -44,7 +44,7 @@ interface DeviceRow extends Record<string, SqlStorageValue> {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
   device_key TEXT PRIMARY KEY,
-  user_code TEXT NOT NULL UNIQUE,
+  user_code TEXT NOT NULL UNIQUE, -- its hash
   network TEXT NOT NULL,
   name TEXT NOT NULL,
   requester TEXT NOT NULL,
@@ -80,7 +80,7 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
       this.#sweep(device.startedAt);
       const fromNetwork = this.#count(`SELECT COUNT(*) AS n FROM devices WHERE network = ? AND status = 'pending'`, device.network);
       if (fromNetwork >= limits.perNetwork) return { ok: false, reason: 'network limit' };
-      if (this.#count(`SELECT COUNT(*) AS n FROM devices WHERE user_code = ?`, device.userCode) > 0) return { ok: false, reason: 'user code taken' };
+      if (this.#count(`SELECT COUNT(*) AS n FROM devices WHERE user_code = ?`, device.userCodeKey) > 0) return { ok: false, reason: 'user code taken' };
       let shed = 0;
       while (this.#count(`SELECT COUNT(*) AS n FROM devices WHERE status = 'pending'`) >= limits.total) {
         // Full: make room at the expense of whoever holds the most (ties: whoever waited longest).
@@ -100,7 +100,7 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
         `INSERT INTO devices (device_key, user_code, network, name, requester, started_at, expires_at, status, interval_s, last_polled_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)`,
         device.deviceKey,
-        device.userCode,
+        device.userCodeKey,
         device.network,
         device.name,
         JSON.stringify(device.requester),
@@ -114,17 +114,17 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
     return result;
   }
 
-  async enter(userCode: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry> {
+  async enter(userCodeKey: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry> {
     const result = this.ctx.storage.transactionSync((): DeviceEntry => {
       this.#sweep(now);
       const wrong = this.#sql.exec<{ count: number }>(`SELECT count FROM wrong_codes WHERE network = ?`, network).toArray()[0];
       if (wrong !== undefined && wrong.count >= limits.wrongCodesPerNetwork) return { status: 'wait' };
       const row =
-        userCode === null
+        userCodeKey === null
           ? undefined
-          : this.#sql.exec<DeviceRow>(`SELECT * FROM devices WHERE user_code = ? AND status = 'pending'`, userCode).toArray()[0];
+          : this.#sql.exec<DeviceRow>(`SELECT * FROM devices WHERE user_code = ? AND status = 'pending'`, userCodeKey).toArray()[0];
       if (row !== undefined) {
-        return { status: 'found', device: { userCode: row.user_code, name: row.name, requester: parseRequester(row.requester), startedAt: row.started_at } };
+        return { status: 'found', device: { name: row.name, requester: parseRequester(row.requester), startedAt: row.started_at } };
       }
       if (wrong !== undefined) {
         this.#sql.exec(`UPDATE wrong_codes SET count = count + 1 WHERE network = ?`, network);
@@ -140,16 +140,16 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
     return result;
   }
 
-  async answer(userCode: string, answer: DeviceAnswer, now: number): Promise<boolean> {
+  async answer(userCodeKey: string, answer: DeviceAnswer, now: number): Promise<boolean> {
     const changed = answer.allowed
       ? this.#sql.exec(
           `UPDATE devices SET status = 'approved', person_key = ?, waiting = ? WHERE user_code = ? AND status = 'pending' AND expires_at > ?`,
           answer.personKey,
           answer.waiting,
-          userCode,
+          userCodeKey,
           now,
         )
-      : this.#sql.exec(`UPDATE devices SET status = 'denied' WHERE user_code = ? AND status = 'pending' AND expires_at > ?`, userCode, now);
+      : this.#sql.exec(`UPDATE devices SET status = 'denied' WHERE user_code = ? AND status = 'pending' AND expires_at > ?`, userCodeKey, now);
     return changed.rowsWritten > 0;
   }
 

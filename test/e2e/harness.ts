@@ -67,6 +67,8 @@ export interface DevGateway {
   url: string;
   /** The Looker simulator's origin. */
   simUrl: string;
+  /** Where wrangler keeps this gateway's local state (KV, Durable Objects, the platform's local logs). */
+  stateDir: string;
   /** Everything dev.mjs, wrangler and the Worker printed so far. */
   output(): string;
   /** The gateway's log lines so far with this event name (and these field values). */
@@ -100,6 +102,7 @@ export async function startDevGateway(options: DevOptions = {}): Promise<DevGate
   const gateway: DevGateway = {
     url: `http://localhost:${port}`,
     simUrl: `http://localhost:${simPort}`,
+    stateDir: state,
     output: () => output,
     events: (event, fields = {}) =>
       logLines(output).filter((line) => line.event === event && Object.entries(fields).every(([k, v]) => line[k] === v)),

@@ -1,0 +1,189 @@
+/**
+ * No secret or one-time value in anything the platform keeps: after every kind of sign-in
+ * (browser, command line loopback and device, the SDK login, and a client_secret wrongly
+ * put in a URL), every file that `npm run dev` (wrangler dev) wrote — its KV and Durable
+ * Object storage and its local observability store — is searched for each code, state,
+ * user code, device code, secret and token the flows used. Driven with fetch: the
+ * "browser" here is a cookie jar that follows redirects by hand.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevGateway, startDevGateway } from './harness.ts';
+
+let gateway: DevGateway;
+
+beforeAll(async () => {
+  gateway = await startDevGateway({ vars: { DEVICE_POLL_INTERVAL_SECONDS: '1' } });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+});
+
+/** A browser, minimally: cookies per origin, redirects followed by hand, same-origin form posts. */
+class Browser {
+  readonly #jar = new Map<string, Map<string, string>>();
+  /** Every URL this browser was sent to (the codes and states in them are what must not be kept). */
+  readonly visited: URL[] = [];
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    this.visited.push(target);
+    const cookies = this.#jar.get(target.origin);
+    const headers = new Headers(init.headers);
+    if (cookies !== undefined && cookies.size > 0) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const jar = this.#jar.get(target.origin) ?? new Map<string, string>();
+      if (/max-age=0/i.test(line)) jar.delete(pair!.slice(0, eq));
+      else jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+      this.#jar.set(target.origin, jar);
+    }
+    return res;
+  }
+
+  /** Follows redirects from `res` until an answer that is not one, or one that leaves for `stopAt`. */
+  async follow(res: Response, from: string, stopAt?: (url: URL) => boolean): Promise<{ res: Response; url: URL }> {
+    let url = new URL(from);
+    while (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location')!, url);
+      if (stopAt?.(url)) {
+        this.visited.push(url);
+        return { res, url };
+      }
+      res = await this.fetch(url.href);
+    }
+    return { res, url };
+  }
+
+  /** Submits the first form on the page (hidden fields + the named button), as the page's own origin. */
+  async submit(page: Response, pageUrl: URL, button: Record<string, string>): Promise<{ res: Response; action: URL }> {
+    const html = await page.text();
+    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+    if (form === null) throw new Error(`no form on ${pageUrl.pathname}:\n${html.slice(0, 400)}`);
+    const fields = new URLSearchParams();
+    for (const input of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields.set(input[1]!, decodeEntities(input[2]!));
+    for (const [k, v] of Object.entries(button)) fields.set(k, v);
+    const action = new URL(decodeEntities(form[1]!), pageUrl);
+    const res = await this.fetch(action.href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: pageUrl.origin, 'sec-fetch-site': 'same-origin' },
+      body: fields.toString(),
+    });
+    return { res, action };
+  }
+}
+
+function decodeEntities(text: string): string {
+  return text.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>');
+}
+
+/** Browser side of any sign-in: from a redirect to Looker, through the simulator's consent, back to the gateway. */
+async function throughLooker(browser: Browser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
+  const atLooker = await browser.follow(start, startUrl);
+  expect(atLooker.url.origin).toBe(gateway.simUrl);
+  const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
+  return browser.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gateway.url);
+}
+
+/** The one-time values in the URLs a browser was sent to (a PKCE code_challenge is public by design: a hash the verifier must match). */
+const urlSecrets = (urls: URL[]) =>
+  urls.flatMap((u) => ['code', 'state', 'user_code', 'client_secret'].map((k) => u.searchParams.get(k)).filter((v): v is string => v !== null && v.length >= 8));
+
+/** Every file under `dir`, read as bytes, searched for each value; returns what was found where. */
+function findIn(dir: string, values: string[]): string[] {
+  const found: string[] = [];
+  const walk = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const full = join(path, name);
+      const stat = statSync(full);
+      if (stat.isDirectory()) walk(full);
+      else if (stat.isFile()) {
+        const bytes = readFileSync(full);
+        for (const value of values) if (bytes.includes(Buffer.from(value))) found.push(`${value.slice(0, 12)}… in ${full.slice(dir.length)}`);
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+describe('what the platform keeps under npm run dev', () => {
+  it('after browser, loopback, device and SDK sign-ins: no code, state, user code, secret or token in any file', async () => {
+    const secrets: string[] = [];
+    const browser = new Browser();
+
+    // A browser sign-in.
+    const signedIn = await throughLooker(browser, await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`);
+    expect(signedIn.url.pathname).toBe('/');
+
+    // The command line's loopback sign-in.
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirectUri = 'http://127.0.0.1:53999/callback';
+    const cliState = randomBytes(16).toString('base64url');
+    const authorize = `${gateway.url}/cli/authorize?${new URLSearchParams({ response_type: 'code', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: cliState, name: 'scan' })}`;
+    const consent = await throughLooker(browser, await browser.fetch(authorize), authorize);
+    expect(consent.url.pathname).toMatch(/^\/cli\/consent\//);
+    const allowed = await browser.submit(consent.res, consent.url, { decision: 'allow' });
+    const loopback = await browser.follow(allowed.res, allowed.action.href, (url) => url.origin === 'http://127.0.0.1:53999');
+    const code = loopback.url.searchParams.get('code')!;
+    const token = await fetch(`${gateway.url}/cli/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri }),
+    });
+    const loopbackCredential = (await token.json()) as { client_id: string; client_secret: string };
+    expect(loopbackCredential.client_secret).toMatch(/^lgws_/);
+    secrets.push(verifier, code, loopbackCredential.client_secret);
+
+    // The device sign-in.
+    const started = (await (
+      await fetch(`${gateway.url}/cli/device/code`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=scan-device' })
+    ).json()) as { device_code: string; user_code: string };
+    const entered = await browser.fetch(`${gateway.url}/device`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gateway.url },
+      body: new URLSearchParams({ user_code: started.user_code }),
+    });
+    const deviceConsent = await throughLooker(browser, entered, `${gateway.url}/device`);
+    await browser.submit(deviceConsent.res, deviceConsent.url, { decision: 'allow' });
+    let deviceCredential: { client_secret?: string; error?: string } = {};
+    for (let i = 0; i < 20 && deviceCredential.client_secret === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 1100));
+      deviceCredential = (await (
+        await fetch(`${gateway.url}/cli/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code }),
+        })
+      ).json()) as typeof deviceCredential;
+    }
+    expect(deviceCredential.client_secret).toMatch(/^lgws_/);
+    secrets.push(started.device_code, started.user_code, deviceCredential.client_secret!);
+
+    // The SDK login, a call with its token, and a secret wrongly sent in the URL (refused).
+    const login = await fetch(`${gateway.url}/api/4.0/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: loopbackCredential.client_id, client_secret: loopbackCredential.client_secret }).toString(),
+    });
+    const { access_token: accessToken } = (await login.json()) as { access_token: string };
+    expect((await fetch(`${gateway.url}/api/4.0/user`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
+    const inUrl = await fetch(`${gateway.url}/api/4.0/login?${new URLSearchParams({ client_id: loopbackCredential.client_id, client_secret: deviceCredential.client_secret! })}`, { method: 'POST' });
+    expect(inUrl.status).toBe(400);
+    secrets.push(accessToken);
+
+    secrets.push(...urlSecrets(browser.visited));
+    expect(secrets.length).toBeGreaterThan(10);
+    // The search reads the stores' files: a public value the ledger keeps (a client_id) is found.
+    expect(findIn(gateway.stateDir, [loopbackCredential.client_id])).not.toEqual([]);
+    expect(findIn(gateway.stateDir, [...new Set(secrets)])).toEqual([]);
+    // The gateway's own log (printed by npm run dev) holds none of them either.
+    const printed = gateway.output();
+    expect([...new Set(secrets)].filter((s) => printed.includes(s))).toEqual([]);
+  });
+});
