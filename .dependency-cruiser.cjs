@@ -17,7 +17,8 @@ module.exports = {
       name: 'lower-layers-stay-below-routes',
       severity: 'error',
       comment: 'Session, grant, Looker and platform code must not know the routes or the app that use them.',
-      from: { path: '^src/(callers|grants|looker|crypto|util|platform|http)/' },
+      // A runtime's entry file (src/platform/<runtime>/worker.ts) is the one place that starts the app.
+      from: { path: '^src/(callers|grants|looker|crypto|util|platform|http)/', pathNot: '^src/platform/[^/]+/worker\\.ts$' },
       to: { path: '^src/(site|api)/|^src/(app|services|index)\\.ts$' },
     },
     {
@@ -33,6 +34,13 @@ module.exports = {
       comment: 'A grant does not know who holds it (cookie, credential, token).',
       from: { path: '^src/grants/' },
       to: { path: '^src/(callers|http)/' },
+    },
+    {
+      name: 'only-a-runtime-folder-knows-its-runtime',
+      severity: 'error',
+      comment: 'The app is one source for every runtime: only src/platform/<runtime>/ may import that runtime (cloudflare:*, its folder).',
+      from: { path: '^src/', pathNot: '^src/platform/cloudflare/' },
+      to: { path: '^src/platform/cloudflare/|^cloudflare:' },
     },
     {
       name: 'apps-do-not-import-each-other',

@@ -2,7 +2,8 @@
  * `npm run doctor`: checks a configuration against the real Looker and prints a
  * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
  */
-import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, isLoopbackHost, parseVariables } from '../src/config.ts';
+import { isLoopbackHost, parseVariables } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/platform/cloudflare/bindings.ts';
 import { getVersions, type LookerVersions } from '../src/looker/api.ts';
 import { LookerProtocolError, LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../src/looker/errors.ts';
 import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';

@@ -5,6 +5,7 @@
  * proxy answers JSON and keeps its hot path to a single handler. In front of both: plain
  * http only for development on this machine.
  */
+import type { ExecutionContext } from 'hono';
 import type { Bindings } from './context.ts';
 import { createApiApp } from './api/app.ts';
 import { isApiUrl } from './http/raw-url.ts';
@@ -17,7 +18,7 @@ export interface GatewayApp {
   fetch(request: Request, env: Bindings, ctx?: ExecutionContext): Promise<Response>;
 }
 
-export function createApp(deps: AppDependencies = {}): GatewayApp {
+export function createApp(deps: AppDependencies): GatewayApp {
   const services = createServices(deps);
   const api = createApiApp(services);
   const site = createSiteApp(services);

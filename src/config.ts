@@ -41,13 +41,6 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
 export const DEFAULT_CREDENTIAL_TTL_DAYS = 90;
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const DEFAULT_DEVICE_POLL_INTERVAL_SECONDS = 5;
-/** The Durable Object namespace that holds each person's ledger (see docs/storage.md). */
-export const ACCOUNTS_BINDING = 'ACCOUNTS';
-/** The Durable Object namespace that holds device sign-ins in progress and their limits (see docs/storage.md). */
-export const DEVICE_FLOWS_BINDING = 'DEVICE_FLOWS';
-/** The KV namespace that holds sessions' and credentials' records (see docs/storage.md). */
-export const KV_BINDING = 'SESSIONS';
-
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function isLoopbackHost(hostname: string): boolean {
@@ -105,32 +98,9 @@ export function parseOrigin(raw: string, variable: string, problems: ConfigProbl
   return url.origin;
 }
 
-/** The variables and the bindings the gateway needs: what the Worker checks on every isolate's first request. */
-export function parseConfig(env: Env): ConfigResult {
-  const result = parseVariables(env);
-  const problems: ConfigProblem[] = [];
-  for (const [binding, className] of [
-    [ACCOUNTS_BINDING, 'AccountObject'],
-    [DEVICE_FLOWS_BINDING, 'DeviceFlowObject'],
-  ] as const) {
-    if (typeof (env[binding] as { idFromName?: unknown } | null | undefined)?.idFromName !== 'function') {
-      problems.push({
-        variable: binding,
-        problem: `is not bound: wrangler.toml must bind the Durable Object class ${className} as ${binding} ([[durable_objects.bindings]])`,
-      });
-    }
-  }
-  const kv = env[KV_BINDING] as { get?: unknown; put?: unknown; delete?: unknown } | null | undefined;
-  if (typeof kv?.get !== 'function' || typeof kv.put !== 'function' || typeof kv.delete !== 'function') {
-    problems.push({ variable: KV_BINDING, problem: `is not bound: wrangler.toml must bind a KV namespace as ${KV_BINDING} ([[kv_namespaces]])` });
-  }
-  if (problems.length === 0) return result;
-  return { ok: false, problems: [...(result.ok ? [] : result.problems), ...problems] };
-}
-
 /**
- * The variables alone, for the operator tools: they see wrangler.toml and the
- * environment but no bindings, and check wrangler.toml's bindings themselves.
+ * The variables. The runtime checks its own bindings (see src/runtime.ts); the operator
+ * tools see wrangler.toml and the environment, and check wrangler.toml's bindings themselves.
  */
 export function parseVariables(env: Env): ConfigResult {
   const problems: ConfigProblem[] = [];

@@ -1,9 +1,9 @@
-/** The types a request carries through the app: Cloudflare bindings in, per-request services out. */
+/** The types a request carries through the app: the runtime's bindings in, per-request services out. */
 import type { AccessTokens } from './callers/access-tokens.ts';
 import type { BrowserSessions } from './callers/browser-sessions.ts';
 import type { CredentialFlows } from './callers/credential-flows.ts';
 import type { ScriptCredentials } from './callers/credentials.ts';
-import type { CountingKv, KeyValueStore } from './callers/records.ts';
+import type { CountingKv } from './callers/records.ts';
 import type { SignIns } from './callers/sign-ins.ts';
 import type { Config } from './config.ts';
 import type { DeviceLimits } from './callers/device-store.ts';
@@ -13,10 +13,9 @@ import type { Logger } from './log.ts';
 import type { OAuthClient } from './looker/oauth.ts';
 import type { TokenMinter } from './crypto/tokens.ts';
 
-export interface Bindings {
-  SESSIONS: KeyValueStore;
-  [variable: string]: unknown;
-}
+import type { Bindings } from './runtime.ts';
+
+export type { Bindings };
 
 /** Everything a route needs, built once per request by the app (routes never build these themselves). */
 export interface Gateway {

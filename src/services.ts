@@ -3,7 +3,7 @@
  * the parsed configuration per set of bindings, the keys derived from it, the logger, the
  * isolate's memory of grants and callers; and the one place a request's Gateway is built.
  * Dependencies are injected so tests can point the gateway at the Looker simulator and
- * move the clock; the Worker entry (index.ts) passes the platform's own.
+ * move the clock; each runtime's entry passes its own Runtime (src/runtime.ts).
  */
 import { AccessTokens } from './callers/access-tokens.ts';
 import { BrowserSessions } from './callers/browser-sessions.ts';
@@ -11,20 +11,23 @@ import { type CallerContext, createCallerMemory } from './callers/context.ts';
 import { CredentialFlows, DEFAULT_DEVICE_LIMITS } from './callers/credential-flows.ts';
 import type { DeviceFlowStore, DeviceLimits } from './callers/device-store.ts';
 import { ScriptCredentials } from './callers/credentials.ts';
-import { CountingKv, HolderRecords } from './callers/records.ts';
+import { CountingKv, HolderRecords, type KeyValueStore } from './callers/records.ts';
 import { SignIns } from './callers/sign-ins.ts';
-import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, type Config, type ConfigProblem, type ConfigResult, parseConfig } from './config.ts';
+import { type Config, type ConfigProblem, type ConfigResult, parseVariables } from './config.ts';
 import type { Bindings, Gateway } from './context.ts';
 import { Sealer } from './crypto/seal.ts';
 import { TokenMinter } from './crypto/tokens.ts';
 import { GrantKeeper, GrantMemory } from './grants/keeper.ts';
 import type { Ledger } from './grants/ledger.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
-import { type ClientOf, unknownClient } from './http/client.ts';
+import type { ClientOf } from './http/client.ts';
 import type { Fetch } from './looker/http.ts';
 import type { OAuthClient } from './looker/oauth.ts';
+import type { Runtime, RuntimeStores } from './runtime.ts';
 
 export interface AppDependencies {
+  /** The runtime's stores, background work and client information (src/platform/<runtime>/). */
+  runtime: Runtime;
   /** How the gateway reaches Looker (default: the runtime's fetch). */
   fetch?: Fetch;
   /** The clock, in epoch milliseconds (default: Date.now). */
@@ -39,10 +42,6 @@ export interface AppDependencies {
   ledgerNamePrefix?: string;
   /** Wraps each ledger stub (tests inject faults with it). */
   wrapLedger?: (ledger: Ledger) => Ledger;
-  /** Keeps work alive past the request that started it (the Worker passes the runtime's waitUntil). */
-  keepAlive?: (work: Promise<unknown>) => void;
-  /** The client's address and location as the platform reports them (the Worker passes Cloudflare's). */
-  clientOf?: ClientOf;
   /** The device flow's limits (tests make them small). */
   deviceLimits?: DeviceLimits;
   /** Wraps the device-flow store (tests inject faults with it). */
@@ -54,6 +53,7 @@ const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
 /** Everything per set of bindings that does not depend on the request's origin. */
 interface Shared {
   config: Config;
+  kv: KeyValueStore;
   oauth: OAuthClient;
   callers: CallerContext;
   tokens: AccessTokens;
@@ -61,7 +61,9 @@ interface Shared {
   signIns: SignIns;
 }
 
-type ConfigState = { ok: true; shared: Shared; origins: Map<string, Pick<Gateway, 'origin' | 'redirectUri'>> } | { ok: false; problems: ConfigProblem[] };
+type ConfigState =
+  | { ok: true; shared: Shared; origins: Map<string, Pick<Gateway, 'origin' | 'redirectUri'>> }
+  | { ok: false; problems: ConfigProblem[]; kv: KeyValueStore | undefined };
 
 /** Without GATEWAY_URL the origin comes from the request's Host: keep only a few. */
 const MAX_ORIGINS = 16;
@@ -74,6 +76,8 @@ export interface Services {
   readonly log: Logger;
   /** The configuration for these bindings (parsed once per isolate). */
   configFor(env: Bindings): ConfigResult;
+  /** The holder-record store these bindings provide, if any (for /readyz). */
+  kvFor(env: Bindings): KeyValueStore | undefined;
   /** Everything a route needs for one request, or what is wrong with the configuration. */
   gatewayFor(env: Bindings, requestUrl: string): GatewayResult;
 }
@@ -136,14 +140,7 @@ class RequestGateway implements Gateway {
   }
 }
 
-/** The ledger stub for a name: the Durable Object's RPC surface is the Ledger interface. */
-function stubOf<T>(namespace: DurableObjectNamespace, name: string): T {
-  // The stub's methods are the object's own (RPC); their declared types wrap results in
-  // RPC types that are structurally these: no `any`, one cast at the platform's edge.
-  return namespace.get(namespace.idFromName(name)) as unknown as T;
-}
-
-export function createServices(deps: AppDependencies = {}): Services {
+export function createServices(deps: AppDependencies): Services {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const fetchFn: Fetch = deps.fetch ?? ((input, init) => fetch(input, init));
@@ -152,7 +149,7 @@ export function createServices(deps: AppDependencies = {}): Services {
   const prefix = deps.ledgerNamePrefix ?? '';
   const wrap = deps.wrapLedger ?? ((ledger: Ledger) => ledger);
   const grantMemory = new GrantMemory(now);
-  const platform = { clientOf: deps.clientOf ?? unknownClient, deviceLimits: deps.deviceLimits ?? DEFAULT_DEVICE_LIMITS };
+  const platform = { clientOf: deps.runtime.clientOf, deviceLimits: deps.deviceLimits ?? DEFAULT_DEVICE_LIMITS };
   const callerMemory = createCallerMemory(now);
 
   // Bindings are fixed for an isolate's life; parse them and derive keys once, not per request.
@@ -160,22 +157,22 @@ export function createServices(deps: AppDependencies = {}): Services {
   const stateFor = (env: Bindings): ConfigState => {
     let state = configStates.get(env);
     if (state === undefined) {
-      const result = parseConfig(env);
-      if (result.ok) {
-        state = { ok: true, shared: buildShared(result.config, env), origins: new Map() };
+      const variables = parseVariables(env);
+      const stores = deps.runtime.storesFor(env);
+      if (variables.ok && stores.ok) {
+        state = { ok: true, shared: buildShared(variables.config, stores.stores), origins: new Map() };
       } else {
-        state = result;
-        log.error('config_invalid', { problems: result.problems.map((p) => `${p.variable} ${p.problem}`).join('; ') });
+        const problems = [...(variables.ok ? [] : variables.problems), ...(stores.ok ? [] : stores.problems)];
+        state = { ok: false, problems, kv: stores.ok ? stores.stores.kv : stores.kv };
+        log.error('config_invalid', { problems: problems.map((p) => `${p.variable} ${p.problem}`).join('; ') });
       }
       configStates.set(env, state);
     }
     return state;
   };
 
-  const buildShared = (config: Config, env: Bindings): Shared => {
-    const namespace = env[ACCOUNTS_BINDING] as DurableObjectNamespace;
-    const ledgerFor = (personKey: string) => wrap(stubOf<Ledger>(namespace, `${prefix}person:${personKey}`));
-    const deviceNamespace = env[DEVICE_FLOWS_BINDING] as DurableObjectNamespace;
+  const buildShared = (config: Config, stores: RuntimeStores): Shared => {
+    const ledgerFor = (personKey: string) => wrap(stores.ledger(`${prefix}person:${personKey}`));
     const wrapDevice = deps.wrapDeviceFlows ?? ((store: DeviceFlowStore) => store);
     const sealer = new Sealer(config.sessionSecret);
     const minter = new TokenMinter(config.sessionSecret);
@@ -190,11 +187,11 @@ export function createServices(deps: AppDependencies = {}): Services {
       ledgerFor,
       sealer,
       oauth,
-      deleteRecord: (key) => env.SESSIONS.delete(key),
+      deleteRecord: (key) => stores.kv.delete(key),
       now,
       sleep,
       memory: grantMemory,
-      keepAlive: deps.keepAlive ?? (() => {}),
+      keepAlive: (work) => deps.runtime.defer(work),
       onEvent: ({ event, ...fields }) => log[fields.outcome === 'failed' ? 'warn' : 'info'](event, fields),
     });
     const callers: CallerContext = {
@@ -203,12 +200,12 @@ export function createServices(deps: AppDependencies = {}): Services {
       records: new HolderRecords(sealer, now),
       keeper,
       ledgerFor,
-      deviceFlows: () => wrapDevice(stubOf<DeviceFlowStore>(deviceNamespace, `${prefix}device-flow`)),
+      deviceFlows: () => wrapDevice(stores.deviceFlows(`${prefix}device-flow`)),
       now,
       log,
       memory: callerMemory,
     };
-    return { config, oauth, callers, tokens: new AccessTokens(callers), flows: new CredentialFlows(callers), signIns: new SignIns(sealer, now) };
+    return { config, kv: stores.kv, oauth, callers, tokens: new AccessTokens(callers), flows: new CredentialFlows(callers), signIns: new SignIns(sealer, now) };
   };
 
   return {
@@ -217,11 +214,15 @@ export function createServices(deps: AppDependencies = {}): Services {
     log,
     configFor(env) {
       const state = stateFor(env);
-      return state.ok ? { ok: true, config: state.shared.config } : state;
+      return state.ok ? { ok: true, config: state.shared.config } : { ok: false, problems: state.problems };
+    },
+    kvFor(env) {
+      const state = stateFor(env);
+      return state.ok ? state.shared.kv : state.kv;
     },
     gatewayFor(env, requestUrl) {
       const state = stateFor(env);
-      if (!state.ok) return state;
+      if (!state.ok) return { ok: false, problems: state.problems };
       const { shared } = state;
       const origin = shared.config.gatewayOrigin ?? new URL(requestUrl).origin;
       let site = state.origins.get(origin);
@@ -229,7 +230,7 @@ export function createServices(deps: AppDependencies = {}): Services {
         site = { origin, redirectUri: `${origin}/callback` };
         if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
       }
-      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(env.SESSIONS), log, now, platform) };
+      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(shared.kv), log, now, platform) };
     },
   };
 }

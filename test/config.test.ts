@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, estimateSecretBits, KV_BINDING, parseConfig, parseVariables } from '../src/config.ts';
+import { estimateSecretBits, parseVariables } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING, KV_BINDING } from '../src/platform/cloudflare/bindings.ts';
+import { cloudflareRuntime } from '../src/platform/cloudflare/runtime.ts';
 import { createHarness, SESSION_SECRET } from './helpers.ts';
 
-/** A stand-in for the Durable Object namespace binding: parseConfig only checks that it can name objects. */
+/** The variables and the Worker's bindings, checked as the gateway checks them on an isolate's first request. */
+function parseConfig(env: Record<string, unknown>) {
+  const variables = parseVariables(env);
+  const stores = cloudflareRuntime({ defer: () => {} }).storesFor(env);
+  const problems = [...(variables.ok ? [] : variables.problems), ...(stores.ok ? [] : stores.problems)];
+  return problems.length === 0 ? variables : { ok: false as const, problems };
+}
+
+/** Stand-ins for the bindings: the runtime only checks that they can name objects, and read and write. */
 const KV = { get: async () => null, put: async () => {}, delete: async () => {} };
 const NAMESPACE = { idFromName: () => ({}) };
 const BINDINGS = { [ACCOUNTS_BINDING]: NAMESPACE, [DEVICE_FLOWS_BINDING]: NAMESPACE, [KV_BINDING]: KV };
@@ -130,7 +140,7 @@ describe('SESSION_SECRET strength', () => {
   });
 });
 
-describe('the Durable Object binding', () => {
+describe('the Worker\'s bindings', () => {
   const vars = { LOOKER_URL: 'https://acme.cloud.looker.com', LOOKER_CLIENT_ID: 'x', SESSION_SECRET };
 
   it('is a configuration problem when missing or not a Durable Object namespace (each of the two)', () => {
@@ -155,7 +165,7 @@ describe('the Durable Object binding', () => {
     }
   });
 
-  it('is not checked by parseVariables (the operator tools see no bindings)', () => {
+  it('are not checked by parseVariables (the operator tools see no bindings)', () => {
     expect(parseVariables(vars).ok).toBe(true);
   });
 

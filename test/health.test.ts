@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import pkg from '../package.json';
-import { ACCOUNTS_BINDING } from '../src/config.ts';
+import { ACCOUNTS_BINDING } from '../src/platform/cloudflare/bindings.ts';
 import { VERSION } from '../src/version.ts';
 import type { KeyValueStore } from '../src/callers/records.ts';
 import { createHarness, isolatedKv, type TestKv } from './helpers.ts';

@@ -8,7 +8,7 @@ import type { Bindings } from '../src/context.ts';
 import type { KeyValueStore } from '../src/callers/records.ts';
 import type { DeviceFlowStore, DeviceLimits } from '../src/callers/device-store.ts';
 import type { Ledger } from '../src/grants/ledger.ts';
-import { clientOfCloudflareRequest } from '../src/platform/cloudflare-client.ts';
+import { cloudflareRuntime } from '../src/platform/cloudflare/runtime.ts';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
@@ -104,8 +104,9 @@ export function createHarness(options: HarnessOptions = {}) {
     ...(options.wrapLedger === undefined ? {} : { wrapLedger: options.wrapLedger }),
     ...(options.wrapDeviceFlows === undefined ? {} : { wrapDeviceFlows: options.wrapDeviceFlows }),
     ...(options.deviceLimits === undefined ? {} : { deviceLimits: options.deviceLimits }),
-    // As in production: CF-Connecting-IP and request.cf (tests pass `cf` in the request's init).
-    clientOf: clientOfCloudflareRequest,
+    // As in production (CF-Connecting-IP and request.cf: tests pass `cf` in the request's init), but
+    // work after the answer is not handed to the test runner's waitUntil: tests await what they test.
+    runtime: cloudflareRuntime({ defer: () => {} }),
     // Retries do not wait in tests; what they retry is under the test's control.
     sleep: () => Promise.resolve(),
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type WranglerFacts } from '../ops/doctor.ts';
-import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/config.ts';
+import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/platform/cloudflare/bindings.ts';
 import { register } from '../ops/register.ts';
 import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LIVENESS_TTL_MS } from '../src/grants/keeper.ts';
-import { MAX_TOKENS_PER_GRANT } from '../src/platform/account-object.ts';
+import { MAX_TOKENS_PER_GRANT } from '../src/platform/cloudflare/account-object.ts';
 import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;

@@ -40,7 +40,7 @@ export class Sealer {
   /** 32 bytes of key material for (purpose, salt): what a holder of the salt can re-derive. */
   async keyBytes(purpose: SealPurpose, salt: Uint8Array): Promise<Uint8Array> {
     const bits = await crypto.subtle.deriveBits(
-      { name: 'HKDF', hash: 'SHA-256', salt, info: encoder.encode(`looker-oauth-gateway/${VERSION}/${purpose}`) },
+      { name: 'HKDF', hash: 'SHA-256', salt: bufferOf(salt), info: encoder.encode(`looker-oauth-gateway/${VERSION}/${purpose}`) },
       await this.#secret,
       KEY_BYTES * 8,
     );
@@ -53,7 +53,7 @@ export class Sealer {
 }
 
 export function importSealKey(bytes: Uint8Array): Promise<SealKey> {
-  return crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  return crypto.subtle.importKey('raw', bufferOf(bytes), 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
 export async function seal(key: SealKey, storageKey: string, plaintext: string): Promise<string> {
@@ -81,12 +81,17 @@ export async function open(key: SealKey, storageKey: string, sealed: string): Pr
   if (bytes.length < IV_BYTES + 16) return null;
   try {
     const plaintext = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: bytes.subarray(0, IV_BYTES), additionalData: encoder.encode(storageKey) },
+      { name: 'AES-GCM', iv: bufferOf(bytes.subarray(0, IV_BYTES)), additionalData: encoder.encode(storageKey) },
       key,
-      bytes.subarray(IV_BYTES),
+      bufferOf(bytes.subarray(IV_BYTES)),
     );
     return decoder.decode(plaintext);
   } catch {
     return null;
   }
+}
+
+/** The bytes as Web Crypto's types want them (backed by an ArrayBuffer, never a SharedArrayBuffer): a view when they are, else a copy. */
+function bufferOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }

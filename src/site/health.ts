@@ -9,6 +9,7 @@
  */
 import { Hono } from 'hono';
 import type { ConfigResult } from '../config.ts';
+import type { KeyValueStore } from '../callers/records.ts';
 import type { Bindings } from '../context.ts';
 import { getVersions } from '../looker/api.ts';
 import { LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../looker/errors.ts';
@@ -17,6 +18,8 @@ import { VERSION } from '../version.ts';
 
 export interface HealthDependencies {
   configFor: (env: Bindings) => ConfigResult;
+  /** The holder-record store these bindings provide, if any. */
+  kvFor: (env: Bindings) => KeyValueStore | undefined;
   fetch: Fetch;
   now: () => number;
 }
@@ -62,8 +65,8 @@ export function healthRoutes(deps: HealthDependencies) {
       ? { ok: true }
       : { ok: false, error: `invalid: ${config.problems.map((p) => p.variable).join(', ')}` };
 
-    const kv = c.env.SESSIONS;
-    checks.kv = await kvProbe.get(kv, () => probeKv(kv));
+    const kv = deps.kvFor(c.env);
+    checks.kv = kv === undefined ? { ok: false, error: 'KV is not bound' } : await kvProbe.get(kv, () => probeKv(kv));
 
     if (config.ok) {
       const url = config.config.lookerApiUrl;
@@ -85,7 +88,7 @@ export function healthRoutes(deps: HealthDependencies) {
   return routes;
 }
 
-async function probeKv(kv: Bindings['SESSIONS']): Promise<Check> {
+async function probeKv(kv: KeyValueStore): Promise<Check> {
   try {
     const read = await withDeadline(kv.get('readyz:probe'), PROBE_TIMEOUT_MS);
     return read === TIMED_OUT ? { ok: false, error: 'KV did not answer in time' } : { ok: true };

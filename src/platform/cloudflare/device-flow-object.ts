@@ -20,7 +20,7 @@ import type {
   DeviceStart,
   NewDevice,
   Requester,
-} from '../callers/device-store.ts';
+} from '../../callers/device-store.ts';
 
 /** How often expired rows are swept while anything is stored. */
 const SWEEP_INTERVAL_MS = 15 * 60_000;

@@ -4,7 +4,7 @@
  * `request.cf`. Under `wrangler dev` the address is the local one and the location is
  * made up, so the gateway shows no location for a local address.
  */
-import type { ClientInfo } from '../http/client.ts';
+import type { ClientInfo } from '../../http/client.ts';
 
 export function clientOfCloudflareRequest(request: Request): ClientInfo {
   const cf = (request as Request & { cf?: { country?: unknown; city?: unknown } }).cf;

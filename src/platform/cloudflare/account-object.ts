@@ -19,7 +19,7 @@ import type {
   RefreshTicket,
   TokenCheck,
   TokenEntry,
-} from '../grants/ledger.ts';
+} from '../../grants/ledger.ts';
 
 /**
  * How long a refresher may hold a grant's lease before waiters stop waiting for it:
