@@ -2,7 +2,7 @@
  * Where device sign-ins (RFC 8628) wait before anyone has signed in, and the limits that
  * keep that room from being flooded or its short user codes from being guessed. One
  * strongly consistent store for the whole gateway (a Durable Object on Workers: see
- * src/platform/device-flow-object.ts); this interface is what the gateway sees of it.
+ * src/platform/cloudflare/device-flow-object.ts); this interface is what the gateway sees of it.
  *
  * Every limit is checked and counted in the same call that acts on it, inside the store:
  * N requests at once are judged exactly as the same N one after another. A refused call

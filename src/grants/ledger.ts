@@ -3,7 +3,7 @@
  * the latest sealed copy of each, who may refresh one right now — and of the short-lived
  * things that belong to them (gateway access tokens, credentials waiting for consent or
  * for the command line to collect them). In production it is a Durable Object per person
- * (src/platform/account-object.ts); this interface is what the rest of the gateway sees.
+ * (src/platform/cloudflare/account-object.ts); this interface is what the rest of the gateway sees.
  *
  * Liveness is decided here and nowhere else: a grant that the ledger does not hold is
  * over, whatever a cache or KV still says. Every write-back of a grant after a refresh is
