@@ -20,7 +20,7 @@ import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding';
 import { importSealKey, open, seal } from '../crypto/seal.ts';
 import { hashFor, randomId } from '../crypto/tokens.ts';
-import { isObject, parseJson, parsePerson } from '../grants/record.ts';
+import type { PendingBox } from '../grants/ledger.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import { networkOf } from '../http/client.ts';
@@ -94,7 +94,7 @@ export class CredentialFlows {
     // A minted value: a made-up consent cookie is refused by its MAC before any ledger is asked.
     const cookie = this.#x.minter.mint('consent', held.personKey);
     // The flow is sealed too: the loopback's state and the device's code are kept in no store in the clear.
-    const box = { ...(await this.#sealHeld(held)), flow: await this.#seal(held.personKey, 'flow', JSON.stringify(flow)), consentHash: hashFor('consent', cookie.secret) };
+    const box: PendingBox = { ...(await this.#sealHeld(held)), flow: await this.#seal(held.personKey, 'flow', flow), consentHash: hashFor('consent', cookie.secret) };
     await this.#x.ledgerFor(held.personKey).putBox(`consent:${id}`, box, this.#x.now() + CONSENT_TTL_MS);
     return { id, cookieValue: cookie.value };
   }
@@ -116,7 +116,7 @@ export class CredentialFlows {
   /** Allowed through the loopback flow: a one-time code for the command line. */
   async issueCode(held: HeldGrant, flow: Extract<CredentialFlow, { kind: 'loopback' }>): Promise<string> {
     const code = this.#x.minter.mint('code', held.personKey);
-    const box = { ...(await this.#sealHeld(held)), redirectUri: flow.redirectUri, codeChallenge: flow.codeChallenge };
+    const box: PendingBox = { ...(await this.#sealHeld(held)), redirectUri: flow.redirectUri, codeChallenge: flow.codeChallenge };
     await this.#x.ledgerFor(held.personKey).putBox(`code:${hashFor('code', code.secret)}`, box, this.#x.now() + CODE_TTL_MS);
     return code.value;
   }
@@ -221,7 +221,7 @@ export class CredentialFlows {
     return boxes.length;
   }
 
-  async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: Record<string, unknown> } | null> {
+  async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: PendingBox } | null> {
     if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
     const cookie = this.#x.minter.parse('consent', cookieValue);
     if (cookie === null || cookie.personKey === undefined) return null;
@@ -229,75 +229,44 @@ export class CredentialFlows {
     const ledger = this.#x.ledgerFor(personKey);
     const now = this.#x.now();
     const box = await ledger.getBox(`consent:${id}`, now);
-    if (box === null || typeof box.consentHash !== 'string') return null;
+    if (box === null || box.consentHash === undefined || box.flow === undefined) return null;
     const presented = new TextEncoder().encode(hashFor('consent', secret));
     if (!constantTimeEqual(presented, new TextEncoder().encode(box.consentHash))) return null;
     if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
-    const user = parsePerson(box.user);
-    const flowText = isObject(box.flow) ? await this.#open(personKey, 'flow', box.flow) : null;
-    const flow = flowText === null ? null : parseFlow(parseJson(flowText));
-    if (user === null || flow === null || typeof box.name !== 'string') return null;
-    return { pending: { id, personKey, name: box.name, user, flow }, box };
+    const flow = await this.#open<CredentialFlow>(personKey, 'flow', box.flow);
+    if (flow === null) return null;
+    return { pending: { id, personKey, name: box.name, user: box.user, flow }, box };
   }
 
-  async #sealHeld(held: HeldGrant): Promise<Record<string, unknown>> {
-    const { salt, sealed } = await this.#seal(held.personKey, 'pending', JSON.stringify({ tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri }));
-    return { salt, sealed, name: held.name, user: held.user };
+  async #sealHeld(held: HeldGrant): Promise<PendingBox> {
+    const sealed: SealedHeld = { tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri };
+    return { ...(await this.#seal(held.personKey, 'pending', sealed)), name: held.name, user: held.user };
   }
 
-  /** Seals `text` for `personKey`'s ledger under a key from SESSION_SECRET and a fresh salt kept beside it. */
-  async #seal(personKey: string, purpose: string, text: string): Promise<{ salt: string; sealed: string }> {
+  /** Seals `value` for `personKey`'s ledger under a key from SESSION_SECRET and a fresh salt kept beside it. */
+  async #seal(personKey: string, purpose: string, value: unknown): Promise<{ salt: string; sealed: string }> {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', salt));
-    return { salt: encodeBase64urlNoPadding(salt), sealed: await seal(key, `${purpose}:${personKey}`, text) };
+    return { salt: encodeBase64urlNoPadding(salt), sealed: await seal(key, `${purpose}:${personKey}`, JSON.stringify(value)) };
   }
 
-  async #open(personKey: string, purpose: string, box: Record<string, unknown>): Promise<string | null> {
-    if (typeof box.salt !== 'string' || typeof box.sealed !== 'string') return null;
+  /** What #seal sealed; null when it does not open (another key, another person, tampered). AES-GCM vouches for the shape. */
+  async #open<T>(personKey: string, purpose: string, box: { salt: string; sealed: string }): Promise<T | null> {
     const key = await importSealKey(await this.#x.sealer.keyBytes('pending-grant', decodeBase64urlIgnorePadding(box.salt)));
-    return open(key, `${purpose}:${personKey}`, box.sealed);
+    const text = await open(key, `${purpose}:${personKey}`, box.sealed);
+    return text === null ? null : (JSON.parse(text) as T);
   }
 
-  async #openHeld(personKey: string, box: Record<string, unknown>): Promise<HeldGrant | null> {
-    const user = parsePerson(box.user);
-    if (typeof box.name !== 'string' || user === null) return null;
-    const text = await this.#open(personKey, 'pending', box);
-    const v = text === null ? undefined : parseJson(text);
-    if (!isObject(v) || !isObject(v.tokens) || typeof v.lookerRedirectUri !== 'string') return null;
-    const t = v.tokens;
-    if (typeof t.accessToken !== 'string' || typeof t.expiresIn !== 'number' || !(typeof t.refreshToken === 'string' || t.refreshToken === null)) return null;
-    return {
-      personKey,
-      name: box.name,
-      user,
-      tokens: { accessToken: t.accessToken, expiresIn: t.expiresIn, refreshToken: t.refreshToken },
-      lookerRedirectUri: v.lookerRedirectUri,
-    };
+  async #openHeld(personKey: string, box: PendingBox): Promise<HeldGrant | null> {
+    const opened = await this.#open<SealedHeld>(personKey, 'pending', box);
+    return opened === null ? null : { personKey, name: box.name, user: box.user, tokens: opened.tokens, lookerRedirectUri: opened.lookerRedirectUri };
   }
 }
 
-function parseFlow(value: unknown): CredentialFlow | null {
-  if (!isObject(value)) return null;
-  if (value.kind === 'page') return { kind: 'page' };
-  if (value.kind === 'device' && typeof value.userCode === 'string' && typeof value.startedAt === 'number' && isObject(value.requester)) {
-    const r = value.requester;
-    if (typeof r.address !== 'string') return null;
-    const requester: Requester = {
-      address: r.address,
-      ...(typeof r.country === 'string' ? { country: r.country } : {}),
-      ...(typeof r.city === 'string' ? { city: r.city } : {}),
-    };
-    return { kind: 'device', userCode: value.userCode, requester, startedAt: value.startedAt };
-  }
-  if (
-    value.kind === 'loopback' &&
-    typeof value.redirectUri === 'string' &&
-    typeof value.codeChallenge === 'string' &&
-    typeof value.state === 'string'
-  ) {
-    return { kind: 'loopback', redirectUri: value.redirectUri, codeChallenge: value.codeChallenge, state: value.state };
-  }
-  return null;
+/** The sealed part of a waiting grant. */
+interface SealedHeld {
+  tokens: TokenSet;
+  lookerRedirectUri: string;
 }
 
 /** A user code as the store keeps it: hashed. */

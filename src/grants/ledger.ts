@@ -14,6 +14,7 @@
  * ledger's storage alone opens nothing. Times are passed in by the caller (the gateway's
  * clock), so expiry is judged by one clock.
  */
+import type { LookerUser } from '../looker/api.ts';
 
 export type GrantKind = 'session' | 'credential';
 
@@ -70,6 +71,25 @@ export type TokenCheck =
   | { alive: false }
   | { alive: true; grantId: string; expiresAt: number; payload: string; version: number; sealed: string | null };
 
+/**
+ * A credential on its way, between Looker's sign-in and the credential: its new grant
+ * sealed under a key from SESSION_SECRET and `salt` (the ledger alone opens nothing), with
+ * what the step that takes it must check.
+ */
+export interface PendingBox {
+  salt: string;
+  sealed: string;
+  /** The credential's name and its person, as the consent page shows them. */
+  name: string;
+  user: LookerUser;
+  /** Waiting for consent: the hash of the consent cookie's secret, and where the credential goes (sealed likewise). */
+  consentHash?: string;
+  flow?: { salt: string; sealed: string };
+  /** A loopback code: the redirect_uri and PKCE challenge its redemption must match. */
+  redirectUri?: string;
+  codeChallenge?: string;
+}
+
 export interface Ledger {
   createGrant(entry: GrantEntry): Promise<void>;
   /** Liveness of a grant (`touch` records use, coarsely, for "last seen"). */
@@ -96,12 +116,10 @@ export interface Ledger {
   checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck>;
   endToken(tokenId: string): Promise<boolean>;
 
-  /** Single-use boxes for flows in progress (consent, one-time codes, device codes). */
-  /** Stores a box unless `limit` says there are already `max` live boxes under `prefix` (judged at `now`). */
-  putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number; now: number }): Promise<boolean>;
-  getBox(key: string, now: number): Promise<Record<string, unknown> | null>;
-  updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null>;
-  takeBox(key: string, now: number): Promise<Record<string, unknown> | null>;
+  /** Single-use boxes for credentials on their way (waiting for consent, a loopback code, an allowed device). */
+  putBox(key: string, box: PendingBox, expiresAt: number): Promise<void>;
+  getBox(key: string, now: number): Promise<PendingBox | null>;
+  takeBox(key: string, now: number): Promise<PendingBox | null>;
   /** Takes (single use) every live box whose key starts with one of `prefixes`. */
-  takeBoxes(prefixes: string[], now: number): Promise<Record<string, unknown>[]>;
+  takeBoxes(prefixes: string[], now: number): Promise<PendingBox[]>;
 }

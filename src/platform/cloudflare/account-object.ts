@@ -15,6 +15,7 @@ import type {
   GrantEntry,
   GrantSummary,
   Ledger,
+  PendingBox,
   RefreshOutcome,
   RefreshTicket,
   TokenCheck,
@@ -48,7 +49,7 @@ interface Lease {
 }
 
 interface Box {
-  value: Record<string, unknown>;
+  value: PendingBox;
   expiresAt: number;
 }
 
@@ -197,39 +198,25 @@ export class AccountObject extends DurableObject implements Ledger {
     return this.ctx.storage.delete(TOKEN + tokenId);
   }
 
-  async putBox(key: string, value: Record<string, unknown>, expiresAt: number, limit?: { prefix: string; max: number; now: number }): Promise<boolean> {
-    if (limit !== undefined) {
-      const held = await this.ctx.storage.list<Box>({ prefix: BOX + limit.prefix });
-      const live = [...held.values()].filter((b) => b.expiresAt > limit.now).length;
-      if (live >= limit.max) return false;
-    }
-    await this.ctx.storage.put(BOX + key, { value, expiresAt } satisfies Box);
+  async putBox(key: string, box: PendingBox, expiresAt: number): Promise<void> {
+    await this.ctx.storage.put(BOX + key, { value: box, expiresAt } satisfies Box);
     await this.#armSweep();
-    return true;
   }
 
-  async getBox(key: string, now: number): Promise<Record<string, unknown> | null> {
+  async getBox(key: string, now: number): Promise<PendingBox | null> {
     const box = await this.ctx.storage.get<Box>(BOX + key);
     return box === undefined || box.expiresAt <= now ? null : box.value;
   }
 
-  async updateBox(key: string, patch: Record<string, unknown>, now: number): Promise<Record<string, unknown> | null> {
-    const box = await this.ctx.storage.get<Box>(BOX + key);
-    if (box === undefined || box.expiresAt <= now) return null;
-    const value = { ...box.value, ...patch };
-    await this.ctx.storage.put(BOX + key, { value, expiresAt: box.expiresAt } satisfies Box);
-    return value;
-  }
-
-  async takeBox(key: string, now: number): Promise<Record<string, unknown> | null> {
+  async takeBox(key: string, now: number): Promise<PendingBox | null> {
     const box = await this.ctx.storage.get<Box>(BOX + key);
     if (box === undefined) return null;
     await this.ctx.storage.delete(BOX + key);
     return box.expiresAt <= now ? null : box.value;
   }
 
-  async takeBoxes(prefixes: string[], now: number): Promise<Record<string, unknown>[]> {
-    const taken: Record<string, unknown>[] = [];
+  async takeBoxes(prefixes: string[], now: number): Promise<PendingBox[]> {
+    const taken: PendingBox[] = [];
     for (const prefix of prefixes) {
       const boxes = await this.ctx.storage.list<Box>({ prefix: BOX + prefix });
       const keys = [...boxes.keys()];
