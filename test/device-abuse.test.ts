@@ -8,8 +8,9 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { DeviceLimits } from '../src/callers/device-store.ts';
-import { networkOf } from '../src/http/client.ts';
-import { createHarness, GATEWAY, type Harness } from './helpers.ts';
+import { networkGroupOf, networkOf } from '../src/http/client.ts';
+import { credentialName } from '../src/site/flows.tsx';
+import { answerConsent, browserToConsent, createHarness, GATEWAY, type Harness, ledgerWith } from './helpers.ts';
 
 const startDevice = (h: Harness, ip: string, headers: Record<string, string> = {}) =>
   h.request('/cli/device/code', {
@@ -56,6 +57,15 @@ describe('networks', () => {
     expect(networkOf('203.0.113.7')).toBe('203.0.113.7');
     expect(networkOf('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(networkOf('not an address')).toBe('not an address');
+    // IPv4-mapped, in any spelling, is the IPv4 address.
+    for (const spelling of ['0:0:0:0:0:ffff:203.0.113.7', '::ffff:cb00:7107', '::FFFF:203.0.113.7']) expect(networkOf(spelling)).toBe('203.0.113.7');
+  });
+
+  it('a network group is an IPv6 /48 or an IPv4 /24', () => {
+    expect(networkGroupOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1::/48');
+    expect(networkGroupOf('2001:db8:1:ffff::1')).toBe('2001:db8:1::/48');
+    expect(networkGroupOf('203.0.113.7')).toBe('203.0.113.0/24');
+    expect(networkGroupOf('::ffff:203.0.113.7')).toBe('203.0.113.0/24');
   });
 });
 
@@ -105,14 +115,15 @@ describe('device sign-in abuse', () => {
     expect(statuses.filter((s) => s === 400)).toHaveLength(20);
     expect(statuses.filter((s) => s === 429)).toHaveLength(180);
     // Refused entries were not counted: the stored count is exactly the limit.
-    expect(await stored(h, 'SELECT count AS n FROM wrong_codes')).toBe(20);
+    expect(await stored(h, `SELECT count AS n FROM wrong_codes WHERE network LIKE 'n:%'`)).toBe(20);
+    expect(await stored(h, `SELECT count AS n FROM wrong_codes WHERE network LIKE 'g:%'`)).toBe(20);
     // The right code from that network waits too; from another it works.
     expect((await enterCode(h, inNetwork(3, 999), started.user_code)).status).toBe(429);
     expect((await enterCode(h, inNetwork(4, 1), started.user_code)).status).toBe(303);
   });
 
   it('when the gateway-wide room is full, the busiest network gives way: nobody else is locked out, and what is stored stays bounded', async () => {
-    const limits: DeviceLimits = { perNetwork: 10, total: 30, wrongCodesPerNetwork: 20, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 5 };
+    const limits: DeviceLimits = { perNetwork: 10, total: 30, wrongCodesPerNetwork: 20, wrongCodesPerGroup: 100, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 5 };
     const h = createHarness({ deviceLimits: limits });
     // An attacker fills the room from three networks (10 each, the per-network limit)…
     const attacker: string[] = [];
@@ -182,5 +193,114 @@ describe('device sign-in abuse', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
+  });
+
+  it('a flood from many /64s of one /48 gives way before a person who is half-way through signing in', async () => {
+    const limits: DeviceLimits = { perNetwork: 10, total: 30, wrongCodesPerNetwork: 20, wrongCodesPerGroup: 100, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 100 };
+    const h = createHarness({ deviceLimits: limits });
+    // One sign-in from each of 30 /64s (every network holds one: a tie, which a queue would settle by age).
+    for (let n = 0; n < 30; n++) expect((await startDevice(h, inNetwork(100 + n, 1))).status).toBe(200);
+    h.clock.advance(1);
+    const person = (await (await startDevice(h, '198.51.100.9')).json()) as { device_code: string; user_code: string };
+    const consentPath = await browserToConsent(h, await enterCode(h, '198.51.100.20', person.user_code));
+    // While the person is at Looker, 60 more from new /64s of the same /48.
+    for (let n = 0; n < 60; n++) expect((await startDevice(h, inNetwork(200 + n, 1))).status).toBe(200);
+    expect(await stored(h, 'SELECT COUNT(*) AS n FROM devices')).toBe(30);
+    const allowed = await answerConsent(h, consentPath, 'allow');
+    expect(allowed.status).toBe(200);
+    h.clock.advance(6);
+    const collected = await poll(h, person.device_code);
+    expect(collected.status).toBe(200);
+  });
+
+  it('filling the counters cannot reset a guesser: the smallest counts give way, not the one holding it back', async () => {
+    const limits: DeviceLimits = { perNetwork: 10, total: 5000, wrongCodesPerNetwork: 20, wrongCodesPerGroup: 1000, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 6 };
+    const h = createHarness({ deviceLimits: limits });
+    for (let i = 0; i < 20; i++) expect((await enterCode(h, '203.0.113.7', 'BBBB-BBBB')).status).toBe(400);
+    // Other networks (other /24s: each adds a network and a group counter) fill the table many times over.
+    for (let n = 0; n < 20; n++) expect((await enterCode(h, `198.51.${n}.1`, 'x')).status).toBe(400);
+    expect(await stored(h, 'SELECT COUNT(*) AS n FROM wrong_codes')).toBe(6);
+    expect((await enterCode(h, '203.0.113.7', 'BBBB-BBBB')).status).toBe(429);
+  });
+
+  it('one /48 gets 100 wrong codes in ten minutes, however many /64s it uses', async () => {
+    const h = createHarness();
+    let wrong = 0;
+    for (let n = 0; n < 12; n++) {
+      for (let i = 0; i < 10; i++) if ((await enterCode(h, inNetwork(300 + n, i), 'BBBB-BBBB')).status === 400) wrong++;
+    }
+    expect(wrong).toBe(100);
+    expect((await enterCode(h, inNetwork(400, 1), 'BBBB-BBBB')).status).toBe(429);
+    expect((await enterCode(h, '2001:db8:2::1', 'BBBB-BBBB')).status).toBe(400);
+  });
+
+  it('a network told to wait, or at its limit, is told again from memory: no call to the device-flow store', async () => {
+    let calls = 0;
+    const h = createHarness({
+      wrapDeviceFlows: (store) => ({
+        start: (...a) => (calls++, store.start(...a)),
+        enter: (...a) => (calls++, store.enter(...a)),
+        answer: (...a) => store.answer(...a),
+        poll: (...a) => store.poll(...a),
+      }),
+    });
+    for (let i = 0; i < 20; i++) await enterCode(h, '203.0.113.7', 'BBBB-BBBB');
+    expect((await enterCode(h, '203.0.113.7', 'BBBB-BBBB')).status).toBe(429);
+    for (let i = 0; i < 10; i++) await startDevice(h, '203.0.113.8');
+    expect((await startDevice(h, '203.0.113.8')).status).toBe(429);
+    const before = calls;
+    for (let i = 0; i < 50; i++) {
+      expect((await enterCode(h, '203.0.113.7', 'CCCC-CCCC')).status).toBe(429);
+      expect((await startDevice(h, '203.0.113.8')).status).toBe(429);
+    }
+    expect(calls).toBe(before);
+    // The memory ends with the window: ten minutes later both may try again.
+    h.clock.advance(601);
+    expect((await enterCode(h, '203.0.113.7', 'BBBB-BBBB')).status).toBe(400);
+    expect((await startDevice(h, '203.0.113.8')).status).toBe(200);
+  });
+
+  it('when the credential cannot be stored at collection: 503 JSON, nothing created, the Looker grant revoked', async () => {
+    let fail = false;
+    const h = createHarness({ wrapLedger: (ledger) => ledgerWith(ledger, { createGrant: (original, ...args) => (fail ? Promise.reject(new Error('down')) : original(...args)) }) });
+    const device = (await (await startDevice(h, '203.0.113.7')).json()) as { device_code: string; user_code: string };
+    const consentPath = await browserToConsent(h, await enterCode(h, '203.0.113.7', device.user_code));
+    const lookerToken = h.tokenResponses.at(-1)!.access_token as string;
+    expect((await answerConsent(h, consentPath, 'allow')).status).toBe(200);
+    fail = true;
+    h.clock.advance(6);
+    const res = await h.request('/cli/token', {
+      method: 'POST',
+      withCookies: false,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code }).toString(),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await res.json()) as { error_description: string }).error_description).toContain('Run the sign-in again');
+    expect(h.sim.hasAccessToken(lookerToken)).toBe(false);
+  });
+
+  it('two browsers answering one device: the second is told its answer was not used (never a false "Denied")', async () => {
+    const h = createHarness();
+    const device = (await (await startDevice(h, '203.0.113.7')).json()) as { device_code: string; user_code: string };
+    const first = await browserToConsent(h, await enterCode(h, '198.51.100.1', device.user_code));
+    const second = await browserToConsent(h, await enterCode(h, '198.51.100.2', device.user_code));
+    expect((await answerConsent(h, first, 'allow')).status).toBe(200);
+    const late = await answerConsent(h, second, 'deny');
+    expect(late.status).toBe(409);
+    expect(await late.text()).toContain('already answered in another browser');
+    h.clock.advance(6);
+    expect((await poll(h, device.device_code)).status).toBe(200);
+  });
+});
+
+describe('names a device chooses', () => {
+  it('cannot hide, stack or garble what the consent page says around them', () => {
+    expect(credentialName('a\u202Eevil', 'x')).toBe('aevil');
+    expect(credentialName(`z${'\u0336'.repeat(63)}`, 'x')).toBe('z\u0336\u0336');
+    expect(credentialName('\u3164\u2800\u3164', 'fallback')).toBe('fallback');
+    expect(credentialName(`${'a'.repeat(63)}😀😀`, 'x')).toBe(`${'a'.repeat(63)}😀`);
+    expect(credentialName('  build   box  ', 'x')).toBe('build box');
   });
 });

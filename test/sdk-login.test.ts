@@ -163,6 +163,20 @@ describe('login, as the SDKs send it', () => {
     h.clock.advance(LIVENESS_TTL_MS / 1000);
     expect((await bearerRequest(other, tokens.at(-1)!, '/api/4.0/user')).status).toBe(401);
   });
+
+  it('in the credential\'s last hour too (every token then ends with the credential), the oldest are the ones ended', async () => {
+    const { h, credential } = await withCredential({ CREDENTIAL_TTL_DAYS: '1' });
+    h.clock.advance(23.5 * 3600);
+    const other = createHarness({ ...h.share(), vars: { CREDENTIAL_TTL_DAYS: '1' } });
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_TOKENS_PER_GRANT + 5; i++) {
+      tokens.push(await sdkLogin(h, credential.client_id, credential.client_secret));
+      h.clock.advance(1);
+    }
+    const alive = [];
+    for (const token of tokens) alive.push((await bearerRequest(other, token, '/api/4.0/user')).status === 200 ? 1 : 0);
+    expect(alive.join('')).toBe('0'.repeat(5) + '1'.repeat(MAX_TOKENS_PER_GRANT));
+  });
 });
 
 describe('a login that fails answers as Looker does for a wrong API key (404), and reaches nothing', () => {

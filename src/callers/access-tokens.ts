@@ -54,7 +54,7 @@ export class AccessTokens {
       expiresAt: record.expiresAt,
     });
     const sealed = await seal(await this.#x.sealer.keyFor('access-token', token.secret), tokenId, payload);
-    const minted = await this.#x.ledgerFor(personKey).mintToken(tokenId, { grantId, expiresAt, sealed }, now);
+    const minted = await this.#x.ledgerFor(personKey).mintToken(tokenId, { grantId, issuedAt: now, expiresAt, sealed }, now);
     if (!minted.ok) return null;
     const grant = await this.#x.keeper.openGrant(credential.access, minted.version, minted.sealed);
     if (grant !== null) this.#x.keeper.remember(grant);

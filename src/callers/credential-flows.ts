@@ -23,7 +23,8 @@ import { hashFor, randomId } from '../crypto/tokens.ts';
 import type { PendingBox } from '../grants/ledger.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
-import { networkOf } from '../http/client.ts';
+import { networkGroupOf, networkOf } from '../http/client.ts';
+import { TtlMap } from '../util/ttl-map.ts';
 import type { CallerContext } from './context.ts';
 import type { DeviceLimits, Requester, WaitingDevice } from './device-store.ts';
 
@@ -32,13 +33,15 @@ export const CODE_TTL_MS = 60_000;
 export const DEVICE_CODE_TTL_SECONDS = 600;
 /**
  * The device flow's limits (see DeviceLimits): ten waiting sign-ins per network, 5,000
- * gateway-wide (the busiest network's oldest dropped first when full), twenty wrong
- * codes per network in ten minutes, wrong codes counted for up to 10,000 networks.
+ * gateway-wide (the busiest group's oldest dropped first when full), twenty wrong codes
+ * per network and a hundred per group in ten minutes, counted for up to 10,000 networks
+ * and groups.
  */
 export const DEFAULT_DEVICE_LIMITS: DeviceLimits = {
   perNetwork: 10,
   total: 5000,
   wrongCodesPerNetwork: 20,
+  wrongCodesPerGroup: 100,
   wrongCodesWindowMs: 10 * 60_000,
   wrongCodeNetworks: 10_000,
 };
@@ -83,9 +86,12 @@ export type DevicePoll =
 
 export class CredentialFlows {
   readonly #x: CallerContext;
+  /** The isolate's memory of device-flow refusals (a network at its limit, a network told to wait): until when. */
+  readonly #refusedUntil: TtlMap<string, number>;
 
   constructor(context: CallerContext) {
     this.#x = context;
+    this.#refusedUntil = new TtlMap<string, number>({ maxEntries: 5000, ttlMs: DEVICE_CODE_TTL_SECONDS * 1000, now: context.now });
   }
 
   /** Holds a new grant until the person answers; returns the consent id and the secret for the consent cookie. */
@@ -155,15 +161,30 @@ export class CredentialFlows {
     const now = this.#x.now();
     const deviceCode = this.#x.minter.mint('device-code');
     const deviceKey = hashFor('device', deviceCode.secret);
-    const network = networkKey(requester.address);
+    const { network, group } = this.#networkKeys(requester.address);
+    // A network told "no more" is told again from memory until its first sign-in expires (no storage call).
+    if ((this.#refusedUntil.get(`start:${network}`) ?? 0) > now) return 'too many from this network';
     for (let attempt = 0; attempt < 5; attempt++) {
       const userCode = generateUserCode();
       const started = await this.#x.deviceFlows().start(
-        { deviceKey, userCodeKey: userCodeKey(userCode), name, network, requester, interval, startedAt: now, expiresAt: now + DEVICE_CODE_TTL_SECONDS * 1000 },
+        {
+          deviceKey,
+          userCodeKey: this.#userCodeKey(userCode),
+          name,
+          network,
+          group,
+          requester,
+          interval,
+          startedAt: now,
+          expiresAt: now + DEVICE_CODE_TTL_SECONDS * 1000,
+        },
         limits,
       );
       if (started.ok) return { deviceCode: deviceCode.value, userCode, shed: started.shed };
-      if (started.reason === 'network limit') return 'too many from this network';
+      if (started.reason === 'network limit') {
+        this.#refusedUntil.set(`start:${network}`, started.retryAt);
+        return 'too many from this network';
+      }
     }
     // Five user codes in a row already in use: 2.6·10^10 codes make this all but impossible.
     return 'busy';
@@ -175,20 +196,28 @@ export class CredentialFlows {
    * codes are short: guessing them must stay slow).
    */
   async findDevice(typed: string, address: string, limits: DeviceLimits): Promise<(WaitingDevice & { userCode: string }) | null | 'wait'> {
+    const now = this.#x.now();
+    const from = this.#networkKeys(address);
+    // A verdict of "wait" only gets stricter until its window ends: told again from memory, with no storage call.
+    if ((this.#refusedUntil.get(`enter:${from.network}`) ?? 0) > now) return 'wait';
     const userCode = normaliseUserCode(typed);
-    const entry = await this.#x.deviceFlows().enter(userCode === null ? null : userCodeKey(userCode), networkKey(address), this.#x.now(), limits);
+    const entry = await this.#x.deviceFlows().enter(userCode === null ? null : this.#userCodeKey(userCode), from, now, limits);
     if (entry.status === 'found' && userCode !== null) return { ...entry.device, userCode };
-    return entry.status === 'wait' ? 'wait' : null;
+    if (entry.status === 'wait') {
+      this.#refusedUntil.set(`enter:${from.network}`, entry.until);
+      return 'wait';
+    }
+    return null;
   }
 
   /** The person answered for a device: the grant waits for the command line's next poll. */
   async answerDevice(userCode: string, answer: { allowed: true; held: HeldGrant } | { allowed: false }): Promise<boolean> {
     const now = this.#x.now();
-    if (!answer.allowed) return this.#x.deviceFlows().answer(userCodeKey(userCode), { allowed: false }, now);
+    if (!answer.allowed) return this.#x.deviceFlows().answer(this.#userCodeKey(userCode), { allowed: false }, now);
     const waiting = randomId();
     const ledger = this.#x.ledgerFor(answer.held.personKey);
     await ledger.putBox(`device-grant:${waiting}`, await this.#sealHeld(answer.held), now + DEVICE_CODE_TTL_SECONDS * 1000);
-    if (await this.#x.deviceFlows().answer(userCodeKey(userCode), { allowed: true, personKey: answer.held.personKey, waiting }, now)) return true;
+    if (await this.#x.deviceFlows().answer(this.#userCodeKey(userCode), { allowed: true, personKey: answer.held.personKey, waiting }, now)) return true;
     await ledger.takeBox(`device-grant:${waiting}`, now);
     return false;
   }
@@ -238,6 +267,16 @@ export class CredentialFlows {
     return { pending: { id, personKey, name: box.name, user: box.user, flow }, box };
   }
 
+  /** A user code as the store keeps it: a keyed hash (20^8 codes are too few for a plain one). */
+  #userCodeKey(userCode: string): string {
+    return this.#x.minter.keyedHash('user-code', userCode);
+  }
+
+  /** The requester's network (IPv6 /64, IPv4 address) and group (/48, /24), as keyed hashes. */
+  #networkKeys(address: string): { network: string; group: string } {
+    return { network: this.#x.minter.keyedHash('network', networkOf(address)), group: this.#x.minter.keyedHash('network-group', networkGroupOf(address)) };
+  }
+
   async #sealHeld(held: HeldGrant): Promise<PendingBox> {
     const sealed: SealedHeld = { tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri };
     return { ...(await this.#seal(held.personKey, 'pending', sealed)), name: held.name, user: held.user };
@@ -267,16 +306,6 @@ export class CredentialFlows {
 interface SealedHeld {
   tokens: TokenSet;
   lookerRedirectUri: string;
-}
-
-/** A user code as the store keeps it: hashed. */
-function userCodeKey(userCode: string): string {
-  return hashFor('user-code', new TextEncoder().encode(userCode));
-}
-
-/** The network an address belongs to (its IPv6 /64), kept only as a hash. */
-function networkKey(address: string): string {
-  return hashFor('network', new TextEncoder().encode(networkOf(address))).slice('network:'.length, 'network:'.length + 32);
 }
 
 /** Eight letters, shown as XXXX-XXXX: 20^8 ≈ 2.6·10^10 codes, alive for ten minutes. */

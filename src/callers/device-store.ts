@@ -6,8 +6,9 @@
  *
  * Every limit is checked and counted in the same call that acts on it, inside the store:
  * N requests at once are judged exactly as the same N one after another. A refused call
- * stores nothing. Counting is per network (an IPv6 /64, an IPv4 address), kept only as a
- * hash. Times are passed in by the caller (the gateway's clock).
+ * stores nothing. Counting is per network (an IPv6 /64, an IPv4 address) and per network
+ * group (/48, /24), kept as keyed hashes. Times are passed in by the caller (the gateway's
+ * clock).
  */
 
 /** Where a device sign-in was started, as the person allowing it is shown. */
@@ -22,12 +23,18 @@ export interface Requester {
 export interface DeviceLimits {
   /** Device sign-ins waiting at once from one network. */
   perNetwork: number;
-  /** Waiting gateway-wide; when full, the oldest one of the network with the most is dropped to make room. */
+  /**
+   * Waiting gateway-wide; when full, the oldest one of the network group (IPv6 /48, IPv4
+   * /24) with the most is dropped to make room: whoever floods from many networks of one
+   * group gives way first.
+   */
   total: number;
   /** Wrong user codes one network may enter per window before it must wait for the window to end. */
   wrongCodesPerNetwork: number;
+  /** …and one network group, so that the many /64s of one /48 do not multiply the guesses. */
+  wrongCodesPerGroup: number;
   wrongCodesWindowMs: number;
-  /** Networks whose wrong codes are counted at once; when full, the oldest count is dropped. */
+  /** Networks and groups whose wrong codes are counted at once; when full, the smallest count is dropped. */
   wrongCodeNetworks: number;
 }
 
@@ -38,8 +45,9 @@ export interface NewDevice {
   userCodeKey: string;
   /** The name the command line asked for (chosen by the device, not by the person). */
   name: string;
-  /** Hash of the requesting network. */
+  /** Keyed hashes of the requesting network and of its group. */
   network: string;
+  group: string;
   requester: Requester;
   /** Seconds between polls, as told to the command line. */
   interval: number;
@@ -48,9 +56,11 @@ export interface NewDevice {
 }
 
 export type DeviceStart =
-  /** `shed`: how many waiting sign-ins of the busiest network were dropped to make room. */
+  /** `shed`: how many waiting sign-ins of the busiest group were dropped to make room. */
   | { ok: true; shed: number }
-  | { ok: false; reason: 'network limit' | 'user code taken' };
+  /** `retryAt`: when the first of the network's waiting sign-ins expires. */
+  | { ok: false; reason: 'network limit'; retryAt: number }
+  | { ok: false; reason: 'user code taken' };
 
 /** A device sign-in waiting for a person, as the consent page shows it. */
 export interface WaitingDevice {
@@ -62,8 +72,8 @@ export interface WaitingDevice {
 export type DeviceEntry =
   | { status: 'found'; device: WaitingDevice }
   | { status: 'unknown' }
-  /** Too many wrong codes from this network lately (nothing was looked up or counted). */
-  | { status: 'wait' };
+  /** Too many wrong codes from this network or its group lately (nothing was looked up or counted), until `until`. */
+  | { status: 'wait'; until: number };
 
 export type DeviceAnswer = { allowed: true; personKey: string; waiting: string } | { allowed: false };
 
@@ -82,7 +92,7 @@ export interface DeviceFlowStore {
    * A person typed the user code hashed as `userCodeKey` (null when what was typed cannot be
    * a code) from `network`: the waiting sign-in, or unknown (counted as a wrong code), or wait.
    */
-  enter(userCodeKey: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry>;
+  enter(userCodeKey: string | null, from: { network: string; group: string }, now: number, limits: DeviceLimits): Promise<DeviceEntry>;
   /** The person's answer; false when the sign-in is no longer waiting. */
   answer(userCodeKey: string, answer: DeviceAnswer, now: number): Promise<boolean>;
   /** One poll by the command line; approved and denied are told once, then the sign-in is gone. */

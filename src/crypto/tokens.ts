@@ -92,6 +92,14 @@ export class TokenMinter {
     };
   }
 
+  /**
+   * A keyed hash (HMAC under a key from SESSION_SECRET), for values too guessable to keep
+   * as plain hashes: short user codes, network addresses. `label:hex`, 128 bits.
+   */
+  keyedHash(label: string, value: string): string {
+    return `${label}:${encodeHexLowerCase(hmac(SHA256, this.#macKey, encoder.encode(`keyed\0${label}\0${value}`)).subarray(0, 16))}`;
+  }
+
   /** The person key for a Looker user: opaque, stable for one Looker instance and SESSION_SECRET. */
   personKeyFor(lookerApiUrl: string, userId: string): string {
     const digest = hmac(SHA256, this.#macKey, encoder.encode(`person\0${lookerApiUrl}\0${userId}`));

@@ -62,6 +62,8 @@ export interface EndedGrant {
 
 export interface TokenEntry {
   grantId: string;
+  /** When it was minted (the cap ends the oldest first); absent in entries from before it was kept. */
+  issuedAt?: number;
   expiresAt: number;
   /** The credential's grant key and description, sealed under the access token's own key. */
   sealed: string;

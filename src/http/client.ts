@@ -29,7 +29,29 @@ export function networkOf(address: string): string {
   if (mapped !== null) return mapped[1]!;
   if (!trimmed.includes(':')) return trimmed;
   const groups = expandIpv6(trimmed);
-  return groups === null ? trimmed : `${groups.slice(0, 4).join(':')}::/64`;
+  if (groups === null) return trimmed;
+  const v4 = mappedIpv4(groups);
+  return v4 ?? `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * The wider group a network belongs to, for what a holder of many networks must not
+ * outweigh: an IPv6 /48 (what one site or tunnel account usually gets), an IPv4 /24.
+ */
+export function networkGroupOf(address: string): string {
+  const network = networkOf(address);
+  const v4 = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/.exec(network);
+  if (v4 !== null) return `${v4[1]}.0/24`;
+  if (network.endsWith('::/64')) return `${network.split(':').slice(0, 3).join(':')}::/48`;
+  return network;
+}
+
+/** The IPv4 address in an IPv4-mapped IPv6 address (::ffff:a.b.c.d in any spelling), or null. */
+function mappedIpv4(groups: string[]): string | null {
+  if (groups.slice(0, 5).some((g) => g !== '0') || groups[5] !== 'ffff') return null;
+  const hi = Number.parseInt(groups[6]!, 16);
+  const lo = Number.parseInt(groups[7]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** The eight 16-bit groups of an IPv6 address, without leading zeros; null when it is not one. */
@@ -55,7 +77,7 @@ function expandIpv6(address: string): string[] | null {
   return groups.map((g) => Number.parseInt(g, 16).toString(16));
 }
 
-const LOOPBACK = /^(?:127\.|::1$|localhost$|unknown$)/;
+const LOOPBACK = /^(?:127\.|::1$|localhost$)/;
 
 /** Whether the address is this machine (development), where a location means nothing. */
 export function isLocalAddress(address: string): boolean {

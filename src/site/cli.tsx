@@ -25,6 +25,9 @@ import { ErrorPage } from './views/error.tsx';
 export const cliRoutes = new Hono<AppEnv>();
 
 const NO_STORE = { 'cache-control': 'no-store' };
+/** The device's sign-in was not waiting any more when this answer came: say what that means, without guessing which. */
+const DEVICE_ANSWERED_ELSEWHERE =
+  'This answer was not used: the device was already answered in another browser, or its code expired. The device shows the outcome; if it is still waiting, run the sign-in there again.';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** RFC 8252 §7.3: a loopback IP literal (never "localhost"), any port, http, no userinfo or fragment. */
@@ -91,7 +94,9 @@ cliRoutes.post('/cli/consent/:id', async (c) => {
   if (!allowed) {
     await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
     if (pending.flow.kind === 'loopback') return c.redirect(withParams(pending.flow.redirectUri, { error: 'access_denied', state: pending.flow.state }), 303);
-    if (pending.flow.kind === 'device') await gw.flows.answerDevice(pending.flow.userCode, { allowed: false }).catch(() => false);
+    if (pending.flow.kind === 'device' && !(await gw.flows.answerDevice(pending.flow.userCode, { allowed: false }).catch(() => false))) {
+      return c.html(<DoneHerePage title="Already answered" message={DEVICE_ANSWERED_ELSEWHERE} />, 409);
+    }
     return c.html(<DoneHerePage title="Denied" message="Nothing was created. You can close this tab." />, 200);
   }
 
@@ -104,7 +109,7 @@ cliRoutes.post('/cli/consent/:id', async (c) => {
       const answered = await gw.flows.answerDevice(pending.flow.userCode, { allowed: true, held });
       if (!answered) {
         await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
-        return c.html(<ErrorPage title="Code expired" message="The device's code expired before you allowed it. Run the sign-in on the device again." />, 410);
+        return c.html(<ErrorPage title="Already answered" message={DEVICE_ANSWERED_ELSEWHERE} />, 409);
       }
       return c.html(<DoneHerePage title="Device allowed" message={`“${pending.name}” is signed in. You can close this tab; the command line continues by itself.`} />, 200);
     }
@@ -143,7 +148,7 @@ cliRoutes.post('/cli/token', async (c) => {
         if (redeemed.spent !== undefined) await revokeAccessToken(gw.oauth, redeemed.spent.tokens.accessToken).catch(() => {});
         return oauthError(c, 'invalid_grant', redeemed.reason);
       }
-      return issueForCommandLine(c, gw, redeemed.held);
+      return await issueForCommandLine(c, gw, redeemed.held);
     }
     if (grantType === DEVICE_GRANT) {
       const poll = await gw.flows.pollDevice(form.get('device_code') ?? undefined);
@@ -157,7 +162,7 @@ cliRoutes.post('/cli/token', async (c) => {
         case 'expired':
           return oauthError(c, 'expired_token', 'The device code has expired or is unknown; start again.');
         case 'approved':
-          return issueForCommandLine(c, gw, poll.held);
+          return await issueForCommandLine(c, gw, poll.held);
       }
     }
   } catch {
@@ -166,8 +171,23 @@ cliRoutes.post('/cli/token', async (c) => {
   return oauthError(c, 'unsupported_grant_type', 'grant_type must be authorization_code or urn:ietf:params:oauth:grant-type:device_code.');
 });
 
+/**
+ * The credential for a code or an allowed device, which was taken (single use) to get here:
+ * if it cannot be stored, its grant is ended at Looker (nobody will hold it) and the
+ * command line is told to start again.
+ */
 async function issueForCommandLine(c: Context<AppEnv>, gw: Gateway, held: HeldGrant): Promise<Response> {
-  const issued = await gw.credentials.createFromHeld(held, gw.config.credentialTtlMs);
+  let issued;
+  try {
+    issued = await gw.credentials.createFromHeld(held, gw.config.credentialTtlMs);
+  } catch {
+    await revokeAccessToken(gw.oauth, held.tokens.accessToken).catch(() => {});
+    return c.json(
+      { error: 'temporarily_unavailable', error_description: 'The gateway could not store the credential, so nothing was created. Run the sign-in again.' },
+      503,
+      { 'retry-after': '5' },
+    );
+  }
   const { record } = issued;
   return c.json({
     client_id: issued.clientId,

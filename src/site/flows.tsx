@@ -57,9 +57,19 @@ export async function holdCredentialForConsent(c: Context<AppEnv>, gw: Gateway, 
 
 /** A name a person gave a credential: printable, trimmed, at most 64 characters; else a default. */
 export function credentialName(raw: string | undefined, fallback: string): string {
-  // Controls, and invisible format characters (bidirectional overrides, zero-width ones) that could reorder what a page says.
-  const cleaned = (raw ?? '').replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').trim().slice(0, NAME_MAX);
-  return cleaned === '' ? fallback : cleaned;
+  const cleaned = (raw ?? '')
+    .normalize('NFC')
+    // Controls, and invisible format characters (bidirectional overrides, zero-width ones) that could reorder what a page says.
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
+    // Blank letters (Hangul fillers, the blank Braille pattern) are spaces in disguise.
+    .replace(/[\u115F\u1160\u3164\uFFA0\u2800]/g, ' ')
+    // At most two combining marks on a letter: a stack of them spills over the lines around the name.
+    .replace(/(\p{M}{2})\p{M}+/gu, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+  // Cut on characters, not UTF-16 units (half a surrogate pair shows as garbage).
+  const name = Array.from(cleaned).slice(0, NAME_MAX).join('').trim();
+  return name === '' ? fallback : name;
 }
 
 /** The pages' CSP, with these origins also allowed as form targets (a form whose answer redirects there). */

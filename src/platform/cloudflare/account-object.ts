@@ -168,7 +168,8 @@ export class AccountObject extends DurableObject implements Ledger {
     // Room for this one: expired tokens go, then the grant's oldest beyond the cap.
     const all = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
     const expired = [...all].filter(([, t]) => t.expiresAt <= now).map(([k]) => k);
-    const live = [...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId).sort((a, b) => a[1].expiresAt - b[1].expiresAt);
+    const age = (t: TokenEntry) => t.issuedAt ?? t.expiresAt;
+    const live = [...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId).sort((a, b) => age(a[1]) - age(b[1]));
     const over = live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1))).map(([k]) => k);
     const drop = [...expired, ...over];
     for (let i = 0; i < drop.length; i += 128) await this.ctx.storage.delete(drop.slice(i, i + 128));

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS devices (
   device_key TEXT PRIMARY KEY,
   user_code TEXT NOT NULL UNIQUE, -- its hash
   network TEXT NOT NULL,
+  grp TEXT NOT NULL,
   name TEXT NOT NULL,
   requester TEXT NOT NULL,
   started_at INTEGER NOT NULL,
@@ -57,13 +58,15 @@ CREATE TABLE IF NOT EXISTS devices (
   waiting TEXT
 );
 CREATE INDEX IF NOT EXISTS devices_by_network ON devices (network, status, started_at);
+CREATE INDEX IF NOT EXISTS devices_by_group ON devices (grp, status, started_at);
 CREATE INDEX IF NOT EXISTS devices_by_expiry ON devices (expires_at);
 CREATE TABLE IF NOT EXISTS wrong_codes (
-  network TEXT PRIMARY KEY,
+  network TEXT PRIMARY KEY, -- a network's or a group's keyed hash
   count INTEGER NOT NULL,
   window_ends_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wrong_codes_by_window ON wrong_codes (window_ends_at);
+CREATE INDEX IF NOT EXISTS wrong_codes_by_count ON wrong_codes (count, window_ends_at);
 `;
 
 export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
@@ -78,30 +81,31 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
   async start(device: NewDevice, limits: DeviceLimits): Promise<DeviceStart> {
     const result = this.ctx.storage.transactionSync((): DeviceStart => {
       this.#sweep(device.startedAt);
-      const fromNetwork = this.#count(`SELECT COUNT(*) AS n FROM devices WHERE network = ? AND status = 'pending'`, device.network);
-      if (fromNetwork >= limits.perNetwork) return { ok: false, reason: 'network limit' };
+      const fromNetwork = this.#sql
+        .exec<{ n: number; first: number | null }>(`SELECT COUNT(*) AS n, MIN(expires_at) AS first FROM devices WHERE network = ? AND status = 'pending'`, device.network)
+        .one();
+      if (fromNetwork.n >= limits.perNetwork) return { ok: false, reason: 'network limit', retryAt: fromNetwork.first ?? device.startedAt };
       if (this.#count(`SELECT COUNT(*) AS n FROM devices WHERE user_code = ?`, device.userCodeKey) > 0) return { ok: false, reason: 'user code taken' };
       let shed = 0;
       while (this.#count(`SELECT COUNT(*) AS n FROM devices WHERE status = 'pending'`) >= limits.total) {
-        // Full: make room at the expense of whoever holds the most (ties: whoever waited longest).
+        // Full: make room at the expense of the network group holding the most (ties: whoever waited longest).
         const busiest = this.#sql
-          .exec<{ network: string }>(
-            `SELECT network FROM devices WHERE status = 'pending' GROUP BY network ORDER BY COUNT(*) DESC, MIN(started_at) ASC LIMIT 1`,
-          )
+          .exec<{ grp: string }>(`SELECT grp FROM devices WHERE status = 'pending' GROUP BY grp ORDER BY COUNT(*) DESC, MIN(started_at) ASC LIMIT 1`)
           .toArray()[0];
         if (busiest === undefined) break;
         this.#sql.exec(
-          `DELETE FROM devices WHERE device_key = (SELECT device_key FROM devices WHERE network = ? AND status = 'pending' ORDER BY started_at ASC LIMIT 1)`,
-          busiest.network,
+          `DELETE FROM devices WHERE device_key = (SELECT device_key FROM devices WHERE grp = ? AND status = 'pending' ORDER BY started_at ASC LIMIT 1)`,
+          busiest.grp,
         );
         shed++;
       }
       this.#sql.exec(
-        `INSERT INTO devices (device_key, user_code, network, name, requester, started_at, expires_at, status, interval_s, last_polled_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)`,
+        `INSERT INTO devices (device_key, user_code, network, grp, name, requester, started_at, expires_at, status, interval_s, last_polled_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)`,
         device.deviceKey,
         device.userCodeKey,
         device.network,
+        device.group,
         device.name,
         JSON.stringify(device.requester),
         device.startedAt,
@@ -114,11 +118,15 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
     return result;
   }
 
-  async enter(userCodeKey: string | null, network: string, now: number, limits: DeviceLimits): Promise<DeviceEntry> {
+  async enter(userCodeKey: string | null, from: { network: string; group: string }, now: number, limits: DeviceLimits): Promise<DeviceEntry> {
     const result = this.ctx.storage.transactionSync((): DeviceEntry => {
       this.#sweep(now);
-      const wrong = this.#sql.exec<{ count: number }>(`SELECT count FROM wrong_codes WHERE network = ?`, network).toArray()[0];
-      if (wrong !== undefined && wrong.count >= limits.wrongCodesPerNetwork) return { status: 'wait' };
+      const counted = [
+        { key: `n:${from.network}`, max: limits.wrongCodesPerNetwork },
+        { key: `g:${from.group}`, max: limits.wrongCodesPerGroup },
+      ].map((c) => ({ ...c, row: this.#sql.exec<{ count: number; until: number }>(`SELECT count, window_ends_at AS until FROM wrong_codes WHERE network = ?`, c.key).toArray()[0] }));
+      const blocked = counted.filter((c) => c.row !== undefined && c.row.count >= c.max);
+      if (blocked.length > 0) return { status: 'wait', until: Math.max(...blocked.map((c) => c.row!.until)) };
       const row =
         userCodeKey === null
           ? undefined
@@ -126,13 +134,16 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
       if (row !== undefined) {
         return { status: 'found', device: { name: row.name, requester: parseRequester(row.requester), startedAt: row.started_at } };
       }
-      if (wrong !== undefined) {
-        this.#sql.exec(`UPDATE wrong_codes SET count = count + 1 WHERE network = ?`, network);
-      } else {
-        if (this.#count(`SELECT COUNT(*) AS n FROM wrong_codes`) >= limits.wrongCodeNetworks) {
-          this.#sql.exec(`DELETE FROM wrong_codes WHERE network = (SELECT network FROM wrong_codes ORDER BY window_ends_at ASC LIMIT 1)`);
+      for (const c of counted) {
+        if (c.row !== undefined) {
+          this.#sql.exec(`UPDATE wrong_codes SET count = count + 1 WHERE network = ?`, c.key);
+          continue;
         }
-        this.#sql.exec(`INSERT INTO wrong_codes (network, count, window_ends_at) VALUES (?, 1, ?)`, network, now + limits.wrongCodesWindowMs);
+        if (this.#count(`SELECT COUNT(*) AS n FROM wrong_codes`) >= limits.wrongCodeNetworks) {
+          // Full: drop the smallest count (then the oldest), never one that is holding a guesser back.
+          this.#sql.exec(`DELETE FROM wrong_codes WHERE network = (SELECT network FROM wrong_codes ORDER BY count ASC, window_ends_at ASC LIMIT 1)`);
+        }
+        this.#sql.exec(`INSERT INTO wrong_codes (network, count, window_ends_at) VALUES (?, 1, ?)`, c.key, now + limits.wrongCodesWindowMs);
       }
       return { status: 'unknown' };
     });

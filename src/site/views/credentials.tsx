@@ -73,6 +73,7 @@ export function ConsentPage(props: { pending: PendingConsent; now: number }) {
 
 /** "203.0.113.7 (Berlin, DE)"; a local address is "this computer (127.0.0.1)", with no made-up location. */
 function describeRequester(requester: Requester): string {
+  if (requester.address === 'unknown') return 'an address the gateway was not told';
   if (isLocalAddress(requester.address)) return `this computer (${requester.address})`;
   const place = [requester.city, requester.country].filter((p): p is string => p !== undefined).join(', ');
   return place === '' ? requester.address : `${requester.address} (${place})`;
