@@ -17,7 +17,8 @@ import { type Config, type ConfigProblem, type ConfigResult, parseVariables } fr
 import type { Bindings, Gateway } from './context.ts';
 import { Sealer } from './crypto/seal.ts';
 import { TokenMinter } from './crypto/tokens.ts';
-import { GrantKeeper, GrantMemory } from './grants/keeper.ts';
+import { GrantKeeper } from './grants/keeper.ts';
+import { GrantMemory } from './grants/memory.ts';
 import type { Ledger } from './grants/ledger.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
 import type { ClientOf } from './http/client.ts';

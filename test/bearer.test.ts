@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TokenMinter } from '../src/crypto/tokens.ts';
-import { LIVENESS_TTL_MS } from '../src/grants/keeper.ts';
+import { LIVENESS_TTL_MS } from '../src/grants/access.ts';
 import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, SESSION_SECRET, sdkLogin, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;

@@ -7,7 +7,7 @@
  * and logout are never reached.
  */
 import { describe, expect, it } from 'vitest';
-import { LIVENESS_TTL_MS } from '../src/grants/keeper.ts';
+import { LIVENESS_TTL_MS } from '../src/grants/access.ts';
 import { MAX_TOKENS_PER_GRANT } from '../src/platform/cloudflare/account-object.ts';
 import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 

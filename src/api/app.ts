@@ -13,7 +13,7 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
-import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/keeper.ts';
+import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/access.ts';
 import type { Grant } from '../grants/record.ts';
 import { splitRawUrl } from '../http/raw-url.ts';
 import { logRequest, requestIdFrom } from '../http/request-log.ts';

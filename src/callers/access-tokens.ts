@@ -8,7 +8,7 @@
 import { decodeBase64, encodeBase64 } from '@oslojs/encoding';
 import { importSealKey, open, seal } from '../crypto/seal.ts';
 import { hashFor } from '../crypto/tokens.ts';
-import { GrantUnavailableError, LIVENESS_TTL_MS, type GrantAccess } from '../grants/keeper.ts';
+import { GrantUnavailableError, LIVENESS_TTL_MS, type GrantAccess } from '../grants/access.ts';
 import { isObject, parseJson, parsePerson } from '../grants/record.ts';
 import type { Grant } from '../grants/record.ts';
 import type { LookerUser } from '../looker/api.ts';

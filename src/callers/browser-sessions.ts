@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { importSealKey } from '../crypto/seal.ts';
 import { hashFor, randomId } from '../crypto/tokens.ts';
-import type { GrantAccess } from '../grants/keeper.ts';
+import type { GrantAccess } from '../grants/access.ts';
 import type { Grant } from '../grants/record.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';

@@ -11,7 +11,7 @@
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { importSealKey } from '../crypto/seal.ts';
 import { hashFor, randomId } from '../crypto/tokens.ts';
-import type { GrantAccess } from '../grants/keeper.ts';
+import type { GrantAccess } from '../grants/access.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import type { CallerContext } from './context.ts';

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { BrowserSession } from '../callers/browser-sessions.ts';
 import type { AppEnv, Gateway } from '../context.ts';
-import { GrantEndedError, GrantUnavailableError } from '../grants/keeper.ts';
+import { GrantEndedError, GrantUnavailableError } from '../grants/access.ts';
 import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
