@@ -318,7 +318,11 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       await answerAtLooker(page, dev);
       await page.waitForURL((url) => url.pathname.startsWith('/cli/consent/'));
       expect(await page.textContent('#credential-name')).toBe('e2e-device');
-      expect(await page.textContent('main')).toContain(`on the device that showed the code ${userCode}`);
+      // The consent page says which code, from where and when; the name is the device's own choice.
+      const consent = await page.textContent('main');
+      expect(consent).toContain(userCode);
+      expect(await page.textContent('#requested-from')).toBe('this computer (127.0.0.1)');
+      expect(consent).toContain('a name the device chose');
       await answerAtGateway(page, dev, 'Allow');
       expect(await page.textContent('#done-message')).toContain('“e2e-device” is signed in');
       await page.screenshot({ path: screenshotPath(`cli-device-allowed-${runner.dir}`) });
