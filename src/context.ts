@@ -53,5 +53,7 @@ export interface AppEnv {
     /** Set by the API proxy for the request log: Looker's status. */
     upstreamStatus?: number;
     caller?: CallerKind;
+    /** Set by site routes (allowFormTarget): origins a page's forms may lead to, besides the gateway's own. */
+    formTargets?: string[];
   };
 }

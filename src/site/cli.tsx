@@ -18,7 +18,8 @@ import { checkPageFormOrigin, checkRequestOrigin, sourceOf } from '../http/same-
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
-import { credentialName, pageCsp, startSignIn, storageUnavailable } from './flows.tsx';
+import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
+import { allowFormTarget } from './page-headers.ts';
 import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
 import { ErrorPage } from './views/error.tsx';
 
@@ -72,7 +73,7 @@ cliRoutes.get('/cli/consent/:id', async (c) => {
   const pending = await gw.flows.peekConsent(id, cookies.readConsent(c, id)).catch(() => null);
   if (pending === null) return consentGone(c);
   // The answer redirects to the command line's loopback: the form's CSP must allow that target.
-  c.header('content-security-policy', pageCsp(pending.flow.kind === 'loopback' ? [new URL(pending.flow.redirectUri).origin] : []));
+  if (pending.flow.kind === 'loopback') allowFormTarget(c, pending.flow.redirectUri);
   return c.html(<ConsentPage pending={pending} now={gw.now()} />, 200, NO_STORE);
 });
 
@@ -239,11 +240,14 @@ cliRoutes.post('/cli/device/code', async (c) => {
   });
 });
 
-/** Where a person types the code their device shows. A code in the address is ignored: it has to come from the person's own screen. */
-cliRoutes.get('/device', (c) => {
-  c.header('content-security-policy', pageCsp([new URL(c.get('gateway').config.lookerUrl).origin]));
-  return c.html(<DeviceEntryPage />, 200, NO_STORE);
+// Whatever /device answers, its page is the code form (or an error page without forms), whose POST redirects to Looker.
+cliRoutes.use('/device', async (c, next) => {
+  allowFormTarget(c, c.get('gateway').config.lookerUrl);
+  await next();
 });
+
+/** Where a person types the code their device shows. A code in the address is ignored: it has to come from the person's own screen. */
+cliRoutes.get('/device', (c) => c.html(<DeviceEntryPage />, 200, NO_STORE));
 
 cliRoutes.post('/device', async (c) => {
   const gw = c.get('gateway');
@@ -253,7 +257,6 @@ cliRoutes.post('/device', async (c) => {
   const typed = form?.get('user_code') ?? '';
   const device = await gw.flows.findDevice(typed, gw.clientOf(c.req.raw).address, gw.deviceLimits).catch(() => undefined);
   if (device === undefined) return storageUnavailable(c, 'look up the code', '/device');
-  c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
   if (device === 'wait') {
     gw.log.warn('device_code_guessing_refused', { requestId: c.get('requestId') });
     return c.html(<DeviceEntryPage typed={typed.slice(0, 16)} problem="Too many wrong codes from your network. Wait ten minutes, then try again." />, 429, {

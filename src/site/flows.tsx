@@ -1,7 +1,7 @@
 /**
  * What the site's routes share about sign-in flows: starting a Looker sign-in for a
  * session or a credential, holding a credential's new grant for consent, the answer when
- * the gateway's storage is unavailable, and the pages' CSP with extra form targets.
+ * the gateway's storage is unavailable.
  */
 import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
@@ -71,16 +71,3 @@ export function credentialName(raw: string | undefined, fallback: string): strin
   const name = Array.from(cleaned).slice(0, NAME_MAX).join('').trim();
   return name === '' ? fallback : name;
 }
-
-/** The pages' CSP, with these origins also allowed as form targets (a form whose answer redirects there). */
-export function pageCsp(formTargets: string[]): string {
-  return [
-    "default-src 'none'",
-    "style-src 'self'",
-    "img-src 'self'",
-    `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-}
-

@@ -12,7 +12,8 @@ import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { getCurrentUser, type LookerUser } from '../looker/api.ts';
 import { isLookerError, LookerTimeoutError } from '../looker/errors.ts';
-import { credentialName, pageCsp, startSignIn, storageUnavailable } from './flows.tsx';
+import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
+import { allowFormTarget } from './page-headers.ts';
 import { AccessPage, SignOutEverywherePage } from './views/access.tsx';
 import { ErrorPage } from './views/error.tsx';
 import { SignedInPage, SignedOutPage } from './views/home.tsx';
@@ -93,7 +94,7 @@ async function accessPage(c: Context<AppEnv>, gw: Gateway, session: BrowserSessi
     return storageUnavailable(c, 'list your access', '/access');
   }
   // "Create credential" answers with a redirect to Looker: the form's CSP must allow it.
-  c.header('content-security-policy', pageCsp([new URL(gw.config.lookerUrl).origin]));
+  allowFormTarget(c, gw.config.lookerUrl);
   return c.html(<AccessPage user={session.record.user} grants={grants} currentGrantId={session.access.grantId} notice={notice} />, 200, NO_STORE);
 }
 
