@@ -121,9 +121,9 @@ describe('the access page lists', () => {
     expect(sessions[0]!.cells.slice(1, 4)).toEqual([day(created), day(created + 120_000), day(created + 30 * 24 * 3600 * 1000)]);
     expect(sessions[1]!.cells.slice(1, 3)).toEqual([day(created), day(created)]);
     expect(credentials).toHaveLength(1);
-    expect(credentials[0]!.cells.slice(0, 5)).toEqual([
-      'nightly export',
-      danaCredential.client_id,
+    // The name with its client_id beneath it, then the dates.
+    expect(credentials[0]!.cells.slice(0, 4)).toEqual([
+      `nightly export ${danaCredential.client_id}`,
       day(created),
       day(created + 120_000),
       day(Date.parse(danaCredential.expires_at)),
@@ -145,7 +145,7 @@ describe('the access page lists', () => {
     expect((await accessPage(h)).html).toContain('id="no-credentials"');
     await cliLogin(h, { name: 'fresh' });
     const { credentials, html } = await accessPage(h);
-    expect(credentials[0]!.cells[3]).toBe('never');
+    expect(credentials[0]!.cells[2]).toBe('never');
     expect(html).not.toContain('id="no-credentials"');
   });
 
@@ -362,8 +362,45 @@ describe('a credential made on the page', () => {
     // Shown once: the answer cannot be had again, and the list shows the credential without its secret.
     expect((await answerConsent(h, consentPath, 'allow')).status).toBe(410);
     const { credentials, html: listed } = await accessPage(h);
-    expect(credentials.map((c) => c.cells.slice(0, 2))).toEqual([['nightly', clientId]]);
+    expect(credentials.map((c) => c.cells[0])).toEqual([`nightly ${clientId}`]);
     expect(listed).not.toContain(clientSecret);
+  });
+
+  it('the snippets show every line, unbroken; the expiry is a UTC date and time like every date on the pages', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const issued = await answerConsent(h, await browserToConsent(h, await post(h, '/access/credentials', { name: 'nightly' })), 'allow');
+    const html = await issued.text();
+    for (const id of ['ini-snippet', 'env-snippet']) {
+      const [, attributes, text] = new RegExp(`<textarea([^>]*id="${id}"[^>]*)>([\\s\\S]*?)</textarea>`).exec(html)!;
+      const lines = text!.split('\n');
+      expect(lines.every((line) => line.trim() !== '')).toBe(true);
+      // As many rows as lines (none hidden), and no soft wrapping (a secret is never broken).
+      expect(attributes).toContain(`rows="${lines.length}"`);
+      expect(attributes).toContain('wrap="off"');
+    }
+    expect(/id="ini-snippet"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)![1]!.split('\n')).toHaveLength(5);
+    expect(/id="env-snippet"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)![1]!.split('\n')).toHaveLength(4);
+    // The harness's clock starts at 2026-11-28 12:00 UTC; credentials live 90 days.
+    expect(html).toContain('until <time datetime="2027-02-26T12:00:00.000Z">2027-02-26 12:00 UTC</time>');
+  });
+
+  it('a credential made without a name is named after the page and the time, so that two can be told apart', async () => {
+    const h = createHarness();
+    await h.signIn();
+    const make = async () => {
+      const consentPath = await browserToConsent(h, await post(h, '/access/credentials', { name: '  ' }));
+      expect(await (await h.request(consentPath)).text()).toContain('as a new script credential');
+      expect((await answerConsent(h, consentPath, 'allow')).status).toBe(200);
+    };
+    await make();
+    h.clock.advance(90);
+    await make();
+    const { credentials } = await accessPage(h);
+    expect(credentials.map((c) => c.cells[0]!.replace(/ lgwc_\S+$/, '')).sort()).toEqual([
+      'Your access · 2026-11-28 12:00 UTC',
+      'Your access · 2026-11-28 12:01 UTC',
+    ]);
   });
 
   it('Deny on the page creates nothing and revokes the new Looker token', async () => {

@@ -461,7 +461,7 @@ describe('device sign-in', () => {
     expect(html).toMatch(/a name the device\s+chose, not one the gateway checked/);
     expect(html).toContain('203.0.113.7 (Berlin, DE)');
     expect(html).not.toContain('Paris');
-    expect(html).toContain('2026-11-28 12:00 UTC (3 minutes ago)');
+    expect(html).toContain('<time datetime="2026-11-28T12:00:00.000Z">2026-11-28 12:00 UTC</time> (3 minutes ago)');
     expect(html).toContain(device.user_code);
     expect(html).toMatch(/If someone sent you a link or a code,\s+or asked you to enter one, choose Deny/);
   });

@@ -151,7 +151,11 @@ describe('GET / (home)', () => {
     expect(body).toContain('Dana Demo');
     expect(body).toContain('dana.demo@example.com');
     expect(body).toMatch(/id="user-id">42</);
-    expect(body).toContain(new Date(h.clock.ms + 3600_000).toUTCString());
+    // Dates on the pages: UTC to the minute (the harness's clock starts at 2026-11-28 12:00 UTC).
+    expect(body).toContain('Access token expires <time datetime="2026-11-28T13:00:00.000Z">2026-11-28 13:00 UTC</time>');
+    // The command line as the gateway serves it: no instruction that would ask the public npm registry.
+    expect(body).toContain(`node lgw.mjs login ${GATEWAY}`);
+    expect(body).not.toContain('npx');
     expect(body).toMatch(/<form method="post" action="\/logout"/);
     expect(body).toContain('href="/access"');
     const userCall = h.upstream.find((r) => r.url.includes('/api/4.0/user'))!;

@@ -17,6 +17,7 @@ import { allowFormTarget } from './page-headers.ts';
 import { AccessPage, SignOutEverywherePage } from './views/access.tsx';
 import { ErrorPage } from './views/error.tsx';
 import { SignedInPage, SignedOutPage } from './views/home.tsx';
+import { utcMinute } from './views/when.tsx';
 
 export const pageRoutes = new Hono<AppEnv>();
 
@@ -175,6 +176,7 @@ pageRoutes.post('/access/credentials', async (c) => {
   const found = await signedInForm(c, '/access/credentials');
   if (found instanceof Response) return found;
   const { gw, form } = found;
-  const name = credentialName(form.get('name') ?? undefined, 'script');
+  // Unnamed, it is named after where and when it was made, so that two of them can be told apart.
+  const name = credentialName(form.get('name') ?? undefined, `Your access · ${utcMinute(gw.now())}`);
   return startSignIn(c, gw, { kind: 'credential', name, flow: { kind: 'page' } });
 });

@@ -1,10 +1,7 @@
 import type { GrantSummary } from '../../grants/ledger.ts';
 import type { LookerUser } from '../../looker/api.ts';
 import { Layout } from './layout.tsx';
-
-function when(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-}
+import { When } from './when.tsx';
 
 function Revoke(props: { grantId: string; label: string }) {
   return (
@@ -49,9 +46,15 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
                 {s.label}
                 {s.grantId === props.currentGrantId ? <span class="tag">this browser</span> : null}
               </td>
-              <td>{when(s.createdAt)}</td>
-              <td>{when(s.lastUsedAt)}</td>
-              <td>{when(s.expiresAt)}</td>
+              <td>
+                <When ms={s.createdAt} />
+              </td>
+              <td>
+                <When ms={s.lastUsedAt} />
+              </td>
+              <td>
+                <When ms={s.expiresAt} />
+              </td>
               <td>
                 <Revoke grantId={s.grantId} label={s.label} />
               </td>
@@ -71,8 +74,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
         <table id="credentials">
           <thead>
             <tr>
-              <th>Name</th>
-              <th>client_id</th>
+              <th>Name and client_id</th>
               <th>Created</th>
               <th>Last used</th>
               <th>Expires</th>
@@ -82,13 +84,18 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           <tbody>
             {credentials.map((cr) => (
               <tr>
-                <td>{cr.label}</td>
                 <td>
-                  <code>{cr.clientId ?? '—'}</code>
+                  {cr.label}
+                  <br />
+                  <code class="client-id">{cr.clientId ?? '—'}</code>
                 </td>
-                <td>{when(cr.createdAt)}</td>
-                <td>{cr.lastUsedAt === 0 ? 'never' : when(cr.lastUsedAt)}</td>
-                <td>{when(cr.expiresAt)}</td>
+                <td>
+                  <When ms={cr.createdAt} />
+                </td>
+                <td>{cr.lastUsedAt === 0 ? 'never' : <When ms={cr.lastUsedAt} />}</td>
+                <td>
+                  <When ms={cr.expiresAt} />
+                </td>
                 <td>
                   <Revoke grantId={cr.grantId} label={cr.label} />
                 </td>
@@ -103,11 +110,14 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
       <form method="post" action="/access/credentials" class="actions">
         <label>
           Name{' '}
-          <input type="text" name="name" required maxlength={64} placeholder="nightly job" />
+          <input type="text" name="name" maxlength={64} placeholder="nightly job" />
         </label>
         <button type="submit">Create credential</button>
       </form>
-      <p class="muted">Looker asks you to approve once more: each credential gets its own Looker sign-in, so revoking it touches nothing else.</p>
+      <p class="muted">
+        Without a name it is called “Your access ·” and the time it was made. Looker asks you to approve once more: each credential gets
+        its own Looker sign-in, so revoking it touches nothing else.
+      </p>
 
       <h2>Everywhere</h2>
       <p>

@@ -3,6 +3,7 @@ import type { Requester } from '../../callers/device-store.ts';
 import { isLocalAddress } from '../../http/client.ts';
 import type { LookerUser } from '../../looker/api.ts';
 import { Layout } from './layout.tsx';
+import { When } from './when.tsx';
 
 /** "Allow <name> … to use the Looker API as <person>?" — answered by a POST from this page only. */
 export function ConsentPage(props: { pending: PendingConsent; now: number }) {
@@ -32,7 +33,7 @@ export function ConsentPage(props: { pending: PendingConsent; now: number }) {
             <dd id="requested-from">{describeRequester(flow.requester)}</dd>
             <dt>Requested at</dt>
             <dd id="requested-at">
-              {formatUtc(flow.startedAt)} ({ago(props.now - flow.startedAt)})
+              <When ms={flow.startedAt} /> ({ago(props.now - flow.startedAt)})
             </dd>
           </dl>
           <p class="notice error" id="phishing-warning">
@@ -79,10 +80,6 @@ function describeRequester(requester: Requester): string {
   return place === '' ? requester.address : `${requester.address} (${place})`;
 }
 
-function formatUtc(ms: number): string {
-  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-}
-
 function ago(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
   return minutes === 0 ? 'less than a minute ago' : minutes === 1 ? '1 minute ago' : `${minutes} minutes ago`;
@@ -97,7 +94,7 @@ export function CredentialIssuedPage(props: { origin: string; clientId: string; 
       <h1>Credential “{props.name}” created</h1>
       <p class="notice">
         Copy the secret now: it is shown only this once and the gateway keeps only a hash of it. It acts as{' '}
-        {props.user.displayName} until {new Date(props.expiresAt).toISOString().slice(0, 10)}.
+        {props.user.displayName} until <When ms={props.expiresAt} />.
       </p>
       <dl>
         <dt>client_id</dt>
@@ -110,19 +107,25 @@ export function CredentialIssuedPage(props: { origin: string; clientId: string; 
         </dd>
       </dl>
       <h2>looker.ini</h2>
-      <textarea class="snippet" id="ini-snippet" rows={6} readonly>
-        {ini}
-      </textarea>
+      <Snippet id="ini-snippet" text={ini} />
       <h2>Environment variables</h2>
-      <textarea class="snippet" id="env-snippet" rows={5} readonly>
-        {env}
-      </textarea>
+      <Snippet id="env-snippet" text={env} />
       <p>
         <a class="button" href="/access">
           Back to your access
         </a>
       </p>
     </Layout>
+  );
+}
+
+/** Text to copy: every line shown, none broken (a long line scrolls sideways instead); selectable as a whole. */
+function Snippet(props: { id: string; text: string }) {
+  const text = props.text.replace(/\n$/, '');
+  return (
+    <textarea class="snippet" id={props.id} rows={text.split('\n').length} wrap="off" readonly spellcheck={false} autocomplete="off">
+      {text}
+    </textarea>
   );
 }
 

@@ -1,5 +1,6 @@
 import type { LookerUser } from '../../looker/api.ts';
 import { Layout } from './layout.tsx';
+import { When } from './when.tsx';
 
 export function SignedOutPage(props: { notice?: string }) {
   return (
@@ -21,7 +22,6 @@ export function SignedOutPage(props: { notice?: string }) {
 }
 
 export function SignedInPage(props: { user: LookerUser | null; problem?: string; accessTokenExpiresAt: number; now: number; origin: string }) {
-  const expires = new Date(props.accessTokenExpiresAt);
   const minutes = Math.max(0, Math.round((props.accessTokenExpiresAt - props.now) / 60_000));
   return (
     <Layout title="Signed in">
@@ -38,7 +38,7 @@ export function SignedInPage(props: { user: LookerUser | null; problem?: string;
         </dl>
       )}
       <p class="muted">
-        Access token expires <time datetime={expires.toISOString()}>{expires.toUTCString()}</time> (in about {minutes}{' '}
+        Access token expires <When ms={props.accessTokenExpiresAt} /> (in about {minutes}{' '}
         min); the gateway renews it automatically.
       </p>
       <h2>Scripts and Looker SDKs</h2>
@@ -50,7 +50,8 @@ export function SignedInPage(props: { user: LookerUser | null; problem?: string;
         curl -fsSL {props.origin}/cli.mjs -o lgw.mjs{'\n'}node lgw.mjs login {props.origin}
       </pre>
       <p class="muted">
-        From a clone of the gateway's repository: <code>npx looker-oauth-gateway login {props.origin}</code>
+        Then <code>node lgw.mjs token</code> prints a bearer token for <code>curl</code>, and <code>node lgw.mjs help</code> lists the
+        other commands.
       </p>
       <div class="actions">
         <a class="button" href="/access">

@@ -19,7 +19,7 @@ dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .notice { padding: .6rem .9rem; border-radius: 6px; background: rgba(66,133,244,.12); }
 .notice.error { background: rgba(217,48,37,.12); }
 footer { margin-top: 1.25rem; color: var(--muted); font-size: .8rem; }
-.card.wide { max-width: 52rem; }
+.card.wide { max-width: 60rem; }
 table { width: 100%; border-collapse: collapse; margin: .5rem 0 1.25rem; font-size: .95rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid rgba(127,127,127,.25); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
@@ -29,7 +29,10 @@ button.danger { background: #d93025; }
 button.small { padding: .25rem .7rem; font-size: .85rem; }
 pre, textarea.snippet { display: block; width: 100%; padding: .7rem .9rem; border-radius: 6px; background: rgba(127,127,127,.12);
   font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--fg); border: 0; overflow-x: auto; white-space: pre; }
-textarea.snippet { resize: vertical; white-space: pre-wrap; overflow-wrap: anywhere; }
+/* Every line shown and none broken: a long line scrolls sideways, and the box grows to make room for that scrollbar. */
+textarea.snippet { resize: vertical; overflow-wrap: normal; field-sizing: content; }
+time, th { white-space: nowrap; }
+code.client-id { font-size: .8rem; color: var(--muted); word-break: break-all; }
 @media (max-width: 480px) { .card { padding: 1.25rem 1.1rem; } }
 input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; border: 1px solid rgba(127,127,127,.5);
   background: var(--card); color: var(--fg); }
