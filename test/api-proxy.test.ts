@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHarness, dumpKv, GATEWAY, LOOKER_API } from './helpers.ts';
+import { AUTHENTICATION_HINT, createHarness, dumpKv, GATEWAY, LOOKER_API } from './helpers.ts';
 
 type Echo = { method: string; path: string; search: string; headers: Record<string, string>; bodyBytes: number };
 
@@ -239,6 +239,7 @@ describe('authentication', () => {
       expect(await res.json()).toEqual({
         message: 'Not signed in to the gateway. Sign in at login_url, then retry.',
         login_url: `${GATEWAY}/login`,
+        hint: AUTHENTICATION_HINT,
       });
     }
     expect(h.upstream).toEqual([]);

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenMinter } from '../src/crypto/tokens.ts';
 import { LIVENESS_TTL_MS } from '../src/grants/access.ts';
-import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, SESSION_SECRET, sdkLogin, OTHER_SESSION_SECRET } from './helpers.ts';
+import { AUTHENTICATION_HINT, bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, SESSION_SECRET, sdkLogin, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;
 
@@ -36,7 +36,8 @@ async function echoed(res: Response): Promise<Echo> {
 
 async function expectRequiresAuthentication(res: Response) {
   expect(res.status).toBe(401);
-  expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS) });
+  // Looker's exact message (the SDKs go by it), and a hint for a person reading the answer.
+  expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS), hint: AUTHENTICATION_HINT });
 }
 
 const revokeFromCli = (h: Harness, credential: { client_id: string; client_secret: string }) =>

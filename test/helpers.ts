@@ -15,6 +15,8 @@ export const GATEWAY = 'https://gateway.test';
 export const LOOKER = 'https://looker.test';
 export const LOOKER_API = 'https://looker.test:19999';
 export const CLIENT_ID = 'gateway-test-client';
+/** The hint beside a 401 from /api/*: how a person with curl gets a token (written out, not taken from the code under test). */
+export const AUTHENTICATION_HINT = `Send "Authorization: Bearer <token>" with a token from \`node lgw.mjs token\` (the command line: ${GATEWAY}/cli.mjs), or sign in at ${GATEWAY}/login.`;
 /** Random (openssl rand -base64 32 style, url-safe) behind a readable prefix another test swaps out. */
 /** Another gateway's secret (as strong as ours): what it sealed or signed must mean nothing here. */
 export const OTHER_SESSION_SECRET = 'other-QJx8m2Vd0rYpT6wLsN4hKzC7eGbU1aFq9yRjXvP3tHo';

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIVENESS_TTL_MS } from '../src/grants/access.ts';
 import { MAX_TOKENS_PER_GRANT } from '../src/platform/cloudflare/account-object.ts';
-import { bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
+import { AUTHENTICATION_HINT, bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;
 
@@ -282,7 +282,7 @@ describe('logout', () => {
 
       const after = await bearerRequest(h, token, '/api/4.0/user');
       expect(after.status).toBe(401);
-      expect(await after.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS) });
+      expect(await after.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS), hint: AUTHENTICATION_HINT });
       // Another instance asks the ledger: ended there too.
       expect((await bearerRequest(createHarness(h.share()), token, '/api/4.0/user')).status).toBe(401);
 
@@ -302,7 +302,7 @@ describe('logout', () => {
     for (const authorization of [`Bearer ${token}`, 'Bearer lgwt_nope', 'Bearer']) {
       const res = await h.request('/api/logout', { method: 'DELETE', withCookies: false, headers: { authorization } });
       expect(res.status, authorization).toBe(401);
-      expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS) });
+      expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS), hint: AUTHENTICATION_HINT });
     }
     expectLookerAuthUntouched(h);
   });

@@ -25,7 +25,7 @@ import { setApiAnswerHeaders } from './answer-headers.ts';
 import { prepareRequestBody } from './body.ts';
 import { CorsPolicy } from './cors.ts';
 import { downstreamResponseHeaders, readRequestHeaders, type RequestHeaders, upstreamHeaders } from './headers.ts';
-import { lookerError } from './looker-shapes.ts';
+import { authenticationHint, requiresAuthentication } from './looker-shapes.ts';
 import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
 import { resolveApiTarget } from './target.ts';
 
@@ -118,7 +118,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     if (authorization !== undefined) {
       // The steady state answers from the isolate's memory without an await.
       const resolved = bearer === undefined ? null : (gw.tokens.remembered(bearer) ?? (await gw.tokens.resolve(bearer)));
-      if (resolved === null) return c.json(lookerError('Requires authentication.', 401, path, method), 401);
+      if (resolved === null) return c.json(requiresAuthentication(gw.origin, path, method), 401);
       c.set('caller', 'token');
       ({ access } = resolved.caller);
       ({ grant } = resolved);
@@ -187,14 +187,14 @@ function send(
 }
 
 function notSignedIn(c: Context<AppEnv>, gw: Gateway, message: string) {
-  return c.json({ message: `${message}. Sign in at login_url, then retry.`, login_url: `${gw.origin}/login` }, 401);
+  return c.json({ message: `${message}. Sign in at login_url, then retry.`, login_url: `${gw.origin}/login`, hint: authenticationHint(gw.origin) }, 401);
 }
 
 async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown) {
   if (error instanceof GrantEndedError) {
     const path = splitRawUrl(c.req.url).path;
     gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: error.message });
-    if (c.get('caller') === 'token') return c.json(lookerError('Requires authentication.', 401, path, c.req.method), 401);
+    if (c.get('caller') === 'token') return c.json(requiresAuthentication(gw.origin, path, c.req.method), 401);
     gw.sessions.clear(c);
     return notSignedIn(c, gw, 'Your Looker session has ended');
   }

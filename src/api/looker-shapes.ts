@@ -7,3 +7,16 @@ const DOCS = 'https://cloud.google.com/looker/docs/r/err/4.0';
 export function lookerError(message: string, status: number, path: string, method: string): { message: string; documentation_url: string } {
   return { message, documentation_url: `${DOCS}/${status}/${method.toLowerCase()}${path.replace(/^\/api\/[^/]+/, '')}` };
 }
+
+/** How a caller without a usable token gets one: for a person reading a 401 (curl), not for an SDK. */
+export function authenticationHint(gatewayOrigin: string): string {
+  return `Send "Authorization: Bearer <token>" with a token from \`node lgw.mjs token\` (the command line: ${gatewayOrigin}/cli.mjs), or sign in at ${gatewayOrigin}/login.`;
+}
+
+/**
+ * Looker's 401 for a missing, wrong or expired token, with a hint beside it. `message` is
+ * Looker's exact text: the SDKs (and scripts) recognise an expired session by it.
+ */
+export function requiresAuthentication(gatewayOrigin: string, path: string, method: string): { message: string; documentation_url: string; hint: string } {
+  return { ...lookerError('Requires authentication.', 401, path, method), hint: authenticationHint(gatewayOrigin) };
+}

@@ -11,7 +11,7 @@
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
 import { readForm } from '../http/form.ts';
-import { lookerError } from './looker-shapes.ts';
+import { lookerError, requiresAuthentication } from './looker-shapes.ts';
 
 
 const SUDO_PATH = /^\/api\/(?:3\.1|4\.0)\/login\/\d{1,20}$/;
@@ -70,7 +70,7 @@ export async function sdkLogout(c: Context<AppEnv>, gw: Gateway, path: string, b
   let resolved;
   try {
     resolved = bearer === undefined ? null : await gw.tokens.resolve(bearer);
-    if (bearer === undefined || resolved === null) return c.json(lookerError('Requires authentication.', 401, path, 'DELETE'), 401);
+    if (bearer === undefined || resolved === null) return c.json(requiresAuthentication(gw.origin, path, 'DELETE'), 401);
     c.set('caller', 'token');
     await gw.tokens.end(bearer);
   } catch {
