@@ -1,6 +1,8 @@
 /**
  * `npm run doctor`: checks a configuration against the real Looker and prints a
- * checklist, with a fix for every ✗. Exit status 1 when anything is ✗.
+ * checklist, with a fix for every ✗. Exit status 1 when anything is ✗. Locally without
+ * LOOKER_URL (npm run dev then runs the bundled simulator) there is no Looker to check:
+ * it says so and checks the rest.
  */
 import { isLoopbackHost, parseVariables } from '../src/config.ts';
 import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/platform/cloudflare/bindings.ts';
@@ -34,6 +36,8 @@ const PLACEHOLDER_KV_ID = /^0+$/;
 /** Variables that are secrets: set with `wrangler secret put`, never in wrangler.toml (committed, and shown in the dashboard). */
 const SECRET_VARIABLES = ['SESSION_SECRET', 'LOOKER_ADMIN_CLIENT_SECRET'];
 const TIMEOUT_MS = 10_000;
+/** Where npm run dev serves the Looker simulator by default (only ever judged as a URL, never contacted). */
+const SIMULATOR_URL = 'http://localhost:8788';
 
 type Mark = '✓' | '✗' | '–';
 
@@ -55,26 +59,41 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     if (fix !== undefined) print(`    fix: ${fix}`);
   };
   const production = wrangler.environment !== undefined;
+  // Locally without LOOKER_URL, npm run dev runs the bundled Looker simulator: there is no
+  // Looker to check, and nothing is wrong. The rest (the other variables, wrangler.toml)
+  // is still checked.
+  const simulatorOnly = !production && (vars.LOOKER_URL ?? '').trim() === '';
 
   // 1. The variables themselves. A deployed SESSION_SECRET is a Worker secret nobody can
   // read back: unless it is exported here, it is taken as present and not judged (a
   // random stand-in, so that only the other variables are). Bindings are checked in 4.
   const secretHidden = production && vars.SESSION_SECRET === undefined;
-  const result = parseVariables(secretHidden ? { ...vars, SESSION_SECRET: randomStandIn() } : vars);
+  // npm run dev writes a SESSION_SECRET into .dev.vars on its first run.
+  const secretNotYetMade = simulatorOnly && (vars.SESSION_SECRET ?? '').trim() === '';
+  const judged = { ...vars };
+  if (secretHidden || secretNotYetMade) judged.SESSION_SECRET = randomStandIn();
+  // What npm run dev gives the gateway when it runs the simulator.
+  if (simulatorOnly) Object.assign(judged, { LOOKER_URL: SIMULATOR_URL, LOOKER_API_URL: SIMULATOR_URL, LOOKER_CLIENT_ID: vars.LOOKER_CLIENT_ID?.trim() || 'gateway-dev' });
+  const result = parseVariables(judged);
+  if (simulatorOnly) {
+    report('–', 'no Looker configured (LOOKER_URL is unset): npm run dev uses the bundled Looker simulator, which needs nothing more');
+    print('    to check a real Looker: set LOOKER_URL and LOOKER_CLIENT_ID in .dev.vars, then run npm run doctor again');
+  }
   if (secretHidden) report('–', 'SESSION_SECRET is a Worker secret and cannot be read here (export it to check its strength)');
+  if (secretNotYetMade) report('–', 'SESSION_SECRET not set yet: npm run dev creates .dev.vars with a fresh one on its first run');
   const problems = result.ok ? [] : result.problems;
   for (const p of problems) report('✗', `${p.variable} ${p.problem}`, fixFor(p.variable, wrangler.environment));
-  if (result.ok) report('✓', `configuration variables are valid (LOOKER_URL, LOOKER_API_URL, LOOKER_CLIENT_ID, SESSION_SECRET${result.config.gatewayOrigin ? ', GATEWAY_URL' : ''})`);
-  if (vars.LOOKER_URL === undefined && !production) {
-    print('    note: npm run dev uses the bundled Looker simulator when LOOKER_URL is unset; the doctor checks a real Looker.');
-  }
+  if (result.ok && simulatorOnly) report('✓', `configuration variables are valid for the simulator${secretNotYetMade ? '' : ' (SESSION_SECRET included)'}`);
+  else if (result.ok) report('✓', `configuration variables are valid (LOOKER_URL, LOOKER_API_URL, LOOKER_CLIENT_ID, SESSION_SECRET${result.config.gatewayOrigin ? ', GATEWAY_URL' : ''})`);
 
-  const lookerUrl = result.ok ? result.config.lookerUrl : undefined;
-  const lookerApiUrl = result.ok ? result.config.lookerApiUrl : undefined;
+  const lookerUrl = result.ok && !simulatorOnly ? result.config.lookerUrl : undefined;
+  const lookerApiUrl = result.ok && !simulatorOnly ? result.config.lookerApiUrl : undefined;
   const gatewayOrigin = result.ok ? result.config.gatewayOrigin : undefined;
 
   // 2. Looker reachable, and the URLs consistent with what Looker says of itself.
-  if (lookerApiUrl !== undefined && lookerUrl !== undefined) {
+  if (simulatorOnly) {
+    report('–', 'Looker not contacted: none is configured');
+  } else if (lookerApiUrl !== undefined && lookerUrl !== undefined) {
     const versions = await readVersions(fetch, lookerApiUrl);
     if ('error' in versions) {
       report('✗', `LOOKER_API_URL ${lookerApiUrl}: ${versions.error}`, 'set LOOKER_API_URL to the Looker API URL (often the UI host, sometimes port 19999, e.g. https://acme.looker.com:19999)');
@@ -103,7 +122,9 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
   // 3. The OAuth app registration (needs an admin's API key).
   const adminId = vars.LOOKER_ADMIN_CLIENT_ID;
   const adminSecret = vars.LOOKER_ADMIN_CLIENT_SECRET;
-  if (lookerApiUrl === undefined || !result.ok) {
+  if (simulatorOnly) {
+    report('–', 'OAuth app not checked: the simulator registers its own');
+  } else if (lookerApiUrl === undefined || !result.ok) {
     report('–', 'OAuth app not checked: fix the variables above first');
   } else if (!adminId || !adminSecret) {
     report('–', 'OAuth app not checked: set LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET (an admin API key) to check it');
@@ -149,7 +170,9 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     if (secretsInToml === 0) report('✓', 'wrangler.toml sets no secret in [vars]');
   }
 
-  print(failures === 0 ? '\nAll checks passed.' : `\n${failures} check${failures === 1 ? '' : 's'} failed.`);
+  if (failures > 0) print(`\n${failures} check${failures === 1 ? '' : 's'} failed.`);
+  else if (simulatorOnly) print('\nNo check failed. Ready for npm run dev with the bundled Looker simulator; no real Looker was checked.');
+  else print('\nAll checks passed.');
   return failures === 0 ? 0 : 1;
 }
 

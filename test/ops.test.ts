@@ -274,6 +274,59 @@ describe('npm run doctor', () => {
     expect(s.text()).not.toContain('✗ SESSION_SECRET');
   });
 
+  describe('with only the simulator (locally, no LOOKER_URL)', () => {
+    /** A fetch that fails the test if the doctor contacts anything. */
+    const noNetwork = { fetch: () => Promise.reject(new Error('the doctor must not contact anything here')) };
+
+    it('a fresh clone (nothing set): nothing fails, exit 0, and it says how to check a real Looker', async () => {
+      const s = setup();
+      const code = await doctor({ ...s.tool, ...noNetwork, vars: {}, argv: [], wrangler: LOCAL_WRANGLER });
+      expect(s.text()).not.toContain('✗');
+      expect(code).toBe(0);
+      for (const line of [
+        '– no Looker configured (LOOKER_URL is unset): npm run dev uses the bundled Looker simulator',
+        'to check a real Looker: set LOOKER_URL and LOOKER_CLIENT_ID in .dev.vars',
+        '– SESSION_SECRET not set yet: npm run dev creates .dev.vars with a fresh one',
+        '✓ configuration variables are valid for the simulator',
+        '– Looker not contacted: none is configured',
+        '✓ wrangler.toml local development binds the ACCOUNTS Durable Object',
+        'No check failed.',
+      ]) {
+        expect(s.text()).toContain(line);
+      }
+      expect(s.text()).not.toContain('All checks passed');
+    });
+
+    it('after npm run dev made .dev.vars: its SESSION_SECRET is judged', async () => {
+      const s = setup();
+      expect(await doctor({ ...s.tool, ...noNetwork, vars: { SESSION_SECRET: BASE.SESSION_SECRET }, argv: [], wrangler: LOCAL_WRANGLER })).toBe(0);
+      expect(s.text()).toContain('✓ configuration variables are valid for the simulator (SESSION_SECRET included)');
+      expectNoSecrets(s.text());
+      const weak = setup();
+      expect(await doctor({ ...weak.tool, ...noNetwork, vars: { SESSION_SECRET: 'short' }, argv: [], wrangler: LOCAL_WRANGLER })).toBe(1);
+      expect(weak.text()).toContain('✗ SESSION_SECRET is too weak');
+      expect(weak.text()).toContain('1 check failed.');
+    });
+
+    it('what is wrong besides Looker still fails: a bad GATEWAY_URL, wrangler.toml', async () => {
+      const s = setup();
+      const code = await doctor({ ...s.tool, ...noNetwork, vars: { GATEWAY_URL: 'not a url' }, argv: [], wrangler: { ...LOCAL_WRANGLER, durableObjects: [] } });
+      expect(code).toBe(1);
+      expect(s.text()).toContain('✗ GATEWAY_URL');
+      expect(s.text()).toContain(`✗ wrangler.toml local development has no ${ACCOUNTS_BINDING} Durable Object binding`);
+    });
+
+    it('is local only: production without LOOKER_URL fails as before; so does a local LOOKER_URL without LOOKER_CLIENT_ID', async () => {
+      const prod = setup();
+      expect(await doctor({ ...prod.tool, ...noNetwork, vars: { GATEWAY_URL: 'https://gw.example.com' }, argv: [], wrangler: PROD_WRANGLER })).toBe(1);
+      expect(prod.text()).toContain('✗ LOOKER_URL is required');
+      expect(prod.text()).not.toContain('no Looker configured');
+      const local = setup();
+      expect(await doctor({ ...local.tool, vars: { LOOKER_URL: LOOKER, SESSION_SECRET: BASE.SESSION_SECRET }, argv: [], wrangler: LOCAL_WRANGLER })).toBe(1);
+      expect(local.text()).toContain('✗ LOOKER_CLIENT_ID is required');
+    });
+  });
+
   it('local development: the placeholder KV id is fine; no admin key means the app check is skipped', async () => {
     const s = await registered();
     const code = await doctor({ ...s.tool, vars: { ...BASE, ...{ LOOKER_ADMIN_CLIENT_ID: undefined, LOOKER_ADMIN_CLIENT_SECRET: undefined } }, argv: [], wrangler: LOCAL_WRANGLER });
