@@ -105,8 +105,8 @@ describe('loopback sign-in', () => {
 
   it('a name that is missing or unprintable gets a default; a long one is cut to 64 characters', async () => {
     const h = createHarness();
-    expect((await cliLogin(h)).credential.name).toBe('command line');
-    expect((await cliLogin(h, { name: '\u0000\u001f  ' })).credential.name).toBe('command line');
+    expect((await cliLogin(h)).credential.name).toBe('command line · 2026-11-28 12:00 UTC');
+    expect((await cliLogin(h, { name: '\u0000\u001f  ' })).credential.name).toBe('command line · 2026-11-28 12:00 UTC');
     expect((await cliLogin(h, { name: `a\u0007b${'x'.repeat(100)}` })).credential.name).toBe(`ab${'x'.repeat(62)}`);
   });
 });

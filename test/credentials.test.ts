@@ -255,7 +255,9 @@ describe('GET /cli/credential', () => {
       last_used_at: expect.any(String),
       user: credential.user,
     });
-    expect((await h.request('/cli/credential', { withCookies: false })).status).toBe(401);
+    const anonymous = await h.request('/cli/credential', { withCookies: false });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ message: 'Requires authentication.', hint: expect.stringContaining('node lgw.mjs login https://gateway.test') });
     expect((await bearerRequest(h, `${token}x`, '/cli/credential')).status).toBe(401);
     await revoke(h, credential.client_id, credential.client_secret);
     expect((await bearerRequest(h, token, '/cli/credential')).status).toBe(401);

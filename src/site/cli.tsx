@@ -22,6 +22,7 @@ import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
 import { allowFormTarget } from './page-headers.ts';
 import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
 import { ErrorPage } from './views/error.tsx';
+import { utcMinute } from './views/when.tsx';
 
 export const cliRoutes = new Hono<AppEnv>();
 
@@ -64,7 +65,7 @@ cliRoutes.get('/cli/authorize', async (c) => {
   }
   if (q.state === undefined || q.state === '' || q.state.length > 512) return badRequest(c, 'state is required (at most 512 characters).');
   const flow: CredentialFlow = { kind: 'loopback', redirectUri, codeChallenge: q.code_challenge!, state: q.state };
-  return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, 'command line'), flow });
+  return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, `command line · ${utcMinute(gw.now())}`), flow });
 });
 
 cliRoutes.get('/cli/consent/:id', async (c) => {
@@ -208,7 +209,7 @@ cliRoutes.post('/cli/device/code', async (c) => {
   if (refused !== null) return refused;
   const form = await formOf(c);
   if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
-  const name = credentialName(form.get('name') ?? undefined, 'device');
+  const name = credentialName(form.get('name') ?? undefined, `device · ${utcMinute(gw.now())}`);
   const interval = gw.config.devicePollIntervalSeconds;
   let started;
   try {
@@ -304,7 +305,15 @@ cliRoutes.get('/cli/credential', async (c) => {
   } catch {
     return c.json({ message: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
   }
-  if (resolved === null) return c.json({ message: 'Requires authentication.' }, 401);
+  if (resolved === null) {
+    return c.json(
+      {
+        message: 'Requires authentication.',
+        hint: `Send "Authorization: Bearer <token>" with a token from \`node lgw.mjs token\`; if that fails too, sign in again with \`node lgw.mjs login ${gw.origin}\`.`,
+      },
+      401,
+    );
+  }
   const { credential } = resolved.caller;
   const listed = await gw.keeper.describe(resolved.caller.personKey, resolved.caller.access.grantId).catch(() => null);
   return c.json({
