@@ -11,13 +11,18 @@
 //
 // Output: stdout carries a command's result only (the status line, a token, export lines),
 // so it can be captured; progress, questions and errors go to stderr.
+//
+// Everything that reaches outside (fetch, the clock, sleeping, opening a browser, the
+// environment, stdout and stderr, the working directory) is passed to `main` as `Io`, with
+// the real ones as defaults when this file runs as a program; the tests run it in-process.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const VERSION = '0.1.0';
@@ -49,13 +54,17 @@ const COMMON_OPTIONS = `Options for every command
   --section NAME    Its section (default ${DEFAULT_SECTION})
   -h, --help        Show help`;
 
-/** @type {Record<string, string>} */
-const HELP = {
+/**
+ * The help texts, with the command as the person runs it (`node lgw.mjs` for the copy the
+ * gateway serves, `looker-oauth-gateway` as the package's bin).
+ * @param {string} program @returns {Record<string, string>}
+ */
+const helpTexts = (program) => ({
   main: `${PROGRAM} ${VERSION}: sign in to Looker once, in a browser, and use the Looker SDKs
 through a looker-oauth-gateway without a Looker API key on disk.
 
 Usage
-  ${PROGRAM} <command> [options]
+  ${program} <command> [options]
 
 Commands
   login <gateway-url>   Sign in in a browser; write the credential to looker.ini
@@ -67,17 +76,22 @@ Commands
 ${COMMON_OPTIONS}
   --version         Show the version
 
+Get it from your gateway (one file; Node ≥ 20 and nothing else):
+  curl -fsSL https://looker-gateway.example.com/cli.mjs -o lgw.mjs && node lgw.mjs login https://looker-gateway.example.com
+
 Example
-  ${PROGRAM} login https://looker-gateway.example.com
+  ${program} login https://looker-gateway.example.com
   python -c 'import looker_sdk; print(looker_sdk.init40().me().display_name)'
 
 login writes base_url (the gateway), client_id and client_secret into a section of
 looker.ini. Both the Python and the Node SDK read the file's first section unless told
 which one: pass it as init40(section="NAME") in Python, or as the third argument of
-new NodeSettingsIniFile("LOOKERSDK", "looker.ini", "NAME") in Node.`,
+new NodeSettingsIniFile("LOOKERSDK", "looker.ini", "NAME") in Node. status, token and
+logout use the LOOKERSDK_BASE_URL, LOOKERSDK_CLIENT_ID and LOOKERSDK_CLIENT_SECRET
+environment variables instead of looker.ini when they are set, as the SDKs do.`,
 
   login: `Usage
-  ${PROGRAM} login <gateway-url> [options]
+  ${program} login <gateway-url> [options]
 
 Signs you in to Looker through the gateway in your browser, and writes a credential for
 the Looker SDKs into looker.ini: base_url (the gateway), client_id, client_secret and
@@ -90,12 +104,14 @@ and [::1] only.
 
 Options
   --name NAME         A name for this credential, shown by status and on the gateway
-                      (default: this computer's host name)
+                      (default: this computer's host name, how it signed in and the
+                      date, e.g. "build-server · device · 2026-12-02")
   --no-open           Print the sign-in address instead of opening a browser
-  --device            For a machine without a browser: print an address and a code to
-                      enter in a browser anywhere else
+  --device            For a machine without a browser: print an address and a code
+                      (like XXXX-XXXX) to type in a browser anywhere else
   --print-env         Print LOOKERSDK_* export lines for a shell instead of writing
-                      looker.ini (they hold the secret: eval them, do not log them)
+                      looker.ini (they hold the secret: eval them, do not log them);
+                      status, token and logout use the variables once exported
   --timeout SECONDS   How long to wait for the browser (default ${DEFAULT_TIMEOUT_SECONDS})
   --force             Replace a credential for another server in the section (it is
                       not revoked)
@@ -105,39 +121,41 @@ The browser is $BROWSER if set (a command; the address is added as its last argu
 else the system's default browser.
 
 Examples
-  ${PROGRAM} login https://looker-gateway.example.com
-  ${PROGRAM} login https://looker-gateway.example.com --device --name build-server
-  eval "$(${PROGRAM} login https://looker-gateway.example.com --print-env)"`,
+  ${program} login https://looker-gateway.example.com
+  ${program} login https://looker-gateway.example.com --device --name build-server
+  eval "$(${program} login https://looker-gateway.example.com --print-env)"`,
 
   status: `Usage
-  ${PROGRAM} status [options]
+  ${program} status [options]
 
-Signs in with the credential in looker.ini and shows whom it acts as, its name, and until
-when it is valid. Exits with status 1 if it no longer works (revoked, expired or unknown).
+Signs in with the credential in looker.ini (or the LOOKERSDK_* environment variables,
+when set) and shows where it came from, whom it acts as, its name, and until when it is
+valid. Exits with status 1 if it no longer works (revoked, expired or unknown).
 
 ${COMMON_OPTIONS}`,
 
   token: `Usage
-  ${PROGRAM} token [options]
+  ${program} token [options]
 
-Signs in with the credential in looker.ini and prints a Looker API access token, and
-nothing else, on stdout. The token lasts as long as the gateway says (usually an hour).
+Signs in with the credential in looker.ini (or the LOOKERSDK_* environment variables,
+when set) and prints a Looker API access token, and nothing else, on stdout. The token lasts as long as the gateway says (usually an hour).
 
 ${COMMON_OPTIONS}
 
 Example
-  curl -H "Authorization: Bearer $(${PROGRAM} token)" https://looker-gateway.example.com/api/4.0/user`,
+  curl -H "Authorization: Bearer $(${program} token)" https://looker-gateway.example.com/api/4.0/user`,
 
   logout: `Usage
-  ${PROGRAM} logout [options]
+  ${program} logout [options]
 
 Revokes the credential in looker.ini on the gateway, then removes client_id and
 client_secret from the section. The section goes if only base_url and verify_ssl are
 left in it (what login added), and the file if nothing is left in it. If the gateway
-cannot be reached, or does not revoke, the file is left as it is.
+cannot be reached, or does not revoke, the file is left as it is. With the LOOKERSDK_*
+environment variables set, it revokes the credential they hold; unset them yourself.
 
 ${COMMON_OPTIONS}`,
-};
+});
 
 // ─── Errors and output ───────────────────────────────────────────────────────────────────
 
@@ -156,22 +174,87 @@ class CliError extends Error {
 /** The gateway could not be reached at all (as opposed to answering with an error). */
 class NetworkError extends CliError {}
 
+/** A mistake in the command line; `main` adds how to get help for `command`. */
+class UsageError extends CliError {
+  /** @param {string} message @param {string} [command] */
+  constructor(message, command) {
+    super(message, EXIT_USAGE);
+    this.command = command;
+  }
+}
+
 /**
  * @param {string} message
  * @param {string} [command]
  */
 function usageError(message, command) {
-  return new CliError(`${message}\nRun \`${PROGRAM} help${command ? ` ${command}` : ''}\` for usage.`, EXIT_USAGE);
+  return new UsageError(message, command);
 }
 
-/** Progress, hints and warnings. @param {string} text */
-function say(text) {
-  process.stderr.write(`${text}\n`);
+// ─── The outside world ───────────────────────────────────────────────────────────────────
+
+/**
+ * What the command reaches outside itself through; `main` takes any of these.
+ * @typedef {object} Io
+ * @property {typeof fetch} fetch
+ * @property {() => number} now  milliseconds since the epoch
+ * @property {(ms: number, signal?: AbortSignal) => Promise<void>} sleep  resolves after ms, or at once when signal aborts
+ * @property {(url: string, io: Io) => void} openBrowser  starts a browser at url, without waiting for it
+ * @property {Record<string, string | undefined>} env
+ * @property {(text: string) => void} stdout
+ * @property {(text: string) => void} stderr
+ * @property {string} cwd  relative --ini paths are taken from here
+ * @property {string} hostname  this computer's name, for the credential's default name
+ * @property {string} program  how the person runs this command, for the hints it prints
+ */
+
+/** @type {Io['sleep']} */
+function realSleep(ms, signal) {
+  return new Promise((done) => {
+    if (signal?.aborted) return done();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      done();
+    });
+  });
 }
 
-/** A command's result, for capture. @param {string} text */
-function result(text) {
-  process.stdout.write(`${text}\n`);
+/**
+ * How the person ran this file: `looker-oauth-gateway` through the package's bin, else
+ * `node <file>` (e.g. `node lgw.mjs`, as the gateway's page tells people to save it).
+ * @param {string | undefined} script  process.argv[1]
+ */
+function programName(script) {
+  if (!script) return PROGRAM;
+  const file = basename(script);
+  return file === PROGRAM || file === `${PROGRAM}.mjs` ? PROGRAM : `node ${file}`;
+}
+
+/** The real world, for this file run as a program. @returns {Io} */
+function realIo() {
+  return {
+    fetch: (input, init) => fetch(input, init),
+    now: () => Date.now(),
+    sleep: realSleep,
+    openBrowser,
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+    hostname: hostname(),
+    program: programName(process.argv[1]),
+  };
+}
+
+/** Progress, hints and warnings. @param {Io} io @param {string} text */
+function say(io, text) {
+  io.stderr(`${text}\n`);
+}
+
+/** A command's result, for capture. @param {Io} io @param {string} text */
+function result(io, text) {
+  io.stdout(`${text}\n`);
 }
 
 /** @param {number} count @param {string} noun */
@@ -204,6 +287,7 @@ function printable(value) {
  * @property {boolean} printEnv
  * @property {number} timeoutSeconds
  * @property {boolean} force
+ * @property {boolean} fileNamed  whether --ini or --section was given
  */
 
 /** @typedef {{ kind: 'run', settings: Settings } | { kind: 'print', text: string, exitCode: number }} Invocation */
@@ -225,10 +309,11 @@ const LOGIN_ONLY_OPTIONS = /** @type {const} */ (['name', 'no-open', 'device', '
 const COMMANDS = new Set(['login', 'status', 'token', 'logout']);
 
 /**
- * @param {string[]} argv
+ * @param {string[]} argv @param {Io} io
  * @returns {Invocation}
  */
-function parseCommandLine(argv) {
+function parseCommandLine(argv, io) {
+  const HELP = helpTexts(io.program);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -269,6 +354,7 @@ function parseCommandLine(argv) {
     printEnv: false,
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
     force: false,
+    fileNamed: values.ini !== undefined || values.section !== undefined,
   };
   if (name !== 'login') return { kind: 'run', settings };
 
@@ -282,7 +368,7 @@ function parseCommandLine(argv) {
     settings: {
       ...settings,
       gateway: gatewayOrigin(rest[0] ?? '', (message) => usageError(message, 'login')),
-      name: checkCredentialName(values.name ?? (hostname() || 'cli')),
+      name: values.name === undefined ? defaultCredentialName(io, values.device ? 'device' : 'browser') : checkCredentialName(values.name),
       open: !values['no-open'],
       device: values.device ?? false,
       printEnv: values['print-env'] ?? false,
@@ -290,6 +376,19 @@ function parseCommandLine(argv) {
       force: values.force ?? false,
     },
   };
+}
+
+/**
+ * What a credential is called unless --name says: this computer, how it signed in, and
+ * the day (local time), so that a person can tell their credentials apart on the gateway,
+ * e.g. "build-server · device · 2026-12-02". The gateway keeps 64 characters at most.
+ * @param {Io} io @param {'browser' | 'device'} how
+ */
+function defaultCredentialName(io, how) {
+  const day = new Date(io.now());
+  const date = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+  const machine = printable(io.hostname).trim().slice(0, 40) || 'cli';
+  return `${machine} · ${how} · ${date}`;
 }
 
 /** @param {string} path */
@@ -484,11 +583,11 @@ function removeKeys(doc, name, keys, companions) {
   }
 }
 
-/** @param {string} path @returns {{ doc: IniDocument, exists: boolean }} */
-function readIniFile(path) {
+/** @param {Io} io @param {string} path @returns {{ doc: IniDocument, exists: boolean }} */
+function readIniFile(io, path) {
   let text;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolve(io.cwd, path), 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return { doc: parseIni(''), exists: false };
     throw new CliError(`Could not read ${path}: ${describeError(error)}`);
@@ -500,12 +599,12 @@ function readIniFile(path) {
  * Writes the whole file at once (a temporary file beside it, then a rename), so that a
  * crash leaves the old file or the new one, never half of one; mode 0600 because it holds
  * a secret. A symbolic link is followed, so a linked looker.ini stays linked.
- * @param {string} path @param {IniDocument} doc
+ * @param {Io} io @param {string} path @param {IniDocument} doc
  */
-function writeIniFile(path, doc) {
-  let target = path;
+function writeIniFile(io, path, doc) {
+  let target = resolve(io.cwd, path);
   try {
-    target = realpathSync(path);
+    target = realpathSync(target);
   } catch {
     // Not there yet: create it where it was asked for.
   }
@@ -526,10 +625,10 @@ function writeIniFile(path, doc) {
   }
 }
 
-/** @param {string} path */
-function removeFile(path) {
+/** @param {Io} io @param {string} path */
+function removeFile(io, path) {
   try {
-    rmSync(path, { force: true });
+    rmSync(resolve(io.cwd, path), { force: true });
   } catch (error) {
     throw new CliError(`Could not remove ${path}: ${describeError(error)}`);
   }
@@ -546,20 +645,21 @@ function removeFile(path) {
 /**
  * One request to the gateway. Redirects are not followed: a form with a secret must not
  * travel on to wherever a redirect points.
+ * @param {Io} io
  * @param {string} method
  * @param {string} gateway  origin
  * @param {string} path
  * @param {{ form?: Record<string, string>, bearer?: string }} [options]
  * @returns {Promise<Answer>}
  */
-async function call(method, gateway, path, options = {}) {
+async function call(io, method, gateway, path, options = {}) {
   /** @type {Record<string, string>} */
   const headers = { accept: 'application/json', 'user-agent': USER_AGENT };
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
   let response;
   let text;
   try {
-    response = await fetch(gateway + path, {
+    response = await io.fetch(gateway + path, {
       method,
       headers,
       body: options.form ? new URLSearchParams(options.form) : undefined,
@@ -568,6 +668,7 @@ async function call(method, gateway, path, options = {}) {
     });
     text = await response.text();
   } catch (error) {
+    if (speaksPlainHttp(error)) throw plainHttpError(gateway);
     throw new NetworkError(`Could not reach ${gateway}: ${describeError(error)}`);
   }
   if (response.status >= 300 && response.status < 400) {
@@ -582,6 +683,34 @@ async function call(method, gateway, path, options = {}) {
     json = undefined;
   }
   return { status: response.status, json };
+}
+
+/**
+ * Whether a TLS handshake failed because the server answered in plain http (OpenSSL's
+ * "wrong version number": the first bytes back were "HTTP/1.1 400", not a TLS record),
+ * as for https://localhost:8787 when the development gateway serves http.
+ * @param {unknown} error
+ */
+function speaksPlainHttp(error) {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = errorCode(cause) ?? '';
+  const message = cause instanceof Error ? cause.message : '';
+  return (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
+    /wrong version number|packet length too long/i.test(message)
+  );
+}
+
+/** @param {string} gateway  an https origin whose server speaks plain http */
+function plainHttpError(gateway) {
+  const url = new URL(gateway);
+  url.protocol = 'http:';
+  const advice = LOOPBACK_HOSTS.has(url.hostname)
+    ? `use ${url.origin}`
+    : 'a gateway on another machine must be served over https; check the address and port';
+  // Not a NetworkError: trying again will not help.
+  return new CliError(`Could not reach ${gateway}: that address speaks plain http: ${advice}`);
 }
 
 /** @param {unknown} value @returns {value is Record<string, unknown>} */
@@ -654,9 +783,9 @@ function parseCredential(gateway, answer) {
   return { clientId, clientSecret, name: printable(text(body.name)), expiresAt: text(body.expires_at), user: parseUser(body.user) };
 }
 
-/** @param {string} gateway @param {Record<string, string>} form @returns {Promise<Credential>} */
-async function requestCredential(gateway, form) {
-  const answer = await call('POST', gateway, '/cli/token', { form });
+/** @param {Io} io @param {string} gateway @param {Record<string, string>} form @returns {Promise<Credential>} */
+async function requestCredential(io, gateway, form) {
+  const answer = await call(io, 'POST', gateway, '/cli/token', { form });
   if (answer.status === 200) return parseCredential(gateway, answer);
   if (answer.status === 400 && errorOf(answer).code) {
     throw new CliError(`The gateway did not issue a credential: ${errorOf(answer).description}`);
@@ -666,10 +795,10 @@ async function requestCredential(gateway, form) {
 
 /**
  * Revokes a credential. True if the gateway revoked it, false if it no longer knew it.
- * @param {SavedCredential} saved
+ * @param {Io} io @param {SavedCredential} saved
  */
-async function revoke(saved) {
-  const answer = await call('POST', saved.gateway, '/cli/revoke', {
+async function revoke(io, saved) {
+  const answer = await call(io, 'POST', saved.gateway, '/cli/revoke', {
     form: { client_id: saved.clientId, client_secret: saved.clientSecret },
   });
   if (answer.status === 200 && isRecord(answer.json) && typeof answer.json.revoked === 'boolean') return answer.json.revoked;
@@ -679,10 +808,10 @@ async function revoke(saved) {
 /**
  * Logs in to the API as an SDK would. Undefined when the gateway does not know the
  * credential (404, as Looker answers for a wrong API key).
- * @param {SavedCredential} saved @returns {Promise<string | undefined>}
+ * @param {Io} io @param {SavedCredential} saved @returns {Promise<string | undefined>}
  */
-async function apiLogin(saved) {
-  const answer = await call('POST', saved.gateway, '/api/4.0/login', {
+async function apiLogin(io, saved) {
+  const answer = await call(io, 'POST', saved.gateway, '/api/4.0/login', {
     form: { client_id: saved.clientId, client_secret: saved.clientSecret },
   });
   if (answer.status === 404) return undefined;
@@ -691,9 +820,9 @@ async function apiLogin(saved) {
   throw unexpectedAnswer(saved.gateway, 'POST /api/4.0/login', answer);
 }
 
-/** @param {string} gateway @param {string} token */
-async function apiLogout(gateway, token) {
-  const answer = await call('DELETE', gateway, '/api/4.0/logout', { bearer: token });
+/** @param {Io} io @param {string} gateway @param {string} token */
+async function apiLogout(io, gateway, token) {
+  const answer = await call(io, 'DELETE', gateway, '/api/4.0/logout', { bearer: token });
   if (answer.status !== 204 && answer.status !== 200) throw unexpectedAnswer(gateway, 'DELETE /api/4.0/logout', answer);
 }
 
@@ -769,9 +898,9 @@ function signInRefusal(error, description) {
  * Listens on 127.0.0.1 at a port the system picks, for the one redirect that ends the
  * sign-in: GET /callback with our state and a code (or an error). A wrong state gets a 400
  * page and the wait goes on: it is someone else's request, or a stale tab.
- * @param {string} state @param {number} timeoutSeconds
+ * @param {Io} io @param {string} state @param {number} timeoutSeconds
  */
-async function startLoopback(state, timeoutSeconds) {
+async function startLoopback(io, state, timeoutSeconds) {
   /** @type {ReturnType<typeof deferred<string>>} */
   const outcome = deferred();
   let finished = false;
@@ -805,7 +934,9 @@ async function startLoopback(state, timeoutSeconds) {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const timer = setTimeout(() => {
+  const waiting = new AbortController();
+  void io.sleep(timeoutSeconds * 1000, waiting.signal).then(() => {
+    if (waiting.signal.aborted) return;
     finished = true;
     outcome.reject(
       new CliError(
@@ -813,12 +944,12 @@ async function startLoopback(state, timeoutSeconds) {
           'Run login again (with --device on a machine without a browser).',
       ),
     );
-  }, timeoutSeconds * 1000);
+  });
   return {
     redirectUri: `http://127.0.0.1:${port}/callback`,
     code: outcome.promise,
     close() {
-      clearTimeout(timer);
+      waiting.abort();
       server.close();
       server.closeAllConnections();
     },
@@ -841,27 +972,27 @@ function authorizeUrl(gateway, request) {
   return `${gateway}/cli/authorize?${params}`;
 }
 
-/** @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
-async function signInWithBrowser(settings) {
+/** @param {Io} io @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
+async function signInWithBrowser(io, settings) {
   const { gateway } = settings;
-  await checkGateway(gateway);
+  await checkGateway(io, gateway);
   const verifier = base64url(randomBytes(32));
   const challenge = base64url(createHash('sha256').update(verifier).digest());
   const state = base64url(randomBytes(32));
-  const loopback = await startLoopback(state, settings.timeoutSeconds);
+  const loopback = await startLoopback(io, state, settings.timeoutSeconds);
   try {
     const url = authorizeUrl(gateway, { redirectUri: loopback.redirectUri, challenge, state, name: settings.name });
     if (settings.open) {
-      say(`Opening a browser to sign in to ${gateway}. If none opens, open this address:`);
-      say(`  ${url}`);
-      openBrowser(url);
+      say(io, `Opening a browser to sign in to ${gateway}. If none opens, open this address:`);
+      say(io, `  ${url}`);
+      io.openBrowser(url, io);
     } else {
-      say(`Open this address in a browser on this computer to sign in to ${gateway}:`);
-      say(`  ${url}`);
+      say(io, `Open this address in a browser on this computer to sign in to ${gateway}:`);
+      say(io, `  ${url}`);
     }
-    say('Waiting for the browser…');
+    say(io, 'Waiting for the browser…');
     const code = await loopback.code;
-    return await requestCredential(gateway, {
+    return await requestCredential(io, gateway, {
       grant_type: 'authorization_code',
       code,
       code_verifier: verifier,
@@ -875,10 +1006,10 @@ async function signInWithBrowser(settings) {
 /**
  * Says at once when the address is not a gateway (nothing listening, a typo, Looker's own
  * address), instead of waiting for a browser sign-in that can never come back.
- * @param {string} gateway
+ * @param {Io} io @param {string} gateway
  */
-async function checkGateway(gateway) {
-  const answer = await call('GET', gateway, '/healthz');
+async function checkGateway(io, gateway) {
+  const answer = await call(io, 'GET', gateway, '/healthz');
   const status = answer.json && typeof answer.json === 'object' ? /** @type {{ status?: unknown }} */ (answer.json).status : undefined;
   if (answer.status !== 200 || status !== 'ok') {
     throw new CliError(`${gateway} does not answer like a looker-oauth-gateway (GET /healthz answered ${answer.status}); check the address.`);
@@ -930,11 +1061,11 @@ function splitCommandLine(line) {
 
 /**
  * The command that opens a URL: $BROWSER (as gh and git honour it), else the platform's.
- * @param {string} url
+ * @param {string} url @param {Record<string, string | undefined>} env
  * @returns {{ file: string, args: string[], verbatim?: boolean } | undefined}
  */
-function browserCommand(url) {
-  const launcher = process.env.BROWSER?.trim();
+function browserCommand(url, env) {
+  const launcher = env.BROWSER?.trim();
   if (launcher) {
     const words = splitCommandLine(launcher);
     const [file, ...args] = words ?? [];
@@ -951,11 +1082,11 @@ function browserCommand(url) {
 /**
  * Starts the browser without a shell and without waiting for it; says so if that fails
  * (the address is already on screen).
- * @param {string} url
+ * @param {string} url @param {Io} io
  */
-function openBrowser(url) {
-  const command = browserCommand(url);
-  const giveUp = (/** @type {string} */ why) => say(`Could not open a browser (${why}); open the address above yourself.`);
+function openBrowser(url, io) {
+  const command = browserCommand(url, io.env);
+  const giveUp = (/** @type {string} */ why) => say(io, `Could not open a browser (${why}); open the address above yourself.`);
   if (!command) {
     giveUp('$BROWSER is not a command');
     return;
@@ -965,6 +1096,7 @@ function openBrowser(url) {
     // Detached so Ctrl-C here does not take the browser down; no stdio, so a browser
     // that keeps running cannot hold on to a pipe reading this command's output.
     child = spawn(command.file, command.args, {
+      env: { ...io.env },
       stdio: 'ignore',
       detached: true,
       windowsVerbatimArguments: command.verbatim ?? false,
@@ -982,11 +1114,6 @@ function openBrowser(url) {
 
 // ─── Device sign-in (RFC 8628) ───────────────────────────────────────────────────────────
 
-/** @param {number} ms */
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** @param {string} gateway @param {Answer} answer */
 function parseDeviceGrant(gateway, answer) {
   const body = isRecord(answer.json) ? answer.json : {};
@@ -998,40 +1125,42 @@ function parseDeviceGrant(gateway, answer) {
     throw unexpectedAnswer(gateway, 'POST /cli/device/code', answer);
   }
   const interval = body.interval === undefined ? DEVICE_DEFAULT_INTERVAL_SECONDS : Number(body.interval);
+  // verification_uri_complete, if the gateway still sends it, is ignored on purpose: a link
+  // with the code in it can be forwarded to someone else, who would then only have to click
+  // Allow (device-code phishing). The person types the code this device shows, as with gh.
   return {
     deviceCode,
     userCode,
     verificationUri,
-    verificationUriComplete: printable(text(body.verification_uri_complete)),
     expiresIn,
     interval: Math.max(DEVICE_MIN_INTERVAL_SECONDS, Number.isFinite(interval) ? interval : DEVICE_DEFAULT_INTERVAL_SECONDS),
   };
 }
 
-/** @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
-async function signInWithDevice(settings) {
+/** @param {Io} io @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
+async function signInWithDevice(io, settings) {
   const { gateway } = settings;
-  const grant = parseDeviceGrant(gateway, await call('POST', gateway, '/cli/device/code', { form: { name: settings.name } }));
-  say(`Open ${grant.verificationUri} in a browser where you can sign in, and enter the code ${grant.userCode}`);
-  if (grant.verificationUriComplete) say(`(or open ${grant.verificationUriComplete}, which has the code in it)`);
-  say('Waiting for the sign-in…');
+  const grant = parseDeviceGrant(gateway, await call(io, 'POST', gateway, '/cli/device/code', { form: { name: settings.name } }));
+  say(io, `Open ${grant.verificationUri} in a browser where you can sign in, and enter the code ${grant.userCode}`);
+  say(io, `(type it yourself: it looks like XXXX-XXXX. Never enter a code that someone else sent you.)`);
+  say(io, 'Waiting for the sign-in…');
 
   const expired = new CliError('The code expired; run login again.');
-  const deadline = Date.now() + grant.expiresIn * 1000;
+  const deadline = io.now() + grant.expiresIn * 1000;
   let interval = grant.interval;
   let unreachable = false;
   for (;;) {
-    await sleep(interval * 1000);
-    if (Date.now() >= deadline) throw expired;
+    await io.sleep(interval * 1000);
+    if (io.now() >= deadline) throw expired;
     let answer;
     try {
-      answer = await call('POST', gateway, '/cli/token', {
+      answer = await call(io, 'POST', gateway, '/cli/token', {
         form: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: grant.deviceCode },
       });
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
       // A laptop changing networks, a gateway restarting: the code is still good.
-      if (!unreachable) say(`${error.message}; trying again until the code expires.`);
+      if (!unreachable) say(io, `${error.message}; trying again until the code expires.`);
       unreachable = true;
       continue;
     }
@@ -1057,13 +1186,39 @@ function fileAndSection(settings) {
   return `[${settings.section}] of ${settings.ini}`;
 }
 
-/** The login command line that writes to the same place as this one. @param {Settings} settings @param {string} gateway */
-function loginHint(settings, gateway) {
+/** The variables the Looker SDKs read, and the looker.ini keys they stand for. */
+const SDK_VARIABLES = /** @type {const} */ ([
+  ['base_url', 'LOOKERSDK_BASE_URL'],
+  ['client_id', 'LOOKERSDK_CLIENT_ID'],
+  ['client_secret', 'LOOKERSDK_CLIENT_SECRET'],
+]);
+const UNSET_VARIABLES = 'unset LOOKERSDK_BASE_URL LOOKERSDK_CLIENT_ID LOOKERSDK_CLIENT_SECRET LOOKERSDK_VERIFY_SSL';
+
+/**
+ * A credential to use, and where it was found: `fromEnv` lists the LOOKERSDK_* variables
+ * that were used; `inFile` is whether client_id and client_secret came from the file (so
+ * that logout may remove them there).
+ * @typedef {SavedCredential & { fromEnv: string[], inFile: boolean }} FoundCredential
+ */
+
+/** Where a credential came from, for status and the hints. @param {Settings} settings @param {FoundCredential} found */
+function sourceOf(settings, found) {
+  if (found.fromEnv.length === SDK_VARIABLES.length) return 'the LOOKERSDK_* environment variables';
+  if (found.fromEnv.length === 0) return fileAndSection(settings);
+  return `${fileAndSection(settings)}, with ${found.fromEnv.join(' and ')} from the environment`;
+}
+
+/**
+ * The login command line that writes to the same place as this one.
+ * @param {Io} io @param {Settings} settings @param {string} gateway @param {FoundCredential} [found]
+ */
+function loginHint(io, settings, gateway, found) {
+  if (found && !found.inFile) return `${io.program} login ${gateway} --print-env`;
   const extra = [
     settings.ini === DEFAULT_INI ? '' : ` --ini ${shellQuote(settings.ini)}`,
     settings.section === DEFAULT_SECTION ? '' : ` --section ${shellQuote(settings.section)}`,
   ].join('');
-  return `${PROGRAM} login ${gateway}${extra}`;
+  return `${io.program} login ${gateway}${extra}`;
 }
 
 /** @param {string} value */
@@ -1072,21 +1227,45 @@ function shellQuote(value) {
 }
 
 /**
- * The credential a command works with, from the file; "not signed in" otherwise.
- * @param {Settings} settings @returns {SavedCredential}
+ * The credential a command works with. As in the Looker SDKs, each LOOKERSDK_* variable
+ * that is set overrides its key in looker.ini; with all three set the file is not read.
+ * "Not signed in" otherwise.
+ * @param {Io} io @param {Settings} settings @returns {FoundCredential}
  */
-function savedCredential(settings) {
-  const { doc, exists } = readIniFile(settings.ini);
-  if (!exists) throw new CliError(`Not signed in: there is no ${settings.ini}. Run \`${PROGRAM} login <gateway-url>\` first.`);
-  const values = readSection(doc, settings.section);
-  const clientId = values?.get('client_id');
-  const clientSecret = values?.get('client_secret');
-  if (!clientId || !clientSecret) {
-    throw new CliError(`Not signed in: ${fileAndSection(settings)} holds no client_id and client_secret. Run \`${PROGRAM} login <gateway-url>\` first.`);
+function savedCredential(io, settings) {
+  /** @type {Map<string, string>} */
+  const fromEnv = new Map();
+  for (const [key, variable] of SDK_VARIABLES) {
+    const value = io.env[variable]?.trim();
+    if (value) fromEnv.set(key, value);
   }
-  const baseUrl = values?.get('base_url') ?? '';
-  const gateway = gatewayOrigin(baseUrl, (message) => new CliError(`base_url in ${fileAndSection(settings)}: ${message}`));
-  return { gateway, clientId, clientSecret };
+  const envNames = SDK_VARIABLES.filter(([key]) => fromEnv.has(key)).map(([, variable]) => variable);
+  if (envNames.length > 0 && settings.fileNamed) {
+    say(io, `Using ${envNames.join(', ')} from the environment, which take${envNames.length === 1 ? 's' : ''} precedence over --ini and --section (as in the Looker SDKs).`);
+  }
+
+  let values = new Map();
+  if (fromEnv.size < SDK_VARIABLES.length) {
+    const { doc, exists } = readIniFile(io, settings.ini);
+    if (!exists && fromEnv.size === 0) {
+      throw new CliError(`Not signed in: there is no ${settings.ini}. Run \`${io.program} login <gateway-url>\` first.`);
+    }
+    values = readSection(doc, settings.section) ?? new Map();
+  }
+  const get = (/** @type {string} */ key) => fromEnv.get(key) ?? values.get(key) ?? '';
+  const clientId = get('client_id');
+  const clientSecret = get('client_secret');
+  if (!clientId || !clientSecret) {
+    const where =
+      fromEnv.size === 0
+        ? `${fileAndSection(settings)} holds no client_id and client_secret`
+        : `neither the environment (LOOKERSDK_CLIENT_ID, LOOKERSDK_CLIENT_SECRET) nor ${fileAndSection(settings)} holds both a client_id and a client_secret`;
+    throw new CliError(`Not signed in: ${where}. Run \`${io.program} login <gateway-url>\` first.`);
+  }
+  const baseUrl = get('base_url');
+  const baseUrlSource = fromEnv.has('base_url') ? 'LOOKERSDK_BASE_URL' : `base_url in ${fileAndSection(settings)}`;
+  const gateway = gatewayOrigin(baseUrl, (message) => new CliError(`${baseUrlSource}: ${message}`));
+  return { gateway, clientId, clientSecret, fromEnv: envNames, inFile: !fromEnv.has('client_id') && !fromEnv.has('client_secret') };
 }
 
 /**
@@ -1114,11 +1293,11 @@ function describeUser(user) {
  * Which credential the section already holds for this gateway (to revoke once the new one
  * is written). A credential for another server is not overwritten unless --force: it may
  * be a Looker API key that exists nowhere else.
- * @param {Settings & { gateway: string }} settings
+ * @param {Io} io @param {Settings & { gateway: string }} settings
  * @returns {SavedCredential | undefined}
  */
-function previousCredential(settings) {
-  const values = readSection(readIniFile(settings.ini).doc, settings.section);
+function previousCredential(io, settings) {
+  const values = readSection(readIniFile(io, settings.ini).doc, settings.section);
   const clientId = values?.get('client_id');
   if (!values || !clientId) return undefined;
   const baseUrl = values.get('base_url') ?? '';
@@ -1154,23 +1333,23 @@ function exportLines(gateway, credential) {
 /**
  * Writes the new credential into the section. If that fails, the credential is revoked
  * rather than left valid with no copy anywhere.
- * @param {Settings & { gateway: string }} settings @param {Credential} credential
+ * @param {Io} io @param {Settings & { gateway: string }} settings @param {Credential} credential
  */
-async function saveOrRevoke(settings, credential) {
+async function saveOrRevoke(io, settings, credential) {
   try {
     // Read again: the file may have changed while the browser was open.
-    const { doc } = readIniFile(settings.ini);
+    const { doc } = readIniFile(io, settings.ini);
     setKeys(doc, settings.section, [
       ['base_url', settings.gateway],
       ['client_id', credential.clientId],
       ['client_secret', credential.clientSecret],
       ['verify_ssl', 'true'],
     ]);
-    writeIniFile(settings.ini, doc);
+    writeIniFile(io, settings.ini, doc);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     const fresh = { gateway: settings.gateway, clientId: credential.clientId, clientSecret: credential.clientSecret };
-    const revoked = await revoke(fresh).then(
+    const revoked = await revoke(io, fresh).then(
       () => 'The new credential was revoked again.',
       () => 'The new credential could not be revoked; it stays valid until it expires.',
     );
@@ -1178,31 +1357,39 @@ async function saveOrRevoke(settings, credential) {
   }
 }
 
-/** @param {Settings & { gateway: string }} settings */
-async function login(settings) {
+/** @param {Io} io @param {Settings & { gateway: string }} settings */
+async function login(io, settings) {
   const { gateway } = settings;
-  const previous = settings.printEnv ? undefined : previousCredential(settings);
-  const credential = settings.device ? await signInWithDevice(settings) : await signInWithBrowser(settings);
+  const previous = settings.printEnv ? undefined : previousCredential(io, settings);
+  const credential = settings.device ? await signInWithDevice(io, settings) : await signInWithBrowser(io, settings);
 
   if (settings.printEnv) {
-    result(exportLines(gateway, credential));
+    result(io, exportLines(gateway, credential));
   } else {
-    await saveOrRevoke(settings, credential);
+    await saveOrRevoke(io, settings, credential);
   }
 
   const name = credential.name ? ` "${credential.name}"` : '';
-  say(`Signed in to ${gateway} as ${describeUser(credential.user)}.`);
-  say(`The credential${name} (${credential.clientId}) is valid until ${describeExpiry(credential.expiresAt, Date.now())}.`);
-  if (!settings.printEnv) say(`Wrote base_url, client_id and client_secret to ${fileAndSection(settings)}.`);
+  say(io, `Signed in to ${gateway} as ${describeUser(credential.user)}.`);
+  say(io, `The credential${name} (${credential.clientId}) is valid until ${describeExpiry(credential.expiresAt, io.now())}.`);
+  if (settings.printEnv) {
+    say(io, `To end it: run \`${io.program} logout\` with these variables exported, or revoke it on Your access at ${gateway}/access.`);
+  } else {
+    say(io, `Wrote base_url, client_id and client_secret to ${fileAndSection(settings)}.`);
+    const shadowing = SDK_VARIABLES.map(([, variable]) => variable).filter((variable) => io.env[variable]?.trim());
+    if (shadowing.length > 0) {
+      say(io, `Note: ${shadowing.join(', ')} ${shadowing.length === 1 ? 'is' : 'are'} set in this environment and take${shadowing.length === 1 ? 's' : ''} precedence over the file (for status, token, logout and the Looker SDKs): ${UNSET_VARIABLES}`);
+    }
+  }
 
   if (previous && previous.clientId !== credential.clientId) {
     try {
-      await revoke(previous);
-      say(`Revoked the credential it replaces (${previous.clientId}).`);
+      await revoke(io, previous);
+      say(io, `Revoked the credential it replaces (${previous.clientId}).`);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
-      say(`Warning: could not revoke the credential it replaces (${previous.clientId}): ${error.message}`);
-      say('It stays valid until it expires.');
+      say(io, `Warning: could not revoke the credential it replaces (${previous.clientId}): ${error.message}`);
+      say(io, 'It stays valid until it expires.');
     }
   }
   return EXIT_OK;
@@ -1210,114 +1397,142 @@ async function login(settings) {
 
 /**
  * Logs in as an SDK would; "not signed in" when the gateway no longer knows the credential.
- * @param {Settings} settings @param {SavedCredential} saved
+ * @param {Io} io @param {Settings} settings @param {FoundCredential} saved
  */
-async function accessToken(settings, saved) {
-  const token = await apiLogin(saved);
+async function accessToken(io, settings, saved) {
+  const token = await apiLogin(io, saved);
   if (token !== undefined) return token;
   throw new CliError(
-    `Not signed in to ${saved.gateway}: the credential in ${fileAndSection(settings)} (${saved.clientId}) was revoked, ` +
-      `has expired or is unknown to the gateway.\nRun \`${loginHint(settings, saved.gateway)}\` to sign in again.`,
+    `Not signed in to ${saved.gateway}: the credential in ${sourceOf(settings, saved)} (${saved.clientId}) was revoked, ` +
+      `has expired or is unknown to the gateway.\nRun \`${loginHint(io, settings, saved.gateway, saved)}\` to sign in again.`,
   );
 }
 
-/** @param {Settings} settings */
-async function status(settings) {
-  const saved = savedCredential(settings);
-  const token = await accessToken(settings, saved);
+/** @param {Io} io @param {Settings} settings */
+async function status(io, settings) {
+  const saved = savedCredential(io, settings);
+  const token = await accessToken(io, settings, saved);
   try {
-    const answer = await call('GET', saved.gateway, '/cli/credential', { bearer: token });
+    const answer = await call(io, 'GET', saved.gateway, '/cli/credential', { bearer: token });
     if (answer.status !== 200 || !isRecord(answer.json)) throw unexpectedAnswer(saved.gateway, 'GET /cli/credential', answer);
     const info = answer.json;
     const name = printable(text(info.name));
     result(
+      io,
       `Signed in to ${saved.gateway} as ${describeUser(parseUser(info.user))} ` +
         `with credential${name ? ` "${name}"` : ''} (${printable(text(info.client_id)) || saved.clientId}), ` +
-        `valid until ${describeExpiry(text(info.expires_at), Date.now())}`,
+        `valid until ${describeExpiry(text(info.expires_at), io.now())}\n` +
+        `The credential is from ${sourceOf(settings, saved)}.`,
     );
   } finally {
     // The token was only for this look; end it rather than leave it valid for its hour.
-    await apiLogout(saved.gateway, token).catch((/** @type {unknown} */ error) => {
-      say(`Warning: could not end the API session used for this check: ${error instanceof Error ? error.message : String(error)}`);
+    await apiLogout(io, saved.gateway, token).catch((/** @type {unknown} */ error) => {
+      say(io, `Warning: could not end the API session used for this check: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
   return EXIT_OK;
 }
 
-/** @param {Settings} settings */
-async function token(settings) {
-  const saved = savedCredential(settings);
-  result(await accessToken(settings, saved));
+/** @param {Io} io @param {Settings} settings */
+async function token(io, settings) {
+  const saved = savedCredential(io, settings);
+  result(io, await accessToken(io, settings, saved));
   return EXIT_OK;
 }
 
-/** @param {Settings} settings */
-async function logout(settings) {
-  const saved = savedCredential(settings);
+/** @param {Io} io @param {Settings} settings */
+async function logout(io, settings) {
+  const saved = savedCredential(io, settings);
   let revoked;
   try {
-    revoked = await revoke(saved);
+    revoked = await revoke(io, saved);
   } catch (error) {
     if (error instanceof CliError) {
-      throw new CliError(`${error.message}\nThe credential was not revoked; ${settings.ini} is unchanged.`);
+      const unchanged = saved.inFile ? `${settings.ini} is unchanged` : 'nothing was changed';
+      throw new CliError(`${error.message}\nThe credential was not revoked; ${unchanged}.`);
     }
     throw error;
   }
   say(
+    io,
     revoked
       ? `Revoked the credential ${saved.clientId} on ${saved.gateway}.`
       : `${saved.gateway} no longer knew the credential ${saved.clientId} (revoked or expired already).`,
   );
-  const { doc } = readIniFile(settings.ini);
+  if (!saved.inFile) {
+    say(io, `It came from the environment; remove it from your shell (and wherever you exported it): ${UNSET_VARIABLES}`);
+    return EXIT_OK;
+  }
+  const { doc } = readIniFile(io, settings.ini);
   removeKeys(doc, settings.section, ['client_id', 'client_secret'], ['base_url', 'verify_ssl']);
   if (doc.lines.every((line) => line.trim() === '')) {
     // An empty looker.ini helps no one, and the Python SDK fails on a file without sections.
-    removeFile(settings.ini);
-    say(`Removed ${settings.ini}, which held nothing else.`);
+    removeFile(io, settings.ini);
+    say(io, `Removed ${settings.ini}, which held nothing else.`);
   } else {
-    writeIniFile(settings.ini, doc);
-    say(`Removed the credential from ${fileAndSection(settings)}.`);
+    writeIniFile(io, settings.ini, doc);
+    say(io, `Removed the credential from ${fileAndSection(settings)}.`);
   }
   return EXIT_OK;
 }
 
 // ─── Main ────────────────────────────────────────────────────────────────────────────────
 
-/** @param {string[]} argv @returns {Promise<number>} */
-async function main(argv) {
-  const invocation = parseCommandLine(argv);
-  if (invocation.kind === 'print') {
-    if (invocation.exitCode === EXIT_OK) result(invocation.text);
-    else say(invocation.text);
-    return invocation.exitCode;
-  }
-  const { settings } = invocation;
-  switch (settings.command) {
-    case 'login':
-      return login({ ...settings, gateway: settings.gateway ?? '' });
-    case 'status':
-      return status(settings);
-    case 'token':
-      return token(settings);
-    case 'logout':
-      return logout(settings);
+/**
+ * Runs one command line; resolves with the exit status (errors are reported on stderr).
+ * @param {string[]} argv  the arguments after the program
+ * @param {Partial<Io>} [deps]  replacements for the real world (the tests')
+ * @returns {Promise<number>}
+ */
+export async function main(argv, deps = {}) {
+  const io = { ...realIo(), ...deps };
+  try {
+    const invocation = parseCommandLine(argv, io);
+    if (invocation.kind === 'print') {
+      if (invocation.exitCode === EXIT_OK) result(io, invocation.text);
+      else say(io, invocation.text);
+      return invocation.exitCode;
+    }
+    const { settings } = invocation;
+    switch (settings.command) {
+      case 'login':
+        return await login(io, { ...settings, gateway: settings.gateway ?? '' });
+      case 'status':
+        return await status(io, settings);
+      case 'token':
+        return await token(io, settings);
+      case 'logout':
+        return await logout(io, settings);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      say(io, `${error.message}\nRun \`${io.program} help${error.command ? ` ${error.command}` : ''}\` for usage.`);
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      say(io, error.message);
+      return error.exitCode;
+    }
+    say(io, `Unexpected error (a bug in ${PROGRAM} ${VERSION}):`);
+    say(io, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return EXIT_FAILURE;
   }
 }
 
-// process.exitCode rather than process.exit(): on some platforms stdout to a pipe is
-// written asynchronously, and exiting at once could cut a token short.
-main(process.argv.slice(2)).then(
-  (code) => {
+/** Whether this file is the program Node was started with (not imported by a test). @param {string | undefined} script */
+function isMainModule(script) {
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule(process.argv[1])) {
+  // process.exitCode rather than process.exit(): on some platforms stdout to a pipe is
+  // written asynchronously, and exiting at once could cut a token short.
+  main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
-  },
-  (/** @type {unknown} */ error) => {
-    if (error instanceof CliError) {
-      say(error.message);
-      process.exitCode = error.exitCode;
-    } else {
-      say(`Unexpected error (a bug in ${PROGRAM} ${VERSION}):`);
-      say(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exitCode = EXIT_FAILURE;
-    }
-  },
-);
+  });
+}
