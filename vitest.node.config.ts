@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests that run in Node rather than workerd: unit tests of Node-side code (test/node:
-// the CLI, the benchmark's verdicts) and the end-to-end tests (test/e2e), which start
-// `npm run dev`'s script (wrangler dev + the Looker simulator) and drive Debian's Chromium.
+// the CLI, the benchmark's verdicts) and the end-to-end tests (test/e2e), which drive
+// `npm run dev`'s script (wrangler dev + the Looker simulator) and Debian's Chromium. One
+// such gateway, started by the global setup, serves every file (the SDK test starts one
+// more of its own, with short token lifetimes).
 export default defineConfig({
   test: {
     include: ['test/node/**/*.test.ts', 'test/e2e/**/*.e2e.test.ts'],
     environment: 'node',
+    globalSetup: ['test/e2e/dev-gateway.setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
     reporters: process.env.CI ? ['default', 'json'] : ['default'],

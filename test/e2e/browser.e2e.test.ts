@@ -1,11 +1,12 @@
 /**
  * The whole sign-in in a real browser: open the gateway, click "Sign in with Looker",
  * approve on the simulator's consent page, see the user's name, sign out.
- * Runs the same script as `npm run dev`, so it also proves that command works.
+ * Runs against the gateway `npm run dev`'s script started (shared by the run's files), so
+ * it also proves that command works.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevGateway, haveChromium, launchChromium, screenshotPath, startDevGateway, warnIfNoChromium } from './harness.ts';
+import { type DevGateway, haveChromium, launchChromium, screenshotPath, sharedDevGateway, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('the browser test');
 
@@ -15,14 +16,13 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
   let gateway: string;
 
   beforeAll(async () => {
-    dev = await startDevGateway();
+    dev = sharedDevGateway();
     gateway = dev.url;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await dev?.stop();
   });
 
   it('signs in, shows the Looker user, signs out', async () => {

@@ -2,8 +2,10 @@
  * The command line end to end: the real `looker-oauth-gateway` process, the gateway and
  * the Looker simulator from `npm run dev`, and Chromium playing the person — the loopback
  * sign-in (the printed address, and $BROWSER opening it), status, token, logout, the
- * device sign-in, and Deny. Everything runs twice: the repository's copy on this Node, and
- * the copy the gateway serves at /cli.mjs on the system's Node 20 when there is one.
+ * device sign-in, and Deny. The repository's copy runs all of it on this Node; the copy
+ * the gateway serves at /cli.mjs (byte for byte the same file) runs a smoke subset — the
+ * loopback sign-in, status, token and logout — on the system's Node 20 when there is one.
+ * Everything else the command does is tested in-process in test/node/cli-*.test.ts.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import {
   quietSdkDebugNoise,
   ROOT,
   screenshotPath,
-  startDevGateway,
+  sharedDevGateway,
   warnIfNoChromium,
 } from './harness.ts';
 
@@ -51,6 +53,8 @@ const NODE_20 = systemNode20();
 interface Runner {
   label: string;
   node: string;
+  /** Whether it runs every test, or the smoke subset only. */
+  full: boolean;
   /** The script to run; the served copy exists only once the gateway is up. */
   script: () => string;
 }
@@ -96,7 +100,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
 
   beforeAll(async () => {
     restoreConsole = quietSdkDebugNoise();
-    dev = await startDevGateway();
+    dev = sharedDevGateway();
     browser = await launchChromium();
     work = mkdtempSync(join(tmpdir(), 'lgw-cli-e2e-'));
     // As the README tells a person without a clone: download the gateway's copy and run it with plain node.
@@ -121,7 +125,6 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
   afterAll(async () => {
     restoreConsole?.();
     await browser?.close();
-    await dev?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
@@ -180,11 +183,12 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
   }
 
   const runners: Runner[] = [
-    { label: `cli/ on Node ${process.version}`, node: process.execPath, script: () => REPOSITORY_CLI },
+    { label: `cli/ on Node ${process.version}`, node: process.execPath, full: true, script: () => REPOSITORY_CLI },
     {
       // Without a system Node 20 the served copy still runs, on this Node.
-      label: `GET /cli.mjs on Node ${NODE_20?.version ?? process.version}`,
+      label: `GET /cli.mjs on Node ${NODE_20?.version ?? process.version} (smoke)`,
       node: NODE_20?.path ?? process.execPath,
+      full: false,
       script: () => {
         if (servedCopy === undefined) throw new Error('The served copy was not downloaded.');
         return servedCopy;
@@ -280,7 +284,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect(after.stderr).toContain('Not signed in');
     });
 
-    it('login with $BROWSER set: the command opens the address itself', async () => {
+    it.runIf(runner.full)('login with $BROWSER set: the command opens the address itself', async () => {
       const opened = join(dir(), 'opened-url');
       const fakeBrowser = join(dir(), 'browser.sh');
       // A browser as $BROWSER names one: a command given the address as its last argument.
@@ -303,12 +307,15 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect(readIniSection(browserIni, 'Looker').clientId).toMatch(/^lgwc_/);
     });
 
-    it('login --device: the code entered at /device in Chromium, then Looker and Allow', async () => {
+    it.runIf(runner.full)('login --device: the code typed at /device in Chromium, then Looker and Allow', async () => {
       const deviceIni = join(dir(), 'device.ini');
       const command = start(runner, ['login', dev.url, '--device', '--ini', deviceIni, '--name', 'e2e-device']);
       const match = await command.waitForStderr(/Open (\S+) in a browser where you can sign in, and enter the code ([A-Z]{4}-[A-Z]{4})/);
       const [, verificationUri, userCode] = match;
       expect(verificationUri).toBe(`${dev.url}/device`);
+      // No address with the code in it: the person types the code this device shows.
+      await command.waitForStderr(/Waiting for the sign-in/);
+      expect((await command.waitForStderr(/[^]*/))[0]).not.toContain('user_code=');
 
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -328,7 +335,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       await page.screenshot({ path: screenshotPath(`cli-device-allowed-${runner.dir}`) });
       await context.close();
 
-      // The command collects the credential at its next poll (every 5 s).
+      // The command collects the credential at its next poll (every second on this gateway).
       const { code, stderr } = await command.finished;
       expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`Signed in to ${dev.url} as Dana Demo`) });
       const saved = readIniSection(deviceIni, 'Looker');
@@ -336,7 +343,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       expect((await run(runner, ['status', '--ini', deviceIni])).stdout).toContain('with credential "e2e-device"');
     });
 
-    it('Deny on the consent page: the command exits 1 and says so, and writes nothing', async () => {
+    it.runIf(runner.full)('Deny on the consent page: the command exits 1 and says so, and writes nothing', async () => {
       const deniedIni = join(dir(), 'denied.ini');
       const command = start(runner, ['login', dev.url, '--no-open', '--ini', deniedIni, '--name', 'e2e-denied', '--timeout', String(LOGIN_TIMEOUT_SECONDS)]);
       const context = await browser.newContext();
@@ -348,7 +355,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       await expectDenied(command, deniedIni);
     });
 
-    it('Deny at Looker: the command is told at once, not left waiting for its timeout', async () => {
+    it.runIf(runner.full)('Deny at Looker: the command is told at once, not left waiting for its timeout', async () => {
       const deniedIni = join(dir(), 'looker-denied.ini');
       const command = start(runner, ['login', dev.url, '--no-open', '--ini', deniedIni, '--name', 'e2e-looker-denied', '--timeout', String(LOGIN_TIMEOUT_SECONDS)]);
       const context = await browser.newContext();
@@ -363,7 +370,7 @@ describe.skipIf(!haveChromium)('the command line end to end', () => {
       await expectDenied(command, deniedIni);
     });
 
-    it.each(['the gateway', 'Looker'] as const)('Deny for a device at %s: its polling ends with exit 1', async (where) => {
+    it.runIf(runner.full).each(['the gateway', 'Looker'] as const)('Deny for a device at %s: its polling ends with exit 1', async (where) => {
       const deniedIni = join(dir(), 'device-denied.ini');
       const command = start(runner, ['login', dev.url, '--device', '--ini', deniedIni, '--name', 'e2e-device-denied']);
       const [, , userCode] = await command.waitForStderr(/Open (\S+) in a browser where you can sign in, and enter the code ([A-Z]{4}-[A-Z]{4})/);

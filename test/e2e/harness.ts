@@ -1,16 +1,42 @@
 /**
  * What the end-to-end tests share: the gateway as `npm run dev` runs it (scripts/dev.mjs:
- * wrangler dev + the Looker simulator) on free ports, its structured log lines, Debian's
- * Chromium driven by playwright-core, the person's answers on the consent pages, polling,
- * and quiet for @looker/sdk-node's debug noise.
+ * wrangler dev + the Looker simulator) on free ports — one instance for the whole run,
+ * started by test/e2e/dev-gateway.setup.ts, or one of a test file's own when it needs other
+ * settings — its structured log lines, Debian's Chromium driven by playwright-core, the
+ * person's answers on the consent pages, polling, and quiet for @looker/sdk-node's debug
+ * noise.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+/** What the global setup tells every test file about the shared gateway. */
+export interface SharedGatewayInfo {
+  url: string;
+  simUrl: string;
+  /** Where dev.mjs, wrangler and the Worker write their output. */
+  logFile: string;
+  /** Where wrangler keeps the gateway's local state (KV, Durable Objects, the platform's local logs). */
+  stateDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    devGateway: SharedGatewayInfo;
+  }
+}
+
+/**
+ * Worker variables of the shared gateway. The device flow's poll interval is 1 s (the
+ * default is 5) so that a device sign-in does not wait out 5 s before its credential is
+ * collected; the command line follows whatever interval the gateway names.
+ */
+export const SHARED_GATEWAY_VARS: Record<string, string> = { DEVICE_POLL_INTERVAL_SECONDS: '1' };
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -69,7 +95,8 @@ export interface DevGateway {
   simUrl: string;
   /** Where wrangler keeps this gateway's local state (KV, Durable Objects, the platform's local logs). */
   stateDir: string;
-  /** Everything dev.mjs, wrangler and the Worker printed so far. */
+  logFile: string;
+  /** Everything dev.mjs, wrangler and the Worker printed so far (of every test file, for the shared one). */
   output(): string;
   /** The gateway's log lines so far with this event name (and these field values). */
   events(event: string, fields?: Record<string, unknown>): LogLine[];
@@ -83,11 +110,17 @@ export interface DevOptions {
   vars?: Record<string, string>;
 }
 
-/** Starts scripts/dev.mjs with the simulator on free ports, settings from a file of its own (so no .dev.vars is created). */
+/**
+ * Starts scripts/dev.mjs with the simulator on free ports, settings from a file of its own
+ * (so no .dev.vars is created), its output in a file (which test files in other worker
+ * processes read).
+ */
 export async function startDevGateway(options: DevOptions = {}): Promise<DevGateway> {
   const port = await freePort();
   const simPort = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'lgw-e2e-'));
+  const logs = mkdtempSync(join(tmpdir(), 'lgw-e2e-log-'));
+  const logFile = join(logs, 'dev.log');
   const envFile = join(state, 'test.vars');
   writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const args = ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort)];
@@ -95,17 +128,11 @@ export async function startDevGateway(options: DevOptions = {}): Promise<DevGate
   args.push('--', '--persist-to', state);
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
 
-  const dev = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  dev.stdout!.on('data', (d) => (output += d));
-  dev.stderr!.on('data', (d) => (output += d));
+  const out = openSync(logFile, 'a', 0o600);
+  const dev = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', out, out] });
+  closeSync(out);
   const gateway: DevGateway = {
-    url: `http://localhost:${port}`,
-    simUrl: `http://localhost:${simPort}`,
-    stateDir: state,
-    output: () => output,
-    events: (event, fields = {}) =>
-      logLines(output).filter((line) => line.event === event && Object.entries(fields).every(([k, v]) => line[k] === v)),
+    ...gatewayReading({ url: `http://localhost:${port}`, simUrl: `http://localhost:${simPort}`, logFile, stateDir: state }),
     async stop() {
       if (dev.exitCode === null && dev.signalCode === null) {
         const exited = new Promise((r) => dev.once('exit', r));
@@ -113,20 +140,42 @@ export async function startDevGateway(options: DevOptions = {}): Promise<DevGate
         await exited;
       }
       // wrangler may still be shutting down inside it: best effort.
-      try {
-        rmSync(state, { recursive: true, force: true, maxRetries: 3 });
-      } catch {
-        // left in the temp directory
+      for (const dir of [state, logs]) {
+        try {
+          rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+        } catch {
+          // left in the temp directory
+        }
       }
     },
   };
   try {
-    await waitFor(`${gateway.url}/`, dev, () => output);
+    await waitFor(`${gateway.url}/`, dev, () => gateway.output());
   } catch (error) {
     await gateway.stop();
     throw error;
   }
   return gateway;
+}
+
+/** A gateway whose output is in a file. */
+function gatewayReading(info: SharedGatewayInfo): Omit<DevGateway, 'stop'> {
+  const output = () => (existsSync(info.logFile) ? readFileSync(info.logFile, 'utf8') : '');
+  return {
+    ...info,
+    output,
+    events: (event, fields = {}) =>
+      logLines(output()).filter((line) => line.event === event && Object.entries(fields).every(([k, v]) => line[k] === v)),
+  };
+}
+
+/**
+ * The gateway every end-to-end file shares (started once by dev-gateway.setup.ts, with
+ * {@link SHARED_GATEWAY_VARS}). Other files use it at the same time: filter its log by
+ * what this file created (a client id, a credential name), never count all of it.
+ */
+export function sharedDevGateway(): DevGateway {
+  return { ...gatewayReading(inject('devGateway')), stop: async () => {} };
 }
 
 /** The Worker's JSON log lines among whatever else wrangler prints. */

@@ -1,294 +1,53 @@
 /**
- * What the command-line client's tests share: a fake gateway (a node:http server that
- * implements the gateway's side of the CLI contract and records every request), a way to
- * run the real CLI as a child process and watch its output, and a stand-in for the
- * browser. Nothing here talks to a real gateway or opens a real browser.
+ * What the command-line client's tests share: the command run in-process (its `main`, with
+ * fetch, the clock, sleep and the browser opener injected) against the REAL gateway — the
+ * run's shared `npm run dev` gateway and Looker simulator — a record of every request it
+ * made and of every answer, a way to inject faults the real gateway cannot produce (a 500,
+ * a dropped connection), and a person who plays the browser (test/node/person.ts).
+ * Nothing sleeps for real: the command's waits go through the test's `sleep`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach } from 'vitest';
+import { beforeEach } from 'vitest';
+import { main } from '../../cli/looker-oauth-gateway.mjs';
+import { sharedDevGateway } from '../e2e/harness.ts';
+import { Person } from './person.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'cli', 'looker-oauth-gateway.mjs');
+
+/** The simulator's user, as the gateway reports them. */
+export const USER = { id: '42', display_name: 'Dana Demo', email: 'dana.demo@example.com' };
+export const DAY = 86_400_000;
 
 export interface RecordedRequest {
   method: string;
   /** Path and query, as sent. */
   url: string;
   path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
+  headers: Headers;
   form: URLSearchParams;
-  at: number;
+  /** The answer's status and JSON body (undefined when the request failed or the body was not JSON). */
+  status?: number;
+  json?: unknown;
 }
 
-export interface FakeCredential {
-  clientId: string;
-  clientSecret: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string;
-  revoked: boolean;
-}
-
-/** One answer of the device flow's token endpoint, in order; 'drop' closes the connection unanswered. */
-export type DeviceStep = 'pending' | 'slow_down' | 'expired_token' | 'access_denied' | 'success' | 'drop';
-
-export const USER = { id: '42', display_name: 'Dana Demo', email: 'dana@example.com' };
-export const USER_CODE = 'WDJB-MJHT';
-
-const DAY = 86_400_000;
-
-export class FakeGateway {
-  url = '';
-  readonly requests: RecordedRequest[] = [];
-  readonly credentials = new Map<string, FakeCredential>();
-  /** Access tokens from /api/4.0/login that are still valid, to the client_id they act for. */
-  readonly tokens = new Map<string, string>();
-  /** What /cli/authorize sends the browser back with. */
-  authorize: 'approve' | { error: string; error_description?: string } = 'approve';
-  /** Replaces the answer to an authorization_code grant (e.g. a 400). */
-  tokenAnswer: { status: number; body: unknown } | undefined;
-  /** Replaces the answer to /cli/revoke. */
-  revokeAnswer: { status: number; body: unknown } | undefined;
-  device = { steps: [] as DeviceStep[], expiresIn: 600, interval: 1 as number | undefined };
-  /** How long credentials issued from now on stay valid. */
-  lifetimeMs = 90 * DAY;
-  /** If set, every request is answered with a 307 to this address (a misconfigured proxy). */
-  redirectTo: string | undefined;
-
-  private readonly codes = new Map<string, { challenge: string; redirectUri: string; name: string }>();
-  private readonly issuedByToken = new Set<string>();
-  private server: Server | undefined;
-  private issued = 0;
-
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => {
-      void this.handle(request, response);
-    });
-    await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    this.url = `http://127.0.0.1:${address.port}`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  }
-
-  /** A credential as if issued by an earlier sign-in. */
-  issue(name = 'laptop', lifetimeMs = this.lifetimeMs): FakeCredential {
-    this.issued += 1;
-    const credential: FakeCredential = {
-      clientId: `lgwc_${this.issued}${randomBytes(6).toString('hex')}`,
-      clientSecret: `lgws_${randomBytes(24).toString('base64url')}`,
-      name,
-      createdAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + lifetimeMs).toISOString(),
-      revoked: false,
-    };
-    this.credentials.set(credential.clientId, credential);
-    return credential;
-  }
-
-  /** The one credential issued through /cli/token (fails the test if there is not exactly one). */
-  issuedThroughToken(): FakeCredential {
-    const live = [...this.credentials.values()].filter((c) => this.issuedByToken.has(c.clientId));
-    if (live.length !== 1) throw new Error(`expected one credential issued by /cli/token, got ${live.length}`);
-    return live[0]!;
-  }
-
-  requestsTo(method: string, path: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === method && r.path === path);
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const url = new URL(request.url ?? '/', this.url);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const recorded: RecordedRequest = {
-      method: request.method ?? '',
-      url: request.url ?? '',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: request.headers,
-      form: new URLSearchParams(request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? body : ''),
-      at: Date.now(),
-    };
-    this.requests.push(recorded);
-    if (this.redirectTo) {
-      response.writeHead(307, { location: this.redirectTo + recorded.url }).end();
-      return;
-    }
-    const route = `${recorded.method} ${recorded.path}`;
-    switch (route) {
-      case 'GET /healthz':
-        return json(response, 200, { status: 'ok', version: 'fake' });
-      case 'GET /cli/authorize':
-        return this.authorizePage(recorded, response);
-      case 'POST /cli/token':
-        return this.token(recorded, response);
-      case 'POST /cli/device/code':
-        return json(response, 200, {
-          device_code: 'device-code-1',
-          user_code: USER_CODE,
-          verification_uri: `${this.url}/cli/device`,
-          verification_uri_complete: `${this.url}/cli/device?user_code=${USER_CODE}`,
-          expires_in: this.device.expiresIn,
-          ...(this.device.interval === undefined ? {} : { interval: this.device.interval }),
-        });
-      case 'POST /cli/revoke':
-        return this.revoke(recorded, response);
-      case 'POST /api/4.0/login':
-        return this.apiLogin(recorded, response);
-      case 'GET /cli/credential':
-        return this.credentialInfo(recorded, response);
-      case 'DELETE /api/4.0/logout': {
-        const token = bearer(recorded);
-        if (!token || !this.tokens.delete(token)) return json(response, 404, { message: 'Not found' });
-        response.writeHead(204).end();
-        return;
-      }
-      default:
-        return json(response, 404, { message: 'Not found' });
-    }
-  }
-
-  /** The gateway's browser side, reduced to its outcome: a redirect back to the CLI. */
-  private authorizePage(request: RecordedRequest, response: ServerResponse): void {
-    const q = request.query;
-    const redirectUri = q.get('redirect_uri') ?? '';
-    if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || !redirectUri) {
-      return json(response, 400, { error: 'invalid_request' });
-    }
-    const back = new URL(redirectUri);
-    if (this.authorize === 'approve') {
-      const code = `code-${randomBytes(8).toString('hex')}`;
-      this.codes.set(code, { challenge: q.get('code_challenge') ?? '', redirectUri, name: q.get('name') ?? '' });
-      back.searchParams.set('code', code);
-    } else {
-      back.searchParams.set('error', this.authorize.error);
-      if (this.authorize.error_description) back.searchParams.set('error_description', this.authorize.error_description);
-    }
-    back.searchParams.set('state', q.get('state') ?? '');
-    response.writeHead(302, { location: back.href }).end();
-  }
-
-  private token(request: RecordedRequest, response: ServerResponse): void {
-    const form = request.form;
-    if (form.get('grant_type') === 'authorization_code') {
-      if (this.tokenAnswer) return json(response, this.tokenAnswer.status, this.tokenAnswer.body);
-      const grant = this.codes.get(form.get('code') ?? '');
-      this.codes.delete(form.get('code') ?? '');
-      const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
-      if (!grant || grant.challenge !== challenge || grant.redirectUri !== form.get('redirect_uri')) {
-        return json(response, 400, { error: 'invalid_grant', error_description: 'The code is unknown, used, or does not match its verifier.' });
-      }
-      return json(response, 200, this.credentialAnswer(this.issueThroughToken(grant.name)));
-    }
-    if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code' && form.get('device_code') === 'device-code-1') {
-      const step = this.device.steps.shift() ?? 'pending';
-      switch (step) {
-        case 'drop':
-          response.socket?.destroy();
-          return;
-        case 'success':
-          return json(response, 200, this.credentialAnswer(this.issueThroughToken('build-server')));
-        case 'pending':
-          return json(response, 400, { error: 'authorization_pending', error_description: 'Not yet.' });
-        default:
-          return json(response, 400, { error: step, error_description: `Device flow: ${step}.` });
-      }
-    }
-    return json(response, 400, { error: 'unsupported_grant_type', error_description: 'Unknown grant.' });
-  }
-
-  private issueThroughToken(name: string): FakeCredential {
-    const credential = this.issue(name);
-    this.issuedByToken.add(credential.clientId);
-    return credential;
-  }
-
-  private credentialAnswer(credential: FakeCredential) {
-    return {
-      client_id: credential.clientId,
-      client_secret: credential.clientSecret,
-      name: credential.name,
-      expires_at: credential.expiresAt,
-      user: USER,
-    };
-  }
-
-  /** The credential a form's client_id / client_secret name, if it is valid. */
-  private credentialFor(form: URLSearchParams): FakeCredential | undefined {
-    const credential = this.credentials.get(form.get('client_id') ?? '');
-    if (!credential || credential.clientSecret !== form.get('client_secret')) return undefined;
-    return credential.revoked || Date.parse(credential.expiresAt) <= Date.now() ? undefined : credential;
-  }
-
-  private revoke(request: RecordedRequest, response: ServerResponse): void {
-    if (this.revokeAnswer) return json(response, this.revokeAnswer.status, this.revokeAnswer.body);
-    const credential = this.credentialFor(request.form);
-    if (credential) credential.revoked = true;
-    json(response, 200, { revoked: credential !== undefined });
-  }
-
-  private apiLogin(request: RecordedRequest, response: ServerResponse): void {
-    const credential = this.credentialFor(request.form);
-    if (!credential) return json(response, 404, { message: 'Not found', documentation_url: 'https://cloud.google.com/looker/docs/' });
-    const token = `tok_${randomBytes(16).toString('hex')}`;
-    this.tokens.set(token, credential.clientId);
-    json(response, 200, { access_token: token, token_type: 'Bearer', expires_in: 3600 });
-  }
-
-  private credentialInfo(request: RecordedRequest, response: ServerResponse): void {
-    const credential = this.credentials.get(this.tokens.get(bearer(request) ?? '') ?? '');
-    if (!credential) return json(response, 401, { message: 'Requires authentication.' });
-    json(response, 200, {
-      client_id: credential.clientId,
-      name: credential.name,
-      created_at: credential.createdAt,
-      expires_at: credential.expiresAt,
-      last_used_at: new Date().toISOString(),
-      user: USER,
-    });
-  }
-}
-
-function bearer(request: RecordedRequest): string | undefined {
-  const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
-  return match?.[1];
-}
-
-function json(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-export async function startFakeGateway(): Promise<FakeGateway> {
-  return new FakeGateway().start();
-}
-
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'lgw-cli-'));
-}
+/**
+ * Sees each request before it goes out: answer it (a Response), fail it (throw), or pass
+ * it on with `forward` (possibly changed) and return what comes back (possibly changed).
+ */
+export type Intercept = (request: RecordedRequest, forward: (form?: URLSearchParams) => Promise<Response>) => Promise<Response>;
 
 export interface CliExit {
-  code: number | null;
+  code: number;
   stdout: string;
   stderr: string;
 }
 
 export interface RunningCli {
-  child: ChildProcess;
   stdout(): string;
   stderr(): string;
   /** Resolves with the first match of `pattern` in stderr, waiting for it if need be. */
@@ -297,97 +56,232 @@ export interface RunningCli {
 }
 
 export interface CliOptions {
-  cwd: string;
-  /** Added to a minimal environment; undefined removes a variable. BROWSER is never inherited. */
+  /** The environment the command sees (nothing is inherited). */
   env?: Record<string, string | undefined>;
-  /** The Node that runs the CLI (default: the one running the tests). */
-  node?: string;
+  /** Replaces the browser opener (default: the command's own, which runs $BROWSER or xdg-open). */
+  openBrowser?: (url: string) => void;
+  /** The loopback sign-in's timeout passes at once (default: it never passes). */
+  loopbackTimesOut?: boolean;
 }
 
-/** Starts the real CLI as its own process. */
-export function startCli(args: string[], options: CliOptions): RunningCli {
-  const env: Record<string, string> = {};
-  const base = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...options.env };
-  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
-  const child = spawn(options.node ?? process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const watchers = new Set<() => void>();
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString('utf8');
-    for (const watcher of watchers) watcher();
+/** A fresh working directory and record per test; the gateway is the run's shared one. */
+export class CliFixture {
+  readonly gateway: string;
+  readonly simUrl: string;
+  readonly cwd: string;
+  readonly requests: RecordedRequest[] = [];
+  /** Every sleep the command asked for, in ms, but the loopback's timeout. */
+  readonly sleeps: number[] = [];
+  readonly person = new Person();
+  /** The command's clock (ms); only sleeps and the test move it. */
+  clock = Date.now();
+  intercept: Intercept | undefined;
+  /** Runs before the command's n-th sleep (1-based) ends: the person's part of a device sign-in. */
+  onSleep: ((n: number) => void | Promise<void>) | undefined;
+
+  constructor() {
+    const shared = sharedDevGateway();
+    this.gateway = shared.url;
+    this.simUrl = shared.simUrl;
+    this.cwd = mkdtempSync(join(tmpdir(), 'lgw-cli-'));
+  }
+
+  requestsTo(method: string, path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.path === path);
+  }
+
+  /** Starts the command in-process. */
+  start(args: string[], options: CliOptions = {}): RunningCli {
+    let stdout = '';
+    let stderr = '';
+    const watchers = new Set<() => void>();
+    let ended = false;
+    const exit = main(args, {
+      fetch: (input, init) => this.fetch(input, init),
+      now: () => this.clock,
+      sleep: (ms, signal) => this.sleep(ms, signal, options.loopbackTimesOut ?? false),
+      ...(options.openBrowser === undefined ? {} : { openBrowser: (url: string) => options.openBrowser?.(url) }),
+      env: { ...options.env },
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+        for (const watcher of watchers) watcher();
+      },
+      cwd: this.cwd,
+      program: 'looker-oauth-gateway',
+    }).then((code) => {
+      ended = true;
+      for (const watcher of watchers) watcher();
+      return { code, stdout, stderr };
+    });
+    return {
+      stdout: () => stdout,
+      stderr: () => stderr,
+      exit,
+      waitForStderr(pattern, timeoutMs = 10_000) {
+        return new Promise((found, fail) => {
+          const timer = setTimeout(() => {
+            watchers.delete(check);
+            fail(new Error(`stderr never matched ${pattern} within ${timeoutMs} ms:\n${stderr}`));
+          }, timeoutMs);
+          function check() {
+            const match = pattern.exec(stderr);
+            if (match === null && !ended) return;
+            clearTimeout(timer);
+            watchers.delete(check);
+            if (match !== null) found(match);
+            else fail(new Error(`the command ended before stderr matched ${pattern}:\n${stderr}${stdout}`));
+          }
+          watchers.add(check);
+          check();
+        });
+      },
+    };
+  }
+
+  /** Runs the command to the end. */
+  run(args: string[], options: CliOptions = {}): Promise<CliExit> {
+    return this.start(args, options).exit;
+  }
+
+  /**
+   * A loopback sign-in from start to end: the command with --no-open, the person at the
+   * address it printed (Allow, Allow unless told), and the command's exit.
+   */
+  async signIn(args: string[] = [], options: CliOptions & { atLooker?: 'Allow' | 'Deny'; atGateway?: 'Allow' | 'Deny' } = {}) {
+    const cli = this.start(['login', this.gateway, '--no-open', ...args], options);
+    const [address = ''] = await cli.waitForStderr(AUTHORIZE_URL);
+    const page = await this.person.signIn(address, options.atLooker, options.atGateway);
+    return { url: new URL(address), page, exit: await cli.exit };
+  }
+
+  /** A credential issued by a sign-in of its own (through --print-env, so nothing is written). */
+  async issueCredential(name = 'laptop'): Promise<{ clientId: string; clientSecret: string }> {
+    const { exit } = await this.signIn(['--print-env', '--name', name]);
+    const clientId = /LOOKERSDK_CLIENT_ID='([^']+)'/.exec(exit.stdout)?.[1];
+    const clientSecret = /LOOKERSDK_CLIENT_SECRET='([^']+)'/.exec(exit.stdout)?.[1];
+    if (exit.code !== 0 || clientId === undefined || clientSecret === undefined) throw new Error(`No credential:\n${exit.stderr}`);
+    this.requests.length = 0;
+    return { clientId, clientSecret };
+  }
+
+  /** The credential the command got from POST /cli/token (fails the test without exactly one). */
+  issuedThroughToken(): { clientId: string; clientSecret: string; name: string } {
+    const issued = this.requestsTo('POST', '/cli/token').filter((r) => r.status === 200);
+    if (issued.length !== 1) throw new Error(`expected one credential issued by /cli/token, got ${issued.length}`);
+    const body = issued[0]!.json as { client_id: string; client_secret: string; name: string };
+    return { clientId: body.client_id, clientSecret: body.client_secret, name: body.name };
+  }
+
+  /** Whether the gateway still lets the credential log in (as an SDK would). */
+  async isLive(credential: { clientId: string; clientSecret: string }): Promise<boolean> {
+    const answer = await fetch(`${this.gateway}/api/4.0/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: credential.clientId, client_secret: credential.clientSecret }),
+    });
+    await answer.body?.cancel();
+    if (answer.status !== 200 && answer.status !== 404) throw new Error(`login answered ${answer.status}`);
+    return answer.status === 200;
+  }
+
+  /** Revokes a credential directly, as its owner could on Your access. */
+  async revoke(credential: { clientId: string; clientSecret: string }): Promise<void> {
+    const answer = await fetch(`${this.gateway}/cli/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: credential.clientId, client_secret: credential.clientSecret }),
+    });
+    expectRevoked((await answer.json()) as { revoked?: unknown });
+  }
+
+  /**
+   * The address the gateway sees this test's command at (wrangler dev passes the header on,
+   * as Cloudflare would set it): its per-address caps on device sign-ins are then this
+   * test's alone, not shared with every other test of the run.
+   */
+  readonly clientAddress = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+
+  private async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(input instanceof Request ? input.url : input.toString());
+    const headers = new Headers(init.headers);
+    headers.set('cf-connecting-ip', this.clientAddress);
+    init = { ...init, headers };
+    const body = init.body;
+    const recorded: RecordedRequest = {
+      method: init.method ?? 'GET',
+      url: url.pathname + url.search,
+      path: url.pathname,
+      headers: new Headers(init.headers),
+      form: new URLSearchParams(body instanceof URLSearchParams ? body : undefined),
+    };
+    this.requests.push(recorded);
+    const forward = async (form?: URLSearchParams) => {
+      const sent = await fetch(url, form === undefined ? init : { ...init, body: form });
+      // Recorded from a copy, so that the command reads the answer as it came.
+      const text = await sent.clone().text();
+      recorded.status = sent.status;
+      try {
+        recorded.json = JSON.parse(text) as unknown;
+      } catch {
+        recorded.json = undefined;
+      }
+      return sent;
+    };
+    return this.intercept === undefined ? forward() : this.intercept(recorded, forward);
+  }
+
+  private async sleep(ms: number, signal: AbortSignal | undefined, loopbackTimesOut: boolean): Promise<void> {
+    if (signal !== undefined) {
+      // The loopback sign-in's timeout: it passes at once, or never (until the command ends it).
+      if (loopbackTimesOut) return;
+      return new Promise((done) => signal.addEventListener('abort', () => done()));
+    }
+    this.sleeps.push(ms);
+    this.clock += ms;
+    await this.onSleep?.(this.sleeps.length);
+  }
+}
+
+function expectRevoked(body: { revoked?: unknown }): void {
+  if (typeof body.revoked !== 'boolean') throw new Error(`/cli/revoke answered ${JSON.stringify(body)}`);
+}
+
+/** A CliFixture for each test of the file that calls this (handed over through `use`). */
+export function withCliEachTest(use: (fixture: CliFixture) => void): void {
+  beforeEach(() => {
+    use(new CliFixture());
   });
-  const exit = new Promise<CliExit>((done) => child.on('close', (code) => done({ code, stdout, stderr })));
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exit,
-    waitForStderr(pattern, timeoutMs = 10_000) {
-      return new Promise((found, fail) => {
-        const check = () => {
-          const match = pattern.exec(stderr);
-          if (!match) return false;
-          cleanup();
-          found(match);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          fail(new Error(`stderr never matched ${pattern} within ${timeoutMs} ms:\n${stderr}`));
-        }, timeoutMs);
-        const ended = () => {
-          if (check()) return;
-          cleanup();
-          fail(new Error(`the CLI exited before stderr matched ${pattern}:\n${stderr}${stdout}`));
-        };
-        const cleanup = () => {
-          clearTimeout(timer);
-          watchers.delete(watcher);
-          child.off('close', ended);
-        };
-        const watcher = () => void check();
-        if (check()) return;
-        watchers.add(watcher);
-        child.once('close', ended);
-      });
-    },
-  };
 }
 
-/** Runs the CLI to the end. */
-export function runCli(args: string[], options: CliOptions): Promise<CliExit> {
-  return startCli(args, options).exit;
+/** A JSON answer, as the gateway gives them. */
+export function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-/** The sign-in address the CLI printed. */
-export const AUTHORIZE_URL = /(http:\/\/127\.0\.0\.1:\d+\/cli\/authorize\?\S+)/;
-
-/**
- * Plays the browser: opens the sign-in address at the (fake) gateway and follows its
- * redirect to the CLI's loopback server. Returns the loopback's answer.
- */
-export async function playBrowser(authorizeUrl: string): Promise<{ status: number; body: string; headers: Headers }> {
-  const atGateway = await fetch(authorizeUrl, { redirect: 'manual' });
-  const location = atGateway.headers.get('location');
-  if (atGateway.status !== 302 || !location) throw new Error(`the gateway answered ${atGateway.status}, not a redirect`);
-  return visit(location);
+/** An address on this machine where nothing listens. */
+export function closedPort(): Promise<string> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? done(`http://127.0.0.1:${address.port}`) : fail(new Error('no port'))));
+    });
+  });
 }
+
+/** The sign-in address the command printed. */
+export const AUTHORIZE_URL = /(http:\/\/localhost:\d+\/cli\/authorize\?\S+)/;
+/** What the device sign-in prints: the address to open and the code to type. */
+export const DEVICE_PROMPT = /Open (\S+) in a browser where you can sign in, and enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})/;
 
 export async function visit(url: string, init?: RequestInit): Promise<{ status: number; body: string; headers: Headers }> {
   const response = await fetch(url, { redirect: 'manual', ...init });
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
 
-/** A fresh fake gateway and working directory for each test of the file that calls this (hands them over through `use`). */
-export function withFakeGatewayEachTest(use: (gateway: FakeGateway, cwd: string) => void): void {
-  let gateway: FakeGateway | undefined;
-  beforeEach(async () => {
-    gateway = await startFakeGateway();
-    use(gateway, tempDir());
-  });
-  afterEach(async () => {
-    await gateway?.close();
-  });
+/** The local date of `ms`, as the default credential names carry it. */
+export function localDate(ms: number): string {
+  const day = new Date(ms);
+  return `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
 }
