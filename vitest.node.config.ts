@@ -10,6 +10,9 @@ export default defineConfig({
     include: ['test/node/**/*.test.ts', 'test/e2e/**/*.e2e.test.ts'],
     environment: 'node',
     globalSetup: ['test/e2e/dev-gateway.setup.ts'],
+    // Most of these files wait (on the gateway, Chromium, the SDK's token lifetimes), not
+    // compute: run three at once even on two cores (the default would be one).
+    maxWorkers: 3,
     testTimeout: 180_000,
     hookTimeout: 180_000,
     reporters: process.env.CI ? ['default', 'json'] : ['default'],

@@ -247,11 +247,17 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
   it('a credential revoked on "Your access": the SDK\'s next call fails, and so does a new login', async () => {
     const s = theSdk();
     const { clientId } = theCredential();
-    await s.ok(s.me('id')); // the SDK now holds a fresh gateway token (good for 5 s in its eyes)
+    // The page first: the SDK's fresh token is good for only 5 s in its eyes, and a busy
+    // machine can take that long to load a page.
+    await page.goto(`${dev.url}/access`);
+    const revoke = page.getByRole('button', { name: `Revoke ${CREDENTIAL_NAME}` });
+    await revoke.waitFor();
+    // A fresh gateway token (logout first: the SDK would reuse one about to expire in its eyes).
+    await s.authSession.logout();
+    await s.ok(s.me('id'));
     const token = heldToken(s);
 
-    await page.goto(`${dev.url}/access`);
-    await page.getByRole('button', { name: `Revoke ${CREDENTIAL_NAME}` }).click();
+    await revoke.click();
     await page.waitForURL(`${dev.url}/access`);
     expect(await page.locator('#credentials', { hasText: clientId }).count()).toBe(0);
     await page.screenshot({ path: screenshotPath('sdk-credential-revoked') });

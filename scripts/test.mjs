@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// npm test: the type-checks and the layering check side by side, then the two Vitest runs side by side —
+// in workerd (vitest.config.ts) and in Node (vitest.node.config.ts: the command line, the
+// benchmark's logic, and the end-to-end tests against `npm run dev`'s gateway). Each run's
+// output is printed as a block once it ends (interleaved live output would be unreadable),
+// then the time of every phase. Exits non-zero if anything failed. Extra arguments go to
+// both Vitest runs (e.g. `npm test -- --reporter=dot`).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { requireModernNode } from './lib/node-version.mjs';
+
+requireModernNode();
+
+const extra = process.argv.slice(2);
+const started = performance.now();
+/** @type {Array<{ name: string, seconds: number, ok: boolean }>} */
+const phases = [];
+
+/** Runs a command of the project's own (npm run puts node_modules/.bin first on PATH). */
+function run(name, command, args, { buffer }) {
+  const begun = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: buffer ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: process.env });
+    let output = '';
+    if (buffer) {
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+    }
+    const end = (ok) => {
+      const seconds = (performance.now() - begun) / 1000;
+      phases.push({ name, seconds, ok });
+      if (buffer) {
+        process.stdout.write(`\n━━━ ${name} (${ok ? 'passed' : 'FAILED'}, ${seconds.toFixed(1)} s) ━━━\n${output}`);
+      }
+      resolve(ok);
+    };
+    child.on('error', (error) => {
+      output += `${error.message}\n`;
+      end(false);
+    });
+    child.on('close', (code) => end(code === 0));
+  });
+}
+
+// What `npm run typecheck` (its `&&`-joined tsc runs) and `npm run lint:deps` do, all at
+// once: tsc is mostly single-threaded. Read from package.json so the two cannot drift apart.
+const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const typechecks = scripts.typecheck.split('&&').map((command) => command.trim().split(/\s+/));
+let ok = (
+  await Promise.all([
+    ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ')}`, command, args, { buffer: true })),
+    run('lint:deps', 'npm', ['run', '--silent', 'lint:deps'], { buffer: true }),
+  ])
+).every(Boolean);
+if (ok) {
+  const results = await Promise.all([
+    run('tests in workerd (vitest.config.ts)', 'vitest', ['run', ...extra], { buffer: true }),
+    run('tests in Node (vitest.node.config.ts)', 'vitest', ['run', '--config', 'vitest.node.config.ts', ...extra], { buffer: true }),
+  ]);
+  ok = results.every(Boolean);
+}
+
+const total = (performance.now() - started) / 1000;
+console.log('\nTime per phase (the two test runs overlap):');
+for (const phase of phases) console.log(`  ${phase.ok ? '✓' : '✗'} ${phase.name.padEnd(46)} ${phase.seconds.toFixed(1).padStart(6)} s`);
+console.log(`  ${'total'.padEnd(48)} ${total.toFixed(1).padStart(6)} s`);
+process.exit(ok ? 0 : 1);
