@@ -13,6 +13,9 @@ export default defineConfig({
     // Most of these files wait (on the gateway, Chromium, the SDK's token lifetimes), not
     // compute: run three at once even on two cores (the default would be one).
     maxWorkers: 3,
+    // No file leaves state behind that another needs gone (each has its own directories,
+    // credentials and browser contexts): workers run file after file without a fresh start.
+    isolate: false,
     testTimeout: 180_000,
     hookTimeout: 180_000,
     reporters: process.env.CI ? ['default', 'json'] : ['default'],

@@ -197,10 +197,10 @@ export class CliFixture {
 
   /**
    * The address the gateway sees this test's command at (wrangler dev passes the header on,
-   * as Cloudflare would set it): its per-address caps on device sign-ins are then this
-   * test's alone, not shared with every other test of the run.
+   * as Cloudflare would set it), in a /64 of its own: the gateway's per-network limits on
+   * device sign-ins are then this test's alone, not shared with every other test of the run.
    */
-  readonly clientAddress = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+  readonly clientAddress = `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
 
   private async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const url = new URL(input instanceof Request ? input.url : input.toString());
