@@ -138,7 +138,8 @@ ${COMMON_OPTIONS}`,
   ${program} token [options]
 
 Signs in with the credential in looker.ini (or the LOOKERSDK_* environment variables,
-when set) and prints a Looker API access token, and nothing else, on stdout. The token lasts as long as the gateway says (usually an hour).
+when set) and prints a Looker API access token, and nothing else, on stdout. The token
+lasts as long as the gateway says (usually an hour).
 
 ${COMMON_OPTIONS}
 
@@ -668,7 +669,7 @@ async function call(io, method, gateway, path, options = {}) {
     });
     text = await response.text();
   } catch (error) {
-    if (speaksPlainHttp(error)) throw plainHttpError(gateway);
+    if (gateway.startsWith('https:') && speaksPlainHttp(error)) throw plainHttpError(gateway);
     throw new NetworkError(`Could not reach ${gateway}: ${describeError(error)}`);
   }
   if (response.status >= 300 && response.status < 400) {
