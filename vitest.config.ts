@@ -15,6 +15,10 @@ export default defineConfig({
     // workers side by side.
     isolate: false,
     maxWorkers: 2,
+    // npm test runs these beside the Node tests (scripts/test.mjs), so a test that makes a
+    // thousand requests may get half the CPU it would alone: a timeout is a safety net
+    // here, never a measure of speed.
+    testTimeout: 30_000,
     // CI also writes a JSON report, summarised in one closing line by .ci/run.
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results/unit.json' },
