@@ -16,22 +16,21 @@ const started = performance.now();
 /** @type {Array<{ name: string, seconds: number, ok: boolean }>} */
 const phases = [];
 
-/** Runs a command of the project's own (npm run puts node_modules/.bin first on PATH). */
-function run(name, command, args, { buffer }) {
+/**
+ * Runs a command of the project's own (npm run puts node_modules/.bin first on PATH), and
+ * prints its output in one block when it ends.
+ */
+function run(name, command, args) {
   const begun = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: buffer ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: process.env });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let output = '';
-    if (buffer) {
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-    }
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
     const end = (ok) => {
       const seconds = (performance.now() - begun) / 1000;
       phases.push({ name, seconds, ok });
-      if (buffer) {
-        process.stdout.write(`\n━━━ ${name} (${ok ? 'passed' : 'FAILED'}, ${seconds.toFixed(1)} s) ━━━\n${output}`);
-      }
+      process.stdout.write(`\n━━━ ${name} (${ok ? 'passed' : 'FAILED'}, ${seconds.toFixed(1)} s) ━━━\n${output}`);
       resolve(ok);
     };
     child.on('error', (error) => {
@@ -48,14 +47,14 @@ const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const typechecks = scripts.typecheck.split('&&').map((command) => command.trim().split(/\s+/));
 let ok = (
   await Promise.all([
-    ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ')}`, command, args, { buffer: true })),
-    run('lint:deps', 'npm', ['run', '--silent', 'lint:deps'], { buffer: true }),
+    ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ')}`, command, args)),
+    run('lint:deps', 'npm', ['run', '--silent', 'lint:deps']),
   ])
 ).every(Boolean);
 if (ok) {
   const results = await Promise.all([
-    run('tests in workerd (vitest.config.ts)', 'vitest', ['run', ...extra], { buffer: true }),
-    run('tests in Node (vitest.node.config.ts)', 'vitest', ['run', '--config', 'vitest.node.config.ts', ...extra], { buffer: true }),
+    run('tests in workerd (vitest.config.ts)', 'vitest', ['run', ...extra]),
+    run('tests in Node (vitest.node.config.ts)', 'vitest', ['run', '--config', 'vitest.node.config.ts', ...extra]),
   ]);
   ok = results.every(Boolean);
 }
