@@ -45,6 +45,7 @@ function run(name, command, args) {
 // once: tsc is mostly single-threaded. Read from package.json so the two cannot drift apart.
 const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const typechecks = scripts.typecheck.split('&&').map((command) => command.trim().split(/\s+/));
+console.log(`Type-checks (${typechecks.length}) and the layering check, side by side…`);
 let ok = (
   await Promise.all([
     ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ')}`, command, args)),
@@ -52,6 +53,7 @@ let ok = (
   ])
 ).every(Boolean);
 if (ok) {
+  console.log('\nThe tests in workerd and in Node, side by side (each one\'s output follows when it ends)…');
   const results = await Promise.all([
     run('tests in workerd (vitest.config.ts)', 'vitest', ['run', ...extra]),
     run('tests in Node (vitest.node.config.ts)', 'vitest', ['run', '--config', 'vitest.node.config.ts', ...extra]),
