@@ -28,6 +28,7 @@ export interface SharedGatewayInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     devGateway: SharedGatewayInfo;
+    sdkDevGateway: SharedGatewayInfo;
   }
 }
 
@@ -37,6 +38,19 @@ declare module 'vitest' {
  * collected; the command line follows whatever interval the gateway names.
  */
 export const SHARED_GATEWAY_VARS: Record<string, string> = { DEVICE_POLL_INTERVAL_SECONDS: '1' };
+
+/**
+ * The SDK test's own gateway: gateway tokens that live 15 s and Looker access tokens that
+ * live 70 s, so that the SDK's renewals and the gateway's refreshes happen within the test.
+ * These are gateway-wide, and the test counts gateway-wide refresh events: hence a second
+ * instance, started beside the shared one by the global setup.
+ */
+export const SDK_GATEWAY_TOKEN_TTL_SECONDS = 15;
+export const SDK_SIM_ACCESS_TOKEN_TTL_SECONDS = 70;
+export const SDK_GATEWAY_OPTIONS: DevOptions = {
+  simAccessTokenTtl: SDK_SIM_ACCESS_TOKEN_TTL_SECONDS,
+  vars: { GATEWAY_TOKEN_TTL_SECONDS: String(SDK_GATEWAY_TOKEN_TTL_SECONDS) },
+};
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -176,6 +190,11 @@ function gatewayReading(info: SharedGatewayInfo): Omit<DevGateway, 'stop'> {
  */
 export function sharedDevGateway(): DevGateway {
   return { ...gatewayReading(inject('devGateway')), stop: async () => {} };
+}
+
+/** The SDK test's gateway ({@link SDK_GATEWAY_OPTIONS}), started by dev-gateway.setup.ts. */
+export function sdkDevGateway(): DevGateway {
+  return { ...gatewayReading(inject('sdkDevGateway')), stop: async () => {} };
 }
 
 /** The Worker's JSON log lines among whatever else wrangler prints. */

@@ -29,15 +29,15 @@ import {
   quietSdkDebugNoise,
   ROOT,
   screenshotPath,
-  startDevGateway,
+  SDK_GATEWAY_TOKEN_TTL_SECONDS as GATEWAY_TOKEN_TTL_SECONDS,
+  SDK_SIM_ACCESS_TOKEN_TTL_SECONDS as SIM_ACCESS_TOKEN_TTL_SECONDS,
+  sdkDevGateway,
   warnIfNoChromium,
 } from './harness.ts';
 
 warnIfNoChromium('the @looker/sdk-node test');
 
-const GATEWAY_TOKEN_TTL_SECONDS = 15;
 const SDK_LAG_SECONDS = 10; // AuthToken.lagTime in @looker/sdk-rtl
-const SIM_ACCESS_TOKEN_TTL_SECONDS = 70;
 const REFRESH_MARGIN_SECONDS = 60; // the gateway refreshes Looker's token when less than this remains
 const CREDENTIAL_NAME = 'sdk-e2e';
 
@@ -63,10 +63,8 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
 
   beforeAll(async () => {
     restoreConsole = quietSdkDebugNoise();
-    dev = await startDevGateway({
-      simAccessTokenTtl: SIM_ACCESS_TOKEN_TTL_SECONDS,
-      vars: { GATEWAY_TOKEN_TTL_SECONDS: String(GATEWAY_TOKEN_TTL_SECONDS) },
-    });
+    // Its own gateway (started by the global setup): these lifetimes are gateway-wide.
+    dev = sdkDevGateway();
     browser = await launchChromium();
     person = await browser.newContext();
     page = await person.newPage();
@@ -77,7 +75,6 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
   afterAll(async () => {
     restoreConsole?.();
     await browser?.close();
-    await dev?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
