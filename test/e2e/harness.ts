@@ -139,7 +139,8 @@ export async function startDevGateway(options: DevOptions = {}): Promise<DevGate
   writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const args = ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort)];
   if (options.simAccessTokenTtl !== undefined) args.push('--sim-access-token-ttl', String(options.simAccessTokenTtl));
-  args.push('--', '--persist-to', state);
+  // Its own inspector port too: two wrangler devs starting at the same moment would both take the default one.
+  args.push('--', '--persist-to', state, '--inspector-port', String(await freePort()));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
 
   const out = openSync(logFile, 'a', 0o600);
