@@ -13,15 +13,15 @@ const started: DevGateway[] = [];
 const info = (gateway: DevGateway): SharedGatewayInfo => ({ url: gateway.url, simUrl: gateway.simUrl, logFile: gateway.logFile, stateDir: gateway.stateDir });
 
 export async function setup(project: TestProject): Promise<void> {
-  const [shared, sdk] = await Promise.all(
-    [{ vars: SHARED_GATEWAY_VARS }, SDK_GATEWAY_OPTIONS].map(async (options) => {
-      const gateway = await startDevGateway(options);
-      started.push(gateway);
-      return gateway;
-    }),
-  );
-  project.provide('devGateway', info(shared!));
-  project.provide('sdkDevGateway', info(sdk!));
+  const [shared, sdk] = await Promise.allSettled([startDevGateway({ vars: SHARED_GATEWAY_VARS }), startDevGateway(SDK_GATEWAY_OPTIONS)]);
+  for (const outcome of [shared, sdk]) if (outcome?.status === 'fulfilled') started.push(outcome.value);
+  if (shared?.status !== 'fulfilled' || sdk?.status !== 'fulfilled') {
+    // Vitest calls no teardown when setup fails: stop the one that did start.
+    await teardown();
+    throw shared?.status === 'rejected' ? shared.reason : sdk?.status === 'rejected' ? sdk.reason : new Error('no gateway');
+  }
+  project.provide('devGateway', info(shared.value));
+  project.provide('sdkDevGateway', info(sdk.value));
 }
 
 export async function teardown(): Promise<void> {
