@@ -18,7 +18,7 @@ import { registerApiLogin, registerOAuthAppsAdmin } from './admin.ts';
 import { registerApi } from './api.ts';
 import { createContext } from './context.ts';
 import { registerFixtures } from './fixtures.ts';
-import { notFound } from './http.ts';
+import { lookerError } from './http.ts';
 import { registerOAuthRoutes } from './oauth.ts';
 import { page } from './page.ts';
 import type { SimulatorOptions, SimulatorStats } from './switches.ts';
@@ -50,7 +50,10 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
   registerApi(app, sim);
   registerOAuthAppsAdmin(app, sim);
   registerFixtures(app, sim);
-  app.all('/api/*', notFound);
+  // Looker's 404, saying that it is the simulator's: only a few endpoints exist here (see docs/operations.md).
+  app.all('/api/*', (c) =>
+    lookerError(c, 404, 'Not found (the Looker simulator implements only GET /api/4.0/user, /versions, /looks, /queries/{id} and POST /queries; use a real Looker for the rest)'),
+  );
   app.get('/', (c) => c.html(page('Looker simulator', html`<p>This is a local Looker simulator for the Looker OAuth Gateway.</p>`)));
 
   return {

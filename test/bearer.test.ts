@@ -34,10 +34,10 @@ async function echoed(res: Response): Promise<Echo> {
   return (await res.json()) as Echo;
 }
 
-async function expectRequiresAuthentication(res: Response) {
+async function expectRequiresAuthentication(res: Response, hint: unknown = AUTHENTICATION_HINT) {
   expect(res.status).toBe(401);
   // Looker's exact message (the SDKs go by it), and a hint for a person reading the answer.
-  expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS), hint: AUTHENTICATION_HINT });
+  expect(await res.json()).toEqual({ message: 'Requires authentication.', documentation_url: expect.stringMatching(DOCS), hint });
 }
 
 const revokeFromCli = (h: Harness, credential: { client_id: string; client_secret: string }) =>
@@ -197,7 +197,11 @@ describe("the credential's Looker token", () => {
     const { h, token, credential } = await scripted({ sim: { accessTokenTtlSeconds: 600 } });
     h.sim.revokeUser('42');
     h.clock.advance(601);
-    await expectRequiresAuthentication(await bearerRequest(h, token, '/api/4.0/user'));
+    // The first answer says what happened: a new token will not help, a new sign-in will.
+    await expectRequiresAuthentication(
+      await bearerRequest(h, token, '/api/4.0/user'),
+      expect.stringMatching(/Looker sign-in has ended.*node lgw\.mjs login https:\/\/gateway\.test/),
+    );
     await expectRequiresAuthentication(await bearerRequest(h, token, '/api/4.0/user'));
     expect((await h.request('/api/4.0/login', {
       method: 'POST',

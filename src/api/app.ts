@@ -25,7 +25,7 @@ import { setApiAnswerHeaders } from './answer-headers.ts';
 import { prepareRequestBody } from './body.ts';
 import { CorsPolicy } from './cors.ts';
 import { downstreamResponseHeaders, readRequestHeaders, type RequestHeaders, upstreamHeaders } from './headers.ts';
-import { authenticationHint, requiresAuthentication } from './looker-shapes.ts';
+import { authenticationHint, credentialEndedHint, requiresAuthentication } from './looker-shapes.ts';
 import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
 import { resolveApiTarget } from './target.ts';
 
@@ -194,7 +194,7 @@ async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown) {
   if (error instanceof GrantEndedError) {
     const path = splitRawUrl(c.req.url).path;
     gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: error.message });
-    if (c.get('caller') === 'token') return c.json(requiresAuthentication(gw.origin, path, c.req.method), 401);
+    if (c.get('caller') === 'token') return c.json(requiresAuthentication(gw.origin, path, c.req.method, credentialEndedHint(gw.origin)), 401);
     gw.sessions.clear(c);
     return notSignedIn(c, gw, 'Your Looker session has ended');
   }

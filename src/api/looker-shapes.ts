@@ -17,6 +17,16 @@ export function authenticationHint(gatewayOrigin: string): string {
  * Looker's 401 for a missing, wrong or expired token, with a hint beside it. `message` is
  * Looker's exact text: the SDKs (and scripts) recognise an expired session by it.
  */
-export function requiresAuthentication(gatewayOrigin: string, path: string, method: string): { message: string; documentation_url: string; hint: string } {
-  return { ...lookerError('Requires authentication.', 401, path, method), hint: authenticationHint(gatewayOrigin) };
+export function requiresAuthentication(
+  gatewayOrigin: string,
+  path: string,
+  method: string,
+  hint = authenticationHint(gatewayOrigin),
+): { message: string; documentation_url: string; hint: string } {
+  return { ...lookerError('Requires authentication.', 401, path, method), hint };
+}
+
+/** The token was good, but the credential's Looker sign-in is over (revoked, expired, or Looker refused its renewal). */
+export function credentialEndedHint(gatewayOrigin: string): string {
+  return `This credential's Looker sign-in has ended (it was revoked or expired, or Looker no longer accepts it): a new token will not help. Sign in again with \`node lgw.mjs login ${gatewayOrigin}\`.`;
 }

@@ -36,7 +36,7 @@ code.client-id { font-size: .8rem; color: var(--muted); word-break: break-all; }
 @media (max-width: 480px) { .card { padding: 1.25rem 1.1rem; } }
 input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; border: 1px solid rgba(127,127,127,.5);
   background: var(--card); color: var(--fg); }
-input.code { font: 1.4rem/1.2 ui-monospace, monospace; letter-spacing: .15em; text-transform: uppercase; width: 12ch; }
+input.code { font: 1.4rem/1.2 ui-monospace, monospace; letter-spacing: .15em; text-transform: uppercase; width: 15ch; max-width: 100%; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; align-items: center; }
 .tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; background: rgba(66,133,244,.15); margin-left: .35rem; white-space: nowrap; }
 .scroll { overflow-x: auto; }
