@@ -18,7 +18,7 @@ module.exports = {
       severity: 'error',
       comment: 'Session, grant, Looker and platform code must not know the routes or the app that use them.',
       // A runtime's entry file (src/platform/<runtime>/worker.ts) is the one place that starts the app.
-      from: { path: '^src/(callers|grants|looker|crypto|util|platform|http)/', pathNot: '^src/platform/[^/]+/worker\\.ts$' },
+      from: { path: '^src/(callers|grants|looker|crypto|util|platform|http)/', pathNot: '^src/platform/[^/]+/(worker|server)\\.ts$' },
       to: { path: '^src/(site|api)/|^src/(app|services|index)\\.ts$' },
     },
     {
@@ -41,6 +41,13 @@ module.exports = {
       comment: 'The app is one source for every runtime: only src/platform/<runtime>/ may import that runtime (cloudflare:*, its folder).',
       from: { path: '^src/', pathNot: '^src/platform/cloudflare/' },
       to: { path: '^src/platform/cloudflare/|^cloudflare:' },
+    },
+    {
+      name: 'only-the-deno-folder-knows-deno',
+      severity: 'error',
+      comment: 'Deno KV, Deno.serve and the Deno entry live in src/platform/deno/; the core and the Workers build never import them (Deno.* globals outside that folder fail tsconfig.core.json).',
+      from: { path: '^src/', pathNot: '^src/platform/deno/' },
+      to: { path: '^src/platform/deno/|^(jsr|npm):' },
     },
     {
       name: 'apps-do-not-import-each-other',

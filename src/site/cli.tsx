@@ -17,7 +17,7 @@ import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, checkRequestOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
-import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs';
+import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs' with { type: 'text' };
 import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
 import { allowFormTarget } from './page-headers.ts';
 import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
