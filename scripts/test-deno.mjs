@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// npm run test:deno: the Deno half of `npm test`. Type-checks src/platform/deno (and the
+// whole app through it) with Deno's own types, then runs test/deno/ under `deno test`:
+// the ledger and device-flow contracts against Deno KV, and a smoke test of the gateway
+// on `deno serve` with the Looker simulator. Without Deno (no @deno/<platform> package)
+// it is skipped with a warning, except under CI=true, where that is a failure.
+import { spawnSync } from 'node:child_process';
+import { denoBinary } from './lib/deno-bin.mjs';
+
+const deno = denoBinary();
+if (deno === null) {
+  const message = `No Deno binary for ${process.platform}-${process.arch} in node_modules (the deno devDependency's platform package).`;
+  if (process.env.CI) {
+    console.error(`${message} CI must have it: npm install.`);
+    process.exit(1);
+  }
+  console.warn(`${message} Skipping the Deno tests.`);
+  process.exit(0);
+}
+
+const run = (args) => {
+  const result = spawnSync(deno, args, { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: process.env.NO_COLOR ?? '' } });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+run(['check', '--quiet', 'src/platform/deno/server.ts', 'test/deno/']);
+run(['test', '--quiet', '--no-prompt', '--allow-env', '--allow-read', '--allow-write', '--allow-net', '--allow-run', 'test/deno/']);
