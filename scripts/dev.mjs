@@ -1,34 +1,43 @@
 #!/usr/bin/env node
-// npm run dev [-- --port 8787 --sim-port 8788 --auto-approve --simulator --env-file PATH]
+// npm run dev [-- --runtime workers|deno --port 8787 --sim-port 8788 --auto-approve --simulator
+//                 --env-file PATH --persist-to DIR]
 //
-// Runs the gateway with `wrangler dev` at http://localhost:8787. When no LOOKER_URL is
+// Runs the gateway with `wrangler dev` (or, with --runtime deno, `deno serve` of
+// src/platform/deno/server.ts with a local Deno KV file) at http://localhost:8787. When no LOOKER_URL is
 // configured (environment or .dev.vars), it also starts the bundled Looker simulator and
 // points the gateway at it, so sign-in works with nothing else to set up.
 //
 // Settings come from .dev.vars (created on the first run, with a fresh SESSION_SECRET),
 // or from --env-file PATH instead (then .dev.vars is neither read nor created: the tests
-// use this). Extra arguments after `--` go to wrangler.
+// use this). Extra arguments after `--` go to wrangler (for Deno, `--var NAME:value` ones
+// become variables; nothing else is taken).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { denoBinary } from './lib/deno-bin.mjs';
 import { ensureDevVars, parseDevVars } from './lib/dev-vars.mjs';
 import { requireModernNode } from './lib/node-version.mjs';
 
 requireModernNode();
 
-const USAGE = `Usage: npm run dev -- [--port 8787] [--sim-port 8788] [--simulator] [--auto-approve]
-                      [--sim-access-token-ttl SECONDS] [--env-file PATH] [-- wrangler dev options]
+const USAGE = `Usage: npm run dev -- [--runtime workers|deno] [--port 8787] [--sim-port 8788] [--simulator]
+                      [--auto-approve] [--sim-access-token-ttl SECONDS] [--env-file PATH]
+                      [--persist-to DIR] [-- wrangler dev options]
 
-Runs the gateway with wrangler dev at http://localhost:<port>. Without LOOKER_URL (in .dev.vars
+Runs the gateway at http://localhost:<port>: with wrangler dev (--runtime workers, the default),
+or with deno serve and a local Deno KV file (--runtime deno). Without LOOKER_URL (in .dev.vars
 or the environment), or with --simulator, it also runs the bundled Looker simulator on
 <sim-port>. The simulator keeps its tokens in memory: restarting npm run dev signs everyone
 out of it (sessions and script credentials end at their next token refresh).
   --auto-approve            the simulator skips its consent page
   --sim-access-token-ttl S  the simulator's access tokens live S seconds (to watch refreshes)
-  --env-file PATH           settings from PATH instead of .dev.vars (which is then not created)`;
+  --env-file PATH           settings from PATH instead of .dev.vars (which is then not created)
+  --persist-to DIR          where local state lives (default .wrangler/state; Deno's KV file is
+                            DIR/deno/kv.sqlite3)`;
 
 let parsed;
 try {
@@ -42,6 +51,8 @@ try {
       // Simulated Looker access tokens live this long (seconds); short values exercise refresh.
       'sim-access-token-ttl': { type: 'string' },
       'env-file': { type: 'string' },
+      runtime: { type: 'string', default: 'workers' },
+      'persist-to': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -62,6 +73,17 @@ for (const [flag, value] of [['--port', port], ['--sim-port', simPort]]) {
     console.error(`${flag} must be a port number between 1 and 65535.`);
     process.exit(2);
   }
+}
+
+const runtime = values.runtime;
+if (runtime !== 'workers' && runtime !== 'deno') {
+  console.error(`--runtime must be workers or deno, not ${runtime}.`);
+  process.exit(2);
+}
+const deno = runtime === 'deno' ? denoBinary() : null;
+if (runtime === 'deno' && deno === null) {
+  console.error(`--runtime deno: no Deno for ${process.platform}-${process.arch} in node_modules. Run npm install (it brings Deno as the deno devDependency).`);
+  process.exit(1);
 }
 
 let vars;
@@ -93,6 +115,15 @@ for (const [what, number, flag] of [['the gateway', port, '--port'], ...(useSimu
 
 const wranglerArgs = ['dev', '--port', String(port), ...positionals];
 if (values['env-file'] !== undefined) wranglerArgs.push('--env-file', values['env-file']);
+if (values['persist-to'] !== undefined) wranglerArgs.push('--persist-to', values['persist-to']);
+/** What --var NAME:value says (wrangler's own syntax), for Deno's environment. */
+const denoVars = { ...vars };
+for (let i = 0; i < positionals.length; i++) {
+  if (positionals[i] === '--var' && positionals[i + 1] !== undefined) {
+    const [name, ...rest] = positionals[++i].split(':');
+    denoVars[name] = rest.join(':');
+  }
+}
 let simulator;
 if (useSimulator) {
   const { startSimulator } = await import('../sim/server.ts');
@@ -118,17 +149,40 @@ if (useSimulator) {
   wranglerArgs.push('--var', `LOOKER_URL:${simulator.url}`);
   wranglerArgs.push('--var', `LOOKER_API_URL:${simulator.url}`);
   if (setting('LOOKER_CLIENT_ID') === undefined) wranglerArgs.push('--var', `LOOKER_CLIENT_ID:${clientId}`);
+  Object.assign(denoVars, { LOOKER_URL: simulator.url, LOOKER_API_URL: simulator.url }, setting('LOOKER_CLIENT_ID') === undefined ? { LOOKER_CLIENT_ID: clientId } : {});
 }
 
-const require = createRequire(import.meta.url);
-const wranglerBin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
-const child = spawn(process.execPath, [wranglerBin, ...wranglerArgs], {
-  stdio: 'inherit',
-  // Wrangler's local observability store records every request's full URL (Looker's code and
-  // state on /callback among them), whatever wrangler.toml says: off, as the platform's own
-  // invocation logs are. The gateway's structured log lines are printed here all the same.
-  env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: 'false' },
-});
+const child = runtime === 'deno' ? startDeno() : startWrangler();
+
+function startWrangler() {
+  const require = createRequire(import.meta.url);
+  const wranglerBin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js');
+  return spawn(process.execPath, [wranglerBin, ...wranglerArgs], {
+    stdio: 'inherit',
+    // Wrangler's local observability store records every request's full URL (Looker's code and
+    // state on /callback among them), whatever wrangler.toml says: off, as the platform's own
+    // invocation logs are. The gateway's structured log lines are printed here all the same.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', X_LOCAL_OBSERVABILITY: 'false' },
+  });
+}
+
+/** deno serve of the Deno entry: its variables in the environment, its KV in a local file. */
+function startDeno() {
+  const stateDir = join(values['persist-to'] ?? join('.wrangler', 'state'), 'deno');
+  mkdirSync(stateDir, { recursive: true });
+  const ignored = positionals.filter((arg, i) => arg !== '--var' && positionals[i - 1] !== '--var');
+  if (ignored.length > 0) console.warn(`--runtime deno: ignoring ${ignored.join(' ')} (only --var NAME:value is taken).`);
+  console.log(`Deno KV: ${join(stateDir, 'kv.sqlite3')}`);
+  return spawn(
+    deno,
+    ['serve', '--quiet', '--no-prompt', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--host', '127.0.0.1', '--port', String(port), 'src/platform/deno/server.ts'],
+    {
+      stdio: 'inherit',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, ...denoVars, DENO_KV_PATH: resolve(stateDir, 'kv.sqlite3'), DENO_NO_UPDATE_CHECK: '1' },
+    },
+  );
+}
 
 let stopping = false;
 const stop = async (code) => {

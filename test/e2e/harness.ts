@@ -122,6 +122,8 @@ export interface DevOptions {
   simAccessTokenTtl?: number;
   /** Worker variables, as wrangler's `--var NAME:value`. */
   vars?: Record<string, string>;
+  /** Which runtime npm run dev runs the gateway on (`--runtime`; default workers). */
+  runtime?: 'workers' | 'deno';
 }
 
 /**
@@ -139,6 +141,7 @@ export async function startDevGateway(options: DevOptions = {}): Promise<DevGate
   writeFileSync(envFile, `SESSION_SECRET=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const args = ['scripts/dev.mjs', '--simulator', '--env-file', envFile, '--port', String(port), '--sim-port', String(simPort)];
   if (options.simAccessTokenTtl !== undefined) args.push('--sim-access-token-ttl', String(options.simAccessTokenTtl));
+  if (options.runtime !== undefined) args.push('--runtime', options.runtime);
   // Its own inspector port too: two wrangler devs starting at the same moment would both take the default one.
   args.push('--', '--persist-to', state, '--inspector-port', String(await freePort()));
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
