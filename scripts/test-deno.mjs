@@ -5,6 +5,7 @@
 // on `deno serve` with the Looker simulator. Without Deno (no @deno/<platform> package)
 // it is skipped with a warning, except under CI=true, where that is a failure.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { denoBinary } from './lib/deno-bin.mjs';
 
 const deno = denoBinary();
@@ -19,8 +20,23 @@ if (deno === null) {
 }
 
 const run = (args) => {
-  const result = spawnSync(deno, args, { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: process.env.NO_COLOR ?? '' } });
+  const result = spawnSync(deno, args, { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 run(['check', '--quiet', 'src/platform/deno/server.ts', 'test/deno/']);
-run(['test', '--quiet', '--no-prompt', '--allow-env', '--allow-read', '--allow-write', '--allow-net', '--allow-run', 'test/deno/']);
+// Under CI, also a JUnit report, turned into the counts .ci/run's closing line adds up.
+const junit = 'test-results/deno.junit.xml';
+if (process.env.CI) mkdirSync('test-results', { recursive: true });
+const result = spawnSync(
+  deno,
+  ['test', '--quiet', '--no-prompt', '--allow-env', '--allow-read', '--allow-write', '--allow-net', '--allow-run', ...(process.env.CI ? [`--junit-path=${junit}`] : []), 'test/deno/'],
+  { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } },
+);
+if (process.env.CI && existsSync(junit)) {
+  const xml = readFileSync(junit, 'utf8');
+  const cases = (xml.match(/<testcase\b/g) ?? []).length;
+  const failures = (xml.match(/<failure\b/g) ?? []).length;
+  const skipped = (xml.match(/<skipped\b/g) ?? []).length;
+  writeFileSync('test-results/deno.json', JSON.stringify({ numPassedTests: cases - failures - skipped, numFailedTests: failures, numPendingTests: skipped }));
+}
+process.exit(result.status ?? 1);

@@ -42,6 +42,19 @@ const runtime: Runtime =
     : opened;
 const app = createApp({ runtime });
 
+// On a stop, work the answers left running (a refresh storing tokens Looker already rotated) finishes first, for up to 10 s.
+if (!('problems' in opened)) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    try {
+      Deno.addSignalListener(signal, () => {
+        void Promise.race([opened.settled(), new Promise((resolve) => setTimeout(resolve, 10_000))]).finally(() => Deno.exit(0));
+      });
+    } catch {
+      // This platform has no such signal (Windows has no SIGTERM; Deno Deploy stops the process itself).
+    }
+  }
+}
+
 export default {
   async fetch(request, info) {
     if (!('problems' in opened)) opened.connected(request, info.remoteAddr);
