@@ -1,0 +1,210 @@
+/**
+ * A ledger in memory (src/grants/ledger.ts), runtime-neutral: for tests in Node and for
+ * anything that runs one process with nothing to keep across restarts. It keeps the same
+ * promises as the Durable Object (test/contract/ledger-contract.ts runs the same cases
+ * against all three): every call decides on one consistent view because nothing awaits
+ * between reading and writing, leases are {holder, expiresAt} judged by an injectable
+ * clock, and waiters for a lease are woken when it is released, stored past, or ended,
+ * or when it expires.
+ */
+import type {
+  EndedGrant,
+  GrantCheck,
+  GrantEntry,
+  GrantSummary,
+  Ledger,
+  PendingBox,
+  RefreshOutcome,
+  RefreshTicket,
+  TokenCheck,
+  TokenEntry,
+} from './ledger.ts';
+
+const LEASE_MS = 60_000;
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_TOKENS_PER_GRANT = 50;
+
+export interface MemoryLedgerOptions {
+  /** The clock leases are judged by (default Date.now). */
+  clock?: () => number;
+}
+
+export class MemoryLedger implements Ledger {
+  readonly #grants = new Map<string, GrantEntry>();
+  readonly #tokens = new Map<string, TokenEntry>();
+  readonly #boxes = new Map<string, { value: PendingBox; expiresAt: number }>();
+  readonly #leases = new Map<string, { holder: string; expiresAt: number }>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #clock: () => number;
+
+  constructor(options: MemoryLedgerOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async createGrant(entry: GrantEntry): Promise<void> {
+    this.#grants.set(entry.grantId, structuredClone(entry));
+  }
+
+  async check(grantId: string, knownVersion: number, now: number, touch: boolean): Promise<GrantCheck> {
+    const entry = this.#alive(grantId, now);
+    if (entry === null) return { alive: false };
+    if (touch) this.#touch(entry, now);
+    return { alive: true, version: entry.version, sealed: entry.version > knownVersion ? entry.sealed : null };
+  }
+
+  async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+    for (;;) {
+      const entry = this.#alive(grantId, now);
+      if (entry === null) return { ended: true };
+      if (entry.version > knownVersion) return { current: { version: entry.version, sealed: entry.sealed } };
+      const held = this.#leases.get(grantId);
+      const t = this.#clock();
+      if (held === undefined || held.expiresAt <= t) {
+        const lease = { holder: crypto.randomUUID(), expiresAt: t + LEASE_MS };
+        this.#leases.set(grantId, lease);
+        return { lease: lease.holder };
+      }
+      await new Promise<void>((resolve) => {
+        const waiters = this.#waiters.get(grantId) ?? new Set<() => void>();
+        const timer = setTimeout(wake, Math.max(0, held.expiresAt - t));
+        function wake() {
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve();
+        }
+        waiters.add(wake);
+        this.#waiters.set(grantId, waiters);
+      });
+    }
+  }
+
+  async completeRefresh(
+    grantId: string,
+    lease: string,
+    next: { version: number; sealed: string; revocation: string; expiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome> {
+    const entry = this.#alive(grantId, now);
+    let outcome: RefreshOutcome;
+    if (entry === null) outcome = 'ended';
+    else if (entry.version === next.version && entry.sealed === next.sealed) outcome = 'stored';
+    else if (next.version !== entry.version + 1) outcome = 'superseded';
+    else {
+      this.#grants.set(grantId, { ...entry, version: next.version, sealed: next.sealed, revocation: next.revocation, expiresAt: next.expiresAt });
+      outcome = 'stored';
+    }
+    this.#releaseIfHeld(grantId, lease);
+    return outcome;
+  }
+
+  async releaseRefresh(grantId: string, lease: string): Promise<void> {
+    this.#releaseIfHeld(grantId, lease);
+  }
+
+  async endUnlessNewer(grantId: string, version: number): Promise<{ ended: EndedGrant | null } | { current: { version: number; sealed: string } }> {
+    const entry = this.#grants.get(grantId);
+    if (entry !== undefined && entry.version > version) return { current: { version: entry.version, sealed: entry.sealed } };
+    return { ended: this.#endGrants(entry === undefined ? [] : [entry])[0] ?? null };
+  }
+
+  async end(which: { grantId: string } | { all: true }): Promise<EndedGrant[]> {
+    const entries = 'all' in which ? [...this.#grants.values()] : [this.#grants.get(which.grantId)].filter((e): e is GrantEntry => e !== undefined);
+    return this.#endGrants(entries);
+  }
+
+  async list(now: number): Promise<GrantSummary[]> {
+    return [...this.#grants.values()]
+      .filter((e) => e.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, ...(clientId === undefined ? {} : { clientId }) }));
+  }
+
+  async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
+    const grant = this.#alive(token.grantId, now);
+    if (grant === null) return { ok: false };
+    const age = (t: TokenEntry) => t.issuedAt ?? t.expiresAt;
+    for (const [id, t] of this.#tokens) if (t.expiresAt <= now) this.#tokens.delete(id);
+    const live = [...this.#tokens].filter(([, t]) => t.grantId === token.grantId).sort((a, b) => age(a[1]) - age(b[1]));
+    for (const [id] of live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1)))) this.#tokens.delete(id);
+    this.#tokens.set(tokenId, structuredClone(token));
+    this.#touch(grant, now);
+    return { ok: true, version: grant.version, sealed: grant.sealed };
+  }
+
+  async checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck> {
+    const token = this.#tokens.get(tokenId);
+    if (token === undefined || token.expiresAt <= now) return { alive: false };
+    const grant = this.#alive(token.grantId, now);
+    if (grant === null) return { alive: false };
+    this.#touch(grant, now);
+    return {
+      alive: true,
+      grantId: token.grantId,
+      expiresAt: Math.min(token.expiresAt, grant.expiresAt),
+      payload: token.sealed,
+      version: grant.version,
+      sealed: grant.version > knownVersion ? grant.sealed : null,
+    };
+  }
+
+  async endToken(tokenId: string): Promise<boolean> {
+    return this.#tokens.delete(tokenId);
+  }
+
+  async putBox(key: string, box: PendingBox, expiresAt: number): Promise<void> {
+    this.#boxes.set(key, { value: structuredClone(box), expiresAt });
+  }
+
+  async getBox(key: string, now: number): Promise<PendingBox | null> {
+    const box = this.#boxes.get(key);
+    return box === undefined || box.expiresAt <= now ? null : structuredClone(box.value);
+  }
+
+  async takeBox(key: string, now: number): Promise<PendingBox | null> {
+    const box = this.#boxes.get(key);
+    if (box === undefined) return null;
+    this.#boxes.delete(key);
+    return box.expiresAt <= now ? null : box.value;
+  }
+
+  async takeBoxes(prefixes: string[], now: number): Promise<PendingBox[]> {
+    const taken: PendingBox[] = [];
+    for (const prefix of prefixes) {
+      for (const [key, box] of [...this.#boxes]) {
+        if (!key.startsWith(prefix)) continue;
+        this.#boxes.delete(key);
+        if (box.expiresAt > now) taken.push(box.value);
+      }
+    }
+    return taken;
+  }
+
+  #alive(grantId: string, now: number): GrantEntry | null {
+    const entry = this.#grants.get(grantId);
+    return entry === undefined || entry.expiresAt <= now ? null : entry;
+  }
+
+  #touch(entry: GrantEntry, now: number): void {
+    if (entry.lastUsedAt !== 0 && now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
+    this.#grants.set(entry.grantId, { ...entry, lastUsedAt: now });
+  }
+
+  #endGrants(entries: GrantEntry[]): EndedGrant[] {
+    const ids = new Set(entries.map((e) => e.grantId));
+    for (const id of ids) this.#grants.delete(id);
+    for (const [tokenId, token] of this.#tokens) if (ids.has(token.grantId)) this.#tokens.delete(tokenId);
+    for (const id of ids) this.#release(id);
+    return entries.map(({ grantId, kind, kvKeys, revocation, clientId }) => ({ grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) }));
+  }
+
+  #releaseIfHeld(grantId: string, lease: string): void {
+    if (this.#leases.get(grantId)?.holder === lease) this.#release(grantId);
+  }
+
+  /** Drops a grant's lease and wakes everyone waiting on it. */
+  #release(grantId: string): void {
+    this.#leases.delete(grantId);
+    for (const wake of [...(this.#waiters.get(grantId) ?? [])]) wake();
+    this.#waiters.delete(grantId);
+  }
+}
