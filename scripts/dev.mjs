@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { denoBinary } from './lib/deno-bin.mjs';
+import { CACHED_ONLY, denoBinary } from './lib/deno-bin.mjs';
 import { ensureDevVars, parseDevVars } from './lib/dev-vars.mjs';
 import { requireModernNode } from './lib/node-version.mjs';
 
@@ -175,7 +175,7 @@ function startDeno() {
   console.log(`Deno KV: ${join(stateDir, 'kv.sqlite3')}`);
   return spawn(
     deno,
-    ['serve', '--quiet', '--no-prompt', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--host', '127.0.0.1', '--port', String(port), 'src/platform/deno/server.ts'],
+    ['serve', '--quiet', CACHED_ONLY, '--no-prompt', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--host', '127.0.0.1', '--port', String(port), 'src/platform/deno/server.ts'],
     {
       stdio: 'inherit',
       cwd: fileURLToPath(new URL('..', import.meta.url)),

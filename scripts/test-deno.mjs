@@ -6,7 +6,7 @@
 // it is skipped with a warning, except under CI=true, where that is a failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { denoBinary } from './lib/deno-bin.mjs';
+import { CACHED_ONLY, denoBinary } from './lib/deno-bin.mjs';
 
 const deno = denoBinary();
 if (deno === null) {
@@ -23,13 +23,13 @@ const run = (args) => {
   const result = spawnSync(deno, args, { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
-run(['check', '--quiet', 'src/platform/deno/server.ts', 'test/deno/']);
+run(['check', '--quiet', CACHED_ONLY, 'src/platform/deno/server.ts', 'test/deno/']);
 // Under CI, also a JUnit report, turned into the counts .ci/run's closing line adds up.
 const junit = 'test-results/deno.junit.xml';
 if (process.env.CI) mkdirSync('test-results', { recursive: true });
 const result = spawnSync(
   deno,
-  ['test', '--quiet', '--no-prompt', '--allow-env', '--allow-read', '--allow-write', '--allow-net', '--allow-run', ...(process.env.CI ? [`--junit-path=${junit}`] : []), 'test/deno/'],
+  ['test', '--quiet', CACHED_ONLY, '--no-prompt', '--allow-env', '--allow-read', '--allow-write', '--allow-net', '--allow-run', ...(process.env.CI ? [`--junit-path=${junit}`] : []), 'test/deno/'],
   { stdio: 'inherit', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } },
 );
 if (process.env.CI && existsSync(junit)) {

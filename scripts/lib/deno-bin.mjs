@@ -27,5 +27,5 @@ export function denoBinary() {
   }
 }
 
-/** Deno's flags for running the gateway: no prompt, KV, and nothing fetched from a registry. */
-export const DENO_RUN_FLAGS = ['--no-prompt', '--unstable-kv', '--cached-only'];
+/** Deno fetches nothing: what it runs comes from this checkout and node_modules (a missing module fails instead). */
+export const CACHED_ONLY = '--cached-only';

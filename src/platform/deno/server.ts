@@ -22,7 +22,8 @@ const env: Record<string, string> = Deno.env.toObject();
 
 async function openRuntime(): Promise<DenoRuntime | { problems: ConfigProblem[] }> {
   const path = env.DENO_KV_PATH;
-  const onDeploy = env.DENO_DEPLOYMENT_ID !== undefined;
+  // Deno Deploy says so in the environment (Classic: DENO_DEPLOYMENT_ID; the current platform: DENO_DEPLOY too).
+  const onDeploy = env.DENO_DEPLOYMENT_ID !== undefined || env.DENO_DEPLOY !== undefined;
   if ((path === undefined || path === '') && !onDeploy) {
     return { problems: [{ variable: 'DENO_KV_PATH', problem: 'is not set: the Deno KV database file where sessions and ledgers live (e.g. /var/lib/looker-gw/kv.sqlite3)' }] };
   }
