@@ -166,6 +166,14 @@ export function describeDeviceFlowContract(name: string, make: () => Promise<Dev
     equal((await store.enter('wrong', from('net-guesser', 'grp-guesser'), T0 + 200, limits)).status, 'wait', 'the guesser still waits');
   });
 
+  test('many sign-ins and counters expiring at once are all cleared, and their room is free again', async (store) => {
+    for (let n = 0; n < 30; n++) for (let i = 0; i < 10; i++) equal((await store.start(device(`net-${n}`, `grp-${n % 7}`, T0 + i), LIMITS)).ok, true, `start ${n}/${i}`);
+    for (let n = 0; n < 30; n++) await store.enter('wrong', from(`net-w${n}`), T0, LIMITS);
+    const later = T0 + TEN_MINUTES + 10;
+    for (let n = 0; n < 30; n++) for (let i = 0; i < 10; i++) equal((await store.start(device(`net-${n}`, `grp-${n % 7}`, later + i), { ...LIMITS, total: 300 })).ok, true, `again ${n}/${i}`);
+    equal(await store.start(device('net-last', 'grp-last', later + 20), { ...LIMITS, total: 300 }), { ok: true, shed: 1 }, 'the room holds exactly the 300 live ones');
+  });
+
   test('a right code is not counted as wrong', async (store) => {
     const d = device('net-a', 'grp-a', T0);
     await store.start(d, LIMITS);

@@ -58,6 +58,15 @@ interface Counter {
   windowEndsAt: number;
 }
 
+/** A network group's pending sign-ins: how many, and when the oldest started. */
+interface GroupSize {
+  count: number;
+  first: number;
+}
+
+/** Pending sign-ins that join or leave groups in one commit. */
+type GroupChanges = Map<string, { added: { startedAt: number; deviceKey: string }[]; removed: { startedAt: number; deviceKey: string }[] }>;
+
 export interface DenoDeviceFlowOptions {
   prefix?: Deno.KvKey;
 }
@@ -80,6 +89,9 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
   #networkKey = (d: DeviceRecord): Deno.KvKey => [...this.#base, 'network', d.network, d.deviceKey];
   #groupKey = (d: DeviceRecord): Deno.KvKey => [...this.#base, 'group', d.group, d.startedAt, d.deviceKey];
   #expiryKey = (d: DeviceRecord): Deno.KvKey => [...this.#base, 'expiry', d.expiresAt, d.deviceKey];
+  #groupSizeKey = (group: string): Deno.KvKey => [...this.#base, 'group-size', group];
+  /** Listed backwards, the busiest group comes first (most pending, then the one whose oldest started first). */
+  #busiestKey = (group: string, size: GroupSize): Deno.KvKey => [...this.#base, 'busiest', size.count, -size.first, group];
   #counterKey = (key: string): Deno.KvKey => [...this.#base, 'counter', key];
   #counterWindowKey = (key: string, c: Counter): Deno.KvKey => [...this.#base, 'counter-window', c.windowEndsAt, key];
   #counterSizeKey = (key: string, c: Counter): Deno.KvKey => [...this.#base, 'counter-size', c.count, c.windowEndsAt, key];
@@ -95,30 +107,46 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
       if (fromNetwork >= limits.perNetwork) return { answer: { ok: false, reason: 'network limit', retryAt: first ?? device.startedAt } };
       if ((await this.#kv.get(this.#codeKey(device.userCodeKey))).value !== null) return { answer: { ok: false, reason: 'user code taken' } };
       const op = this.#kv.atomic().check(read);
+      const groups: GroupChanges = new Map();
       let pending = guard.pending;
       let shed = 0;
-      if (pending >= limits.total) {
+      if (pending === limits.total) {
         // Full: make room at the expense of the network group holding the most (ties: whoever waited longest).
-        const groups = new Map<string, { count: number; first: number; oldest: { startedAt: number; deviceKey: string }[] }>();
+        let busiest: string | undefined;
+        for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'busiest'] }, { reverse: true, limit: 1 })) busiest = key[key.length - 1] as string;
+        if (busiest !== undefined) {
+          let victim: DeviceRecord | null = null;
+          for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'group', busiest] }, { limit: 1 })) {
+            victim = (await this.#kv.get<DeviceRecord>(this.#deviceKey(key[key.length - 1] as string))).value;
+          }
+          if (victim !== null) {
+            this.#deleteRow(op, victim, groups);
+            pending--;
+            shed++;
+          }
+        }
+      } else if (pending > limits.total) {
+        // Over (the limit was lowered): as many as it takes, judged the same way, from one reading of every group.
+        const all = new Map<string, { count: number; first: number; oldest: { startedAt: number; deviceKey: string }[] }>();
         for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'group'] })) {
           const [group, startedAt, deviceKey] = key.slice(-3) as [string, number, string];
-          const g = groups.get(group) ?? { count: 0, first: startedAt, oldest: [] };
+          const g = all.get(group) ?? { count: 0, first: startedAt, oldest: [] };
           g.count++;
           g.first = Math.min(g.first, startedAt);
           g.oldest.push({ startedAt, deviceKey });
-          groups.set(group, g);
+          all.set(group, g);
         }
         while (pending >= limits.total) {
           let busiest: { count: number; first: number; oldest: { startedAt: number; deviceKey: string }[] } | undefined;
-          for (const g of groups.values()) {
+          for (const g of all.values()) {
             if (g.count > 0 && (busiest === undefined || g.count > busiest.count || (g.count === busiest.count && g.first < busiest.first))) busiest = g;
           }
           if (busiest === undefined) break;
-          const victim = busiest.oldest.shift()!;
+          const oldest = busiest.oldest.shift()!;
           busiest.count--;
           busiest.first = busiest.oldest[0]?.startedAt ?? Infinity;
-          const row = (await this.#kv.get<DeviceRecord>(this.#deviceKey(victim.deviceKey))).value;
-          if (row !== null) this.#deleteRow(op, row);
+          const row = (await this.#kv.get<DeviceRecord>(this.#deviceKey(oldest.deviceKey))).value;
+          if (row !== null) this.#deleteRow(op, row, groups);
           pending--;
           shed++;
         }
@@ -143,6 +171,8 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
         .set(this.#groupKey(row), null, { expireIn })
         .set(this.#expiryKey(row), null, { expireIn })
         .set(this.#guardKey, { ...guard, pending: pending + 1 } satisfies Guard);
+      changesOf(groups, row.group).added.push({ startedAt: row.startedAt, deviceKey: row.deviceKey });
+      await this.#regroup(op, groups);
       return { answer: { ok: true, shed }, op };
     });
   }
@@ -216,6 +246,8 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
         .delete(this.#networkKey(row))
         .delete(this.#groupKey(row))
         .set(this.#guardKey, { ...guard, pending: guard.pending - 1 } satisfies Guard);
+      const groups: GroupChanges = new Map([[row.group, { added: [], removed: [{ startedAt: row.startedAt, deviceKey: row.deviceKey }] }]]);
+      await this.#regroup(op, groups);
       return { answer: true, op };
     });
   }
@@ -274,17 +306,19 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
       if (expired.length === 0) break;
       const read = await this.#kv.get<Guard>(this.#guardKey);
       const guard = read.value ?? { pending: 0, counters: 0 };
-      const rows = await this.#kv.getMany<DeviceRecord[]>(expired.map((key) => this.#deviceKey(key[key.length - 1] as string)));
+      const rows = await getAll<DeviceRecord>(this.#kv, expired.map((key) => this.#deviceKey(key[key.length - 1] as string)));
       const op = this.#kv.atomic().check(read);
+      const groups: GroupChanges = new Map();
       let pending = guard.pending;
       expired.forEach((key, i) => {
         const row = rows[i]!.value;
         if (row === null) op.delete(key);
         else {
           if (row.status === 'pending') pending--;
-          this.#deleteRow(op, row);
+          this.#deleteRow(op, row, groups);
         }
       });
+      await this.#regroup(op, groups);
       op.set(this.#guardKey, { ...guard, pending } satisfies Guard);
       await op.commit();
     }
@@ -296,7 +330,7 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
       if (ended.length === 0) break;
       const read = await this.#kv.get<Guard>(this.#guardKey);
       const guard = read.value ?? { pending: 0, counters: 0 };
-      const rows = await this.#kv.getMany<Counter[]>(ended.map((e) => this.#counterKey(e.key)));
+      const rows = await getAll<Counter>(this.#kv, ended.map((e) => this.#counterKey(e.key)));
       const op = this.#kv.atomic().check(read);
       let counters = guard.counters;
       ended.forEach((e, i) => {
@@ -328,9 +362,54 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
     return best;
   }
 
-  #deleteRow(op: Deno.AtomicOperation, row: DeviceRecord): void {
+  #deleteRow(op: Deno.AtomicOperation, row: DeviceRecord, groups?: GroupChanges): void {
     op.delete(this.#deviceKey(row.deviceKey)).delete(this.#expiryKey(row));
     op.delete(this.#codeKey(row.userCodeKey));
-    if (row.status === 'pending') op.delete(this.#networkKey(row)).delete(this.#groupKey(row));
+    if (row.status === 'pending') {
+      op.delete(this.#networkKey(row)).delete(this.#groupKey(row));
+      groups !== undefined && changesOf(groups, row.group).removed.push({ startedAt: row.startedAt, deviceKey: row.deviceKey });
+    }
   }
+
+  /**
+   * Brings each changed group's size and its place among the busiest up to date in `op`:
+   * its count, and when its oldest pending sign-in started (read from the group's own
+   * index, leaving out those this commit removes).
+   */
+  async #regroup(op: Deno.AtomicOperation, groups: GroupChanges): Promise<void> {
+    for (const [group, { added, removed }] of groups) {
+      const stored = (await this.#kv.get<GroupSize>(this.#groupSizeKey(group))).value;
+      const count = (stored?.count ?? 0) + added.length - removed.length;
+      if (stored !== null) op.delete(this.#busiestKey(group, stored));
+      if (count <= 0) {
+        op.delete(this.#groupSizeKey(group));
+        continue;
+      }
+      const gone = new Set(removed.map((r) => r.deviceKey));
+      let first = Math.min(...added.map((a) => a.startedAt));
+      for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'group', group] }, { limit: gone.size + 1 })) {
+        if (gone.has(key[key.length - 1] as string)) continue;
+        first = Math.min(first, key[key.length - 2] as number);
+        break;
+      }
+      const size: GroupSize = { count, first };
+      op.set(this.#groupSizeKey(group), size).set(this.#busiestKey(group, size), null);
+    }
+  }
+}
+
+function changesOf(groups: GroupChanges, group: string) {
+  let changes = groups.get(group);
+  if (changes === undefined) {
+    changes = { added: [], removed: [] };
+    groups.set(group, changes);
+  }
+  return changes;
+}
+
+/** Deno KV's getMany reads at most 10 keys at a time: these keys, 10 by 10. */
+async function getAll<T>(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+  const entries: Deno.KvEntryMaybe<T>[] = [];
+  for (let i = 0; i < keys.length; i += 10) entries.push(...(await kv.getMany<T[]>(keys.slice(i, i + 10))));
+  return entries;
 }

@@ -7,7 +7,7 @@
 
 /** Deno KV deletes an expired key some time after `expireIn`, never before: records outlive their own expiry by this. */
 export const GC_MARGIN_MS = 24 * 3600_000;
-/** Deno KV's own limits (a commit that breaks one throws): checks per atomic commit, mutations per commit. */
+/** Deno KV's own limits (a call that breaks one throws): checks and mutations per atomic commit (getMany: 10 keys). */
 export const MAX_CHECKS = 100;
 export const MAX_MUTATIONS = 1000;
 /** How often an optimistic transaction is tried before the caller is told the store cannot answer (a 503). */
