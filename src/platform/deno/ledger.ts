@@ -46,8 +46,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 export const MAX_TOKENS_PER_GRANT = 50;
 /** Grants ended per atomic commit: one check and two deletes each, within Deno KV's 100 checks. */
 const END_BATCH = 90;
-/** Expired tokens of a grant dropped per mint (the rest next time, or by Deno KV's expiry). */
-const EXPIRED_PER_MINT = 200;
+/** Expired tokens of a grant dropped per mint (the rest next time, or by Deno KV's expiry): a commit holds at most 80 KiB of keys. */
+const EXPIRED_PER_MINT = 50;
 
 interface LeaseRecord {
   holder: string;
@@ -363,9 +363,9 @@ export class DenoKvLedger implements Ledger {
         for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'grant-token', grantId] })) {
           keys.push(key, this.#tokenKey(key[key.length - 1] as string));
         }
-        for (let i = 0; i < keys.length; i += 500) {
+        for (let i = 0; i < keys.length; i += 200) {
           const op = this.#kv.atomic();
-          for (const key of keys.slice(i, i + 500)) op.delete(key);
+          for (const key of keys.slice(i, i + 200)) op.delete(key);
           await op.commit();
         }
       } catch {
