@@ -20,7 +20,7 @@ interface Instance {
 }
 
 /** Two gateway instances (separate memory) over one Deno KV database, one simulator, one clock. */
-async function twoInstances(beforeLooker?: (request: Request) => Promise<void> | void) {
+async function twoInstances(beforeLooker?: (request: Request) => Promise<void> | void, signIn = true) {
   const kv = await Deno.openKv(':memory:');
   const clock = { ms: Date.UTC(2026, 10, 28, 12), advance(s: number) { this.ms += s * 1000; } };
   const sim: LookerSimulator = createLookerSimulator({ clientId: CLIENT_ID, redirectUris: [`${GATEWAY}/callback`], autoApprove: true, refreshTokenMode: 'rotate', now: () => clock.ms });
@@ -28,7 +28,8 @@ async function twoInstances(beforeLooker?: (request: Request) => Promise<void> |
   const instance = (): Instance => {
     const logs: string[] = [];
     const app: GatewayApp = createApp({
-      runtime: denoRuntime(kv, { defer: () => {} }),
+      // The client's address from a header, as behind a trusted proxy: the tests say where each request comes from.
+      runtime: denoRuntime(kv, { defer: () => {}, trustedProxyHeader: 'x-client-address' }),
       fetch: async (input, init) => {
         await beforeLooker?.(new Request(input, init));
         return sim.fetch(input, init);
@@ -42,6 +43,7 @@ async function twoInstances(beforeLooker?: (request: Request) => Promise<void> |
   };
   const a = instance();
   const b = instance();
+  if (!signIn) return { kv, clock, sim, a, b, withSession: (init: RequestInit = {}) => init };
   // Sign in through A: /login → the simulator (auto-approve) → /callback, carrying the sign-in cookie.
   const login = await a.request('/login');
   const loginCookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
@@ -101,6 +103,31 @@ Deno.test('two instances on one Deno KV: a sign-out in one while the other refre
     for (const instance of [a, b]) equal((await instance.request('/api/4.0/user', withSession())).status, 401, 'refused in both');
     clock.advance(24 * 3600);
     for (const instance of [a, b]) equal((await instance.request('/api/4.0/user', withSession())).status, 401, 'and a day later');
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test('two instances on one Deno KV: 200 device sign-ins at once from one /64, half through each, store exactly 10', async () => {
+  const { kv, a, b } = await twoInstances(undefined, false);
+  try {
+    const start = (instance: Instance, i: number) =>
+      instance.request('/cli/device/code', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-client-address': `2001:db8:1:1:0:0:${i.toString(16)}:1` },
+        body: 'name=probe',
+      });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => start(i % 2 === 0 ? a : b, i)));
+    const statuses = answers.map((r) => r.status);
+    equal(statuses.filter((s) => s === 200).length, 10, 'started');
+    equal(statuses.filter((s) => s === 429).length, 190, 'refused');
+    equal((await start(a, 999)).status, 429, 'still refused');
+    const other = await a.request('/cli/device/code', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-client-address': '198.51.100.9' },
+      body: 'name=probe',
+    });
+    equal(other.status, 200, 'another network is not affected');
   } finally {
     kv.close();
   }
