@@ -8,7 +8,7 @@ export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['test/e2e/**', 'test/node/**', 'test/deno/**'],
+    exclude: ['test/e2e/**', 'test/node/**'],
     // Every test keeps its storage apart (test/helpers.ts gives each one its own KV key
     // prefix and Durable Object names), so files can share a runtime: one workerd per
     // worker for all the files it runs, instead of a new one (~1.5 s) per file, and two

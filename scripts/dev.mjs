@@ -116,12 +116,24 @@ for (const [what, number, flag] of [['the gateway', port, '--port'], ...(useSimu
 const wranglerArgs = ['dev', '--port', String(port), ...positionals];
 if (values['env-file'] !== undefined) wranglerArgs.push('--env-file', values['env-file']);
 if (values['persist-to'] !== undefined) wranglerArgs.push('--persist-to', values['persist-to']);
-/** What --var NAME:value says (wrangler's own syntax), for Deno's environment. */
+/**
+ * For Deno, what wrangler's own options after `--` say: --var NAME:value (a variable) and
+ * --persist-to DIR (where local state lives); the others mean nothing to deno serve.
+ */
 const denoVars = { ...vars };
+let denoPersistTo = values['persist-to'];
+const ignoredForDeno = [];
 for (let i = 0; i < positionals.length; i++) {
-  if (positionals[i] === '--var' && positionals[i + 1] !== undefined) {
+  const arg = positionals[i];
+  if (arg === '--var' && positionals[i + 1] !== undefined) {
     const [name, ...rest] = positionals[++i].split(':');
     denoVars[name] = rest.join(':');
+  } else if (arg === '--persist-to' && positionals[i + 1] !== undefined) {
+    denoPersistTo ??= positionals[++i];
+  } else if (arg.startsWith('--persist-to=')) {
+    denoPersistTo ??= arg.slice('--persist-to='.length);
+  } else {
+    ignoredForDeno.push(arg);
   }
 }
 let simulator;
@@ -168,10 +180,9 @@ function startWrangler() {
 
 /** deno serve of the Deno entry: its variables in the environment, its KV in a local file. */
 function startDeno() {
-  const stateDir = join(values['persist-to'] ?? join('.wrangler', 'state'), 'deno');
+  const stateDir = join(denoPersistTo ?? join('.wrangler', 'state'), 'deno');
   mkdirSync(stateDir, { recursive: true });
-  const ignored = positionals.filter((arg, i) => arg !== '--var' && positionals[i - 1] !== '--var');
-  if (ignored.length > 0) console.warn(`--runtime deno: ignoring ${ignored.join(' ')} (only --var NAME:value is taken).`);
+  if (ignoredForDeno.length > 0) console.warn(`--runtime deno: ignoring ${ignoredForDeno.join(' ')} (of wrangler's options, only --var and --persist-to are taken).`);
   console.log(`Deno KV: ${join(stateDir, 'kv.sqlite3')}`);
   return spawn(
     deno,

@@ -1,6 +1,6 @@
 /**
  * The contract suites (test/contract/) against the Durable Objects, in the Workers
- * runtime: the same cases that test/deno/contract.test.ts runs against Deno KV.
+ * runtime: the same cases that test/deno/contract_test.ts runs against Deno KV.
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, it, vi } from 'vitest';

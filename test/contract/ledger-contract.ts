@@ -1,7 +1,7 @@
 /**
  * The ledger's contract (src/grants/ledger.ts), one suite for every implementation: the
  * Durable Object (test/contract/durable-objects.test.ts, in the Workers runtime) and Deno
- * KV (test/deno/contract.test.ts, under `deno test`). The races the gateway relies on:
+ * KV (test/deno/contract_test.ts, under `deno test`). The races the gateway relies on:
  * a refresh racing a sign-out, two refreshers, a lost lease, a retried store, an ended
  * grant that nothing brings back, the token cap, boxes taken once.
  */
