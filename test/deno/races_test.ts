@@ -5,7 +5,7 @@
  */
 import { DenoKvDeviceFlows } from '../../src/platform/deno/device-flows.ts';
 import { DenoKvLedger } from '../../src/platform/deno/ledger.ts';
-import { equal, ok } from '../contract/contract.ts';
+import { equal, ok, within } from '../contract/contract.ts';
 
 /** The database, except that once armed, the next commit waits until `release()` (and `held` resolves when it starts waiting). */
 function heldCommit(kv: Deno.Kv) {
@@ -87,6 +87,27 @@ Deno.test('a device sign-in counted by one instance while another filled the net
     gated.release();
     equal(await racing, { ok: false, reason: 'network limit', retryAt: T0 + 600_000 }, 'read again: the network is full');
     equal(await second.poll('d100', T0 + 200), { status: 'expired' }, 'nothing stored for it');
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test('a waiter for a lease hears its release through Deno KV’s watch, with no polling at all', async () => {
+  const kv = await Deno.openKv(':memory:');
+  try {
+    // A sleep that never ends: only a change to the grant or its lease can wake the waiter.
+    const never = () => new Promise<void>(() => {});
+    const holder = new DenoKvLedger(kv, 'person:p', { sleep: never });
+    const waiter = new DenoKvLedger(kv, 'person:p', { sleep: never });
+    await holder.createGrant({ grantId: 'g', kind: 'session', label: 'b', createdAt: T0, lastUsedAt: T0, expiresAt: T0 + 86_400_000, version: 1, sealed: 's1', revocation: 'r1', kvKeys: [] });
+    const ticket = await holder.beginRefresh('g', 1, T0);
+    const waiting = waiter.beginRefresh('g', 1, T0);
+    await holder.completeRefresh('g', 'lease' in ticket ? ticket.lease : '', { version: 2, sealed: 's2', revocation: 'r2', expiresAt: T0 + 86_400_000 }, T0);
+    equal(await within(waiting, 5_000, 'the waiter'), { current: { version: 2, sealed: 's2' } }, 'woken by the store');
+    const second = await waiter.beginRefresh('g', 2, T0);
+    const third = holder.beginRefresh('g', 2, T0);
+    await waiter.releaseRefresh('g', 'lease' in second ? second.lease : '');
+    ok('lease' in (await within(third, 5_000, 'the next waiter')), 'woken by the release');
   } finally {
     kv.close();
   }

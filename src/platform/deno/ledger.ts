@@ -13,8 +13,9 @@
  * - Ending grants is one atomic commit (up to END_BATCH grants: a person with more is
  *   ended in several, each atomic), answered only after it committed.
  * - Refresh leases are records {holder, expiresAt} taken with a versionstamp check. A
- *   waiter polls until the lease is released or expires (the Durable Object wakes its
- *   waiters in memory; the outcomes are the same). completeRefresh reads the lease again
+ *   waiter watches the grant and the lease (Deno KV's watch) and looks again when either
+ *   changes, at least every second, until the lease is released or expires (the Durable
+ *   Object wakes its waiters in memory; the outcomes are the same). completeRefresh reads the lease again
  *   and commits with a check on it (a fence: a lease taken or released meanwhile makes it
  *   read again) and releases it in the same commit. What may be stored is decided by the
  *   grant's version, exactly as in the Durable Object: only the next version, or the very
@@ -39,8 +40,8 @@ import { gcAfter, GC_MARGIN_MS, MAX_CHECKS, optimistic } from './kv.ts';
 
 /** As long as the Durable Object's: longer than a refresh can take. */
 export const LEASE_MS = 60_000;
-/** While another refresher holds the lease, a waiter looks again this often. */
-const LEASE_POLL_MS = 100;
+/** While another refresher holds the lease, a waiter watches the grant and its lease (Deno KV's watch) and looks again at least this often. */
+const LEASE_POLL_MS = 1000;
 const TOUCH_INTERVAL_MS = 60_000;
 /** The Durable Object's cap (MAX_TOKENS_PER_GRANT): a new token beyond it ends the grant's oldest. */
 export const MAX_TOKENS_PER_GRANT = 50;
@@ -69,7 +70,7 @@ export interface DenoLedgerOptions {
   prefix?: Deno.KvKey;
   /** The clock leases are judged by (the Durable Object uses Date.now as well). */
   clock?: () => number;
-  /** How a waiter waits before looking at a held lease again. */
+  /** How a waiter waits, besides watching, before looking at a held lease again (at most a second). */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -124,8 +125,8 @@ export class DenoKvLedger implements Ledger {
       if (entry.version > knownVersion) return { current: { version: entry.version, sealed: entry.sealed } };
       const t = this.#clock();
       if (lease.value !== null && lease.value.expiresAt > t) {
-        // Another refresher holds it: look again when it may have finished, at the latest when it expires.
-        await this.#sleep(Math.min(LEASE_POLL_MS, lease.value.expiresAt - t));
+        // Another refresher holds it: look again as soon as the grant or the lease changes, at the latest when it expires.
+        await this.#changeOrTimeout([grant, lease], Math.min(LEASE_POLL_MS, lease.value.expiresAt - t));
         continue;
       }
       const taken: LeaseRecord = { holder: crypto.randomUUID(), expiresAt: t + LEASE_MS };
@@ -323,6 +324,23 @@ export class DenoKvLedger implements Ledger {
       }
     }
     return taken;
+  }
+
+  /** Resolves when one of these entries changes from what was read (Deno KV's watch), or after `ms` (this ledger's sleep). */
+  async #changeOrTimeout(read: Deno.KvEntryMaybe<unknown>[], ms: number): Promise<void> {
+    const reader = this.#kv.watch(read.map((entry) => entry.key)).getReader();
+    const changed = (async () => {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done || next.value.some((entry, i) => entry.versionstamp !== read[i]!.versionstamp)) return;
+      }
+    })().catch(() => {});
+    try {
+      await Promise.race([changed, this.#sleep(ms)]);
+    } finally {
+      await reader.cancel().catch(() => {});
+      await changed;
+    }
   }
 
   /** Records use (coarsely); false when the grant changed since it was read (read again). */
