@@ -16,7 +16,7 @@ import type { AppEnv, Gateway } from '../context.ts';
 import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, checkRequestOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
-// The command line's own source, served as is (wrangler bundles it as text; see wrangler.toml's rules).
+// The command line's own source, served as is: a text import (wrangler bundles it as text, see wrangler.toml's rules; Deno reads the attribute).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs' with { type: 'text' };
 import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
 import { allowFormTarget } from './page-headers.ts';
