@@ -2,6 +2,7 @@
 import type { AccessTokens } from './callers/access-tokens.ts';
 import type { BrowserSessions } from './callers/browser-sessions.ts';
 import type { CredentialFlows } from './callers/credential-flows.ts';
+import type { CallerKindName } from './callers/resolve.ts';
 import type { ScriptCredentials } from './callers/credentials.ts';
 import type { CountingKv } from './callers/records.ts';
 import type { SignIns } from './callers/sign-ins.ts';
@@ -41,7 +42,7 @@ export interface Gateway {
 }
 
 /** Which kind of caller a request was served for (for the request log line). */
-export type CallerKind = 'browser' | 'token' | 'anonymous';
+export type CallerKind = CallerKindName | 'anonymous';
 
 export interface AppEnv {
   Bindings: Bindings;

@@ -13,8 +13,10 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv, Gateway } from '../context.ts';
-import { GrantEndedError, GrantUnavailableError, type GrantAccess } from '../grants/access.ts';
-import type { Grant } from '../grants/record.ts';
+import { bearerToken } from '../callers/access-tokens.ts';
+import type { Caller, CallerSource } from '../callers/caller-source.ts';
+import { callerSourceFor } from '../callers/resolve.ts';
+import { GrantEndedError, GrantUnavailableError } from '../grants/access.ts';
 import { splitRawUrl } from '../http/raw-url.ts';
 import { logRequest, requestIdFrom } from '../http/request-log.ts';
 import { checkRequestOrigin } from '../http/same-origin.ts';
@@ -93,7 +95,7 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   }
   const { path, search } = splitRawUrl(rawUrl);
   const { authorization } = headers;
-  const bearer = authorization === undefined ? undefined : bearerToken(authorization);
+  const bearer = bearerToken(authorization);
 
   const target = resolveApiTarget(method, path, search, gw.config.lookerApiUrl);
   if (!target.ok) {
@@ -111,36 +113,31 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     );
   }
 
-  // Who is calling: a bearer token (a script; no ambient credential, so no CSRF check), else the browser's cookie.
-  let access: GrantAccess;
-  let grant: Grant;
-  try {
-    if (authorization !== undefined) {
-      // The steady state answers from the isolate's memory without an await.
-      const resolved = bearer === undefined ? null : (gw.tokens.remembered(bearer) ?? (await gw.tokens.resolve(bearer)));
-      if (resolved === null) return c.json(requiresAuthentication(gw.origin, path, method), 401);
-      c.set('caller', 'token');
-      ({ access } = resolved.caller);
-      ({ grant } = resolved);
-    } else {
-      if (!SAFE_METHODS.has(method)) {
-        const verdict = checkRequestOrigin(headers, gw.origin, gw.config.allowedOrigins);
-        if (!verdict.allowed) {
-          gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
-          return c.json(
-            { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
-            403,
-          );
-        }
-      }
-      const session = gw.sessions.remembered(headers.cookie) ?? (await gw.sessions.load(c));
-      if (session === null) return notSignedIn(c, gw, 'Not signed in to the gateway');
-      c.set('caller', 'browser');
-      ({ access, grant } = session);
+  // Who is calling: the first registered kind of caller this request presents (src/callers/resolve.ts).
+  const presented = { authorization, cookie: headers.cookie };
+  const source = callerSourceFor(gw, presented);
+  if (source.ambient && !SAFE_METHODS.has(method)) {
+    const verdict = checkRequestOrigin(headers, gw.origin, gw.config.allowedOrigins);
+    if (!verdict.allowed) {
+      gw.log.warn('csrf_refused', { requestId: c.get('requestId'), route: '/api/*', method, reason: verdict.reason });
+      return c.json(
+        { message: `Cross-site ${method} refused: ${verdict.reason}. Browser apps must be served from this gateway or an origin in ALLOWED_ORIGINS.` },
+        403,
+      );
     }
-  } catch (error) {
-    return failure(c, gw, error);
   }
+  let caller: Caller | null;
+  try {
+    // The steady state answers from the isolate's memory without an await.
+    caller = source.callerFromMemory(presented) ?? (await source.callerFrom(presented, c));
+  } catch (error) {
+    return failure(c, gw, error, source);
+  }
+  if (caller === null) {
+    return source.whenUnknown === 'looker-401' ? c.json(requiresAuthentication(gw.origin, path, method), 401) : notSignedIn(c, gw, 'Not signed in to the gateway');
+  }
+  c.set('caller', source.kind);
+  const { access, grant } = caller;
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
   const { body, replayable } = await prepareRequestBody(c.req.raw, method, headers.forward['content-length'], REPLAYABLE_BODY_LIMIT);
@@ -157,14 +154,8 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
     const answerHeaders = downstreamResponseHeaders(upstream.headers, { lookerApiUrl: gw.config.lookerApiUrl, gatewayOrigin: gw.origin });
     return new Response(method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: answerHeaders });
   } catch (error) {
-    return failure(c, gw, error);
+    return failure(c, gw, error, source);
   }
-}
-
-/** The token of `Authorization: Bearer <token>` or `token <token>` (Looker accepts both), or undefined. */
-function bearerToken(header: string): string | undefined {
-  const match = /^(?:bearer|token)[ \t]+([^\s]+)[ \t]*$/i.exec(header);
-  return match?.[1];
 }
 
 function send(
@@ -190,11 +181,11 @@ function notSignedIn(c: Context<AppEnv>, gw: Gateway, message: string) {
   return c.json({ message: `${message}. Sign in at login_url, then retry.`, login_url: `${gw.origin}/login`, hint: authenticationHint(gw.origin) }, 401);
 }
 
-async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown) {
+async function failure(c: Context<AppEnv>, gw: Gateway, error: unknown, source: CallerSource) {
   if (error instanceof GrantEndedError) {
     const path = splitRawUrl(c.req.url).path;
     gw.log.info('session_ended', { requestId: c.get('requestId'), route: '/api/*', reason: error.message });
-    if (c.get('caller') === 'token') return c.json(requiresAuthentication(gw.origin, path, c.req.method, credentialEndedHint(gw.origin)), 401);
+    if (source.whenUnknown === 'looker-401') return c.json(requiresAuthentication(gw.origin, path, c.req.method, credentialEndedHint(gw.origin)), 401);
     gw.sessions.clear(c);
     return notSignedIn(c, gw, 'Your Looker session has ended');
   }

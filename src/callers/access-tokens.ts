@@ -13,6 +13,7 @@ import { isObject, parseJson, parsePerson } from '../grants/record.ts';
 import type { Grant } from '../grants/record.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { CallerContext } from './context.ts';
+import type { Caller, CallerSource, Presented } from './caller-source.ts';
 import type { VerifiedCredential } from './credentials.ts';
 
 /** Who a bearer token speaks for. */
@@ -30,7 +31,11 @@ interface Remembered {
   checkedAt: number;
 }
 
-export class AccessTokens {
+/** As a caller of the API: `Authorization: Bearer <token>` (or `token <token>`, as Looker accepts). No ambient credential, so no origin check. */
+export class AccessTokens implements CallerSource<'token'> {
+  readonly kind = 'token';
+  readonly ambient = false;
+  readonly whenUnknown = 'looker-401';
   readonly #x: CallerContext;
 
   constructor(context: CallerContext) {
@@ -67,6 +72,22 @@ export class AccessTokens {
     };
     this.#x.memory.set(token.value, { kind: 'access-token', caller, checkedAt: now } satisfies Remembered);
     return { accessToken: token.value, expiresIn: Math.max(1, Math.floor((expiresAt - now) / 1000)) };
+  }
+
+  presents(presented: Presented): boolean {
+    return presented.authorization !== undefined;
+  }
+
+  callerFromMemory(presented: Presented): Caller | undefined {
+    const value = bearerToken(presented.authorization);
+    const found = value === undefined ? undefined : this.remembered(value);
+    return found === undefined ? undefined : { access: found.caller.access, grant: found.grant };
+  }
+
+  async callerFrom(presented: Presented): Promise<Caller | null> {
+    const value = bearerToken(presented.authorization);
+    const found = value === undefined ? null : await this.resolve(value);
+    return found === null ? null : { access: found.caller.access, grant: found.grant };
   }
 
   /** What a bearer token speaks for, from the isolate's memory without waiting, when recent enough to trust; else undefined. */
@@ -148,4 +169,10 @@ export class AccessTokens {
       credential: { clientId: v.clientId, name: v.name, user, createdAt: v.createdAt, expiresAt: v.expiresAt },
     };
   }
+}
+
+/** The token of `Authorization: Bearer <token>` or `token <token>`, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return /^(?:bearer|token)[ \t]+([^\s]+)[ \t]*$/i.exec(header)?.[1];
 }

@@ -11,6 +11,7 @@ import type { Grant } from '../grants/record.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import type { CallerContext } from './context.ts';
+import type { Caller, CallerSource, Presented } from './caller-source.ts';
 import { cookies, SESSION_TTL_SECONDS } from './cookies.ts';
 import type { KeyValueStore, SessionRecord } from './records.ts';
 import { describeBrowser } from './user-agent.ts';
@@ -29,13 +30,30 @@ interface Remembered {
   record: SessionRecord;
 }
 
-export class BrowserSessions {
+/** As a caller of the API: the session cookie, ambient (the browser sends it by itself), so unsafe methods need an allowed origin. */
+export class BrowserSessions implements CallerSource<'browser'> {
+  readonly kind = 'browser';
+  readonly ambient = true;
+  readonly whenUnknown = 'sign-in';
   readonly #x: CallerContext;
   readonly #kv: KeyValueStore;
 
   constructor(context: CallerContext, kv: KeyValueStore) {
     this.#x = context;
     this.#kv = kv;
+  }
+
+  /** The last one asked: it speaks for every request that presents nothing else. */
+  presents(): boolean {
+    return true;
+  }
+
+  callerFromMemory(presented: Presented): Caller | undefined {
+    return this.remembered(presented.cookie);
+  }
+
+  callerFrom(_presented: Presented, c: Context): Promise<Caller | null> {
+    return this.load(c);
   }
 
   /**

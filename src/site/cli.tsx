@@ -10,6 +10,7 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { bearerToken } from '../callers/access-tokens.ts';
 import { cookies } from '../callers/cookies.ts';
 import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, type HeldGrant } from '../callers/credential-flows.ts';
 import type { AppEnv, Gateway } from '../context.ts';
@@ -298,10 +299,10 @@ cliRoutes.post('/cli/revoke', async (c) => {
 cliRoutes.get('/cli/credential', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
-  const match = /^(?:bearer|token)[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
+  const token = bearerToken(c.req.header('authorization'));
   let resolved;
   try {
-    resolved = match === null ? null : await gw.tokens.resolve(match[1]!);
+    resolved = token === undefined ? null : await gw.tokens.resolve(token);
   } catch {
     return c.json({ message: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
   }
