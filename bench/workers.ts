@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { V4WorkerOptions } from 'miniflare';
 import { gatewayBearerToken, gatewaySessionCookie } from './sign-in.ts';
 
@@ -113,7 +113,7 @@ function gateway(id: string, label: string, clientHeaders: MeasuredWorker['clien
       ],
       compatibilityDate: setup.compatibilityDate,
       kvNamespaces: ['SESSIONS'],
-      durableObjects: { ACCOUNTS: { className: 'AccountObject', useSQLite: true } },
+      durableObjects: { ACCOUNTS: { className: 'AccountObject', useSQLite: true }, DEVICE_FLOWS: { className: 'DeviceFlowObject', useSQLite: true } },
       bindings: {
         LOOKER_URL: setup.simulator,
         LOOKER_CLIENT_ID: setup.clientId,
@@ -145,7 +145,10 @@ export function buildGateway(root: string, outDir: string): { path: string; byte
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   if (build.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${build.stdout}\n${build.stderr}`);
-  const path = join(outDir, 'index.js');
+  // wrangler names the bundle after wrangler.toml's `main` (src/platform/cloudflare/worker.ts → worker.js).
+  const main = /^main\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))?.[1];
+  if (main === undefined) throw new Error('wrangler.toml has no main');
+  const path = join(outDir, `${basename(main).replace(/\.[cm]?[jt]sx?$/, '')}.js`);
   return { path, bytes: readFileSync(path).length };
 }
 
