@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LIVENESS_TTL_MS } from '../src/grants/access.ts';
-import { MAX_TOKENS_PER_GRANT } from '../src/platform/cloudflare/account-object.ts';
+import { MAX_TOKENS_PER_GRANT } from '../src/grants/ledger.ts';
 import { AUTHENTICATION_HINT, bearerRequest, cliLogin, type CliCredential, createHarness, type Harness, sdkLogin, sdkLoginResponse, OTHER_SESSION_SECRET } from './helpers.ts';
 
 const DOCS = /^https:\/\/cloud\.google\.com\/looker\/docs\/r\/err\//;

@@ -11,6 +11,9 @@
  * clock).
  */
 
+/** RFC 8628 §3.5: each slow_down adds five seconds to the interval a command line must keep. */
+export const SLOW_DOWN_STEP_SECONDS = 5;
+
 /** Where a device sign-in was started, as the person allowing it is shown. */
 export interface Requester {
   /** The address the command line asked from (shown; the count uses its network's hash). */

@@ -18,6 +18,50 @@ import type { LookerUser } from '../looker/api.ts';
 
 export type GrantKind = 'session' | 'credential';
 
+/**
+ * The rules every ledger keeps alike (the Durable Object, Deno KV, in memory), held to them by
+ * test/contract/ledger-contract.ts.
+ */
+/** How long a refresher may hold a grant's lease: longer than a refresh can take (Looker's 15 s to start and 15 s to finish, storing retries under 2 s). */
+export const LEASE_MS = 60_000;
+/** Live gateway tokens per grant: a new one beyond this ends the grant's oldest (each SDK process holds one for an hour). */
+export const MAX_TOKENS_PER_GRANT = 50;
+/** "Last used" is coarse: recorded at most this often per grant. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Whether a use of the grant at `now` is recorded: the first always, later ones at most once a minute. */
+export function dueForTouch(entry: Pick<GrantEntry, 'lastUsedAt'>, now: number): boolean {
+  return entry.lastUsedAt === 0 || now - entry.lastUsedAt >= TOUCH_INTERVAL_MS;
+}
+
+/** Of one grant's live tokens, the ones a new token ends (its oldest beyond the cap, by when they were minted). */
+export function tokensBeyondCap<T extends { issuedAt?: number; expiresAt: number }>(live: readonly [string, T][]): string[] {
+  const age = (t: T) => t.issuedAt ?? t.expiresAt;
+  const oldestFirst = [...live].sort((a, b) => age(a[1]) - age(b[1]));
+  return oldestFirst.slice(0, Math.max(0, oldestFirst.length - (MAX_TOKENS_PER_GRANT - 1))).map(([id]) => id);
+}
+
+/** The grants alive at `now`, as "Your access" lists them: oldest first, without their sealed values. */
+export function listed(entries: Iterable<GrantEntry>, now: number): GrantSummary[] {
+  return [...entries]
+    .filter((e) => e.expiresAt > now)
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({
+      grantId,
+      kind,
+      label,
+      createdAt,
+      lastUsedAt,
+      expiresAt,
+      ...(clientId === undefined ? {} : { clientId }),
+    }));
+}
+
+/** What ending a grant leaves the gateway to clean up. */
+export function endedOf({ grantId, kind, kvKeys, revocation, clientId }: GrantEntry): EndedGrant {
+  return { grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) };
+}
+
 /** A grant as the ledger keeps it. */
 export interface GrantEntry {
   grantId: string;

@@ -19,10 +19,8 @@ import type {
   TokenCheck,
   TokenEntry,
 } from './ledger.ts';
+import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from './ledger.ts';
 
-const LEASE_MS = 60_000;
-const TOUCH_INTERVAL_MS = 60_000;
-const MAX_TOKENS_PER_GRANT = 50;
 
 export interface MemoryLedgerOptions {
   /** The clock leases are judged by (default Date.now). */
@@ -113,19 +111,14 @@ export class MemoryLedger implements Ledger {
   }
 
   async list(now: number): Promise<GrantSummary[]> {
-    return [...this.#grants.values()]
-      .filter((e) => e.expiresAt > now)
-      .sort((a, b) => a.createdAt - b.createdAt)
-      .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, ...(clientId === undefined ? {} : { clientId }) }));
+    return listed(this.#grants.values(), now);
   }
 
   async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
     const grant = this.#alive(token.grantId, now);
     if (grant === null) return { ok: false };
-    const age = (t: TokenEntry) => t.issuedAt ?? t.expiresAt;
     for (const [id, t] of this.#tokens) if (t.expiresAt <= now) this.#tokens.delete(id);
-    const live = [...this.#tokens].filter(([, t]) => t.grantId === token.grantId).sort((a, b) => age(a[1]) - age(b[1]));
-    for (const [id] of live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1)))) this.#tokens.delete(id);
+    for (const id of tokensBeyondCap([...this.#tokens].filter(([, t]) => t.grantId === token.grantId))) this.#tokens.delete(id);
     this.#tokens.set(tokenId, structuredClone(token));
     this.#touch(grant, now);
     return { ok: true, version: grant.version, sealed: grant.sealed };
@@ -185,7 +178,7 @@ export class MemoryLedger implements Ledger {
   }
 
   #touch(entry: GrantEntry, now: number): void {
-    if (entry.lastUsedAt !== 0 && now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
+    if (!dueForTouch(entry, now)) return;
     this.#grants.set(entry.grantId, { ...entry, lastUsedAt: now });
   }
 
@@ -194,7 +187,7 @@ export class MemoryLedger implements Ledger {
     for (const id of ids) this.#grants.delete(id);
     for (const [tokenId, token] of this.#tokens) if (ids.has(token.grantId)) this.#tokens.delete(tokenId);
     for (const id of ids) this.#release(id);
-    return entries.map(({ grantId, kind, kvKeys, revocation, clientId }) => ({ grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) }));
+    return entries.map(endedOf);
   }
 
   #releaseIfHeld(grantId: string, lease: string): void {

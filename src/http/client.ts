@@ -1,7 +1,7 @@
 /**
  * Who is on the other end of a request, as the platform reports it: the client's address
  * and, where the platform knows it, its country and city. Each runtime supplies the
- * function that reads these (the Worker: src/platform/cloudflare-client.ts); the gateway
+ * function that reads these (the Worker: src/platform/cloudflare/client.ts); the gateway
  * uses them for per-network limits and to tell a person where a device sign-in came from.
  */
 export interface ClientInfo {
@@ -13,9 +13,6 @@ export interface ClientInfo {
 }
 
 export type ClientOf = (request: Request) => ClientInfo;
-
-/** Where no platform function is given: nothing is known. */
-export const unknownClient: ClientOf = () => ({ address: 'unknown' });
 
 /**
  * The network a limit counts: an IPv6 address's /64 (one subscriber or host usually holds

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FetchBrowser } from './fetch-browser.ts';
 import { type DevGateway, sharedDevGateway } from './harness.ts';
 
 let gateway: DevGateway;
@@ -20,68 +21,8 @@ beforeAll(() => {
   gateway = sharedDevGateway();
 });
 
-/** A browser, minimally: cookies per origin, redirects followed by hand, same-origin form posts. */
-class Browser {
-  readonly #jar = new Map<string, Map<string, string>>();
-  /** Every URL this browser was sent to (the codes and states in them are what must not be kept). */
-  readonly visited: URL[] = [];
-
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const target = new URL(url);
-    this.visited.push(target);
-    const cookies = this.#jar.get(target.origin);
-    const headers = new Headers(init.headers);
-    if (cookies !== undefined && cookies.size > 0) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const jar = this.#jar.get(target.origin) ?? new Map<string, string>();
-      if (/max-age=0/i.test(line)) jar.delete(pair!.slice(0, eq));
-      else jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-      this.#jar.set(target.origin, jar);
-    }
-    return res;
-  }
-
-  /** Follows redirects from `res` until an answer that is not one, or one that leaves for `stopAt`. */
-  async follow(res: Response, from: string, stopAt?: (url: URL) => boolean): Promise<{ res: Response; url: URL }> {
-    let url = new URL(from);
-    while (res.status >= 300 && res.status < 400) {
-      url = new URL(res.headers.get('location')!, url);
-      if (stopAt?.(url)) {
-        this.visited.push(url);
-        return { res, url };
-      }
-      res = await this.fetch(url.href);
-    }
-    return { res, url };
-  }
-
-  /** Submits the first form on the page (hidden fields + the named button), as the page's own origin. */
-  async submit(page: Response, pageUrl: URL, button: Record<string, string>): Promise<{ res: Response; action: URL }> {
-    const html = await page.text();
-    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
-    if (form === null) throw new Error(`no form on ${pageUrl.pathname}:\n${html.slice(0, 400)}`);
-    const fields = new URLSearchParams();
-    for (const input of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields.set(input[1]!, decodeEntities(input[2]!));
-    for (const [k, v] of Object.entries(button)) fields.set(k, v);
-    const action = new URL(decodeEntities(form[1]!), pageUrl);
-    const res = await this.fetch(action.href, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: pageUrl.origin, 'sec-fetch-site': 'same-origin' },
-      body: fields.toString(),
-    });
-    return { res, action };
-  }
-}
-
-function decodeEntities(text: string): string {
-  return text.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>');
-}
-
 /** Browser side of any sign-in: from a redirect to Looker, through the simulator's consent, back to the gateway. */
-async function throughLooker(browser: Browser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
+async function throughLooker(browser: FetchBrowser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
   const atLooker = await browser.follow(start, startUrl);
   expect(atLooker.url.origin).toBe(gateway.simUrl);
   const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
@@ -118,7 +59,7 @@ function findIn(dir: string, values: string[]): string[] {
 describe('what the platform keeps under npm run dev', () => {
   it('after browser, loopback, device and SDK sign-ins: no code, state, user code, secret or token in any file', async () => {
     const secrets: string[] = [];
-    const browser = new Browser();
+    const browser = new FetchBrowser();
 
     // A browser sign-in.
     const signedIn = await throughLooker(browser, await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`);

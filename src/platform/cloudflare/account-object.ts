@@ -21,23 +21,10 @@ import type {
   TokenCheck,
   TokenEntry,
 } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
 
-/**
- * How long a refresher may hold a grant's lease before waiters stop waiting for it:
- * longer than a refresh can take (Looker's answer has 15 s to start and 15 s to finish,
- * and storing retries for under 2 s), so a live refresher is never overtaken.
- */
-const LEASE_MS = 60_000;
 /** While a lease from before a restart of this object may still be held, waiters look again this often. */
 const STORED_LEASE_POLL_MS = 250;
-/** "Last used" is coarse: recorded at most this often per grant. */
-const TOUCH_INTERVAL_MS = 60_000;
-/**
- * Live gateway tokens per grant (a credential's SDK logins): a new one beyond this ends
- * the oldest. Each SDK process holds one for an hour, so this is how many processes may
- * share one credential at once.
- */
-export const MAX_TOKENS_PER_GRANT = 50;
 /** How often expired entries are swept while anything is stored. */
 const SWEEP_INTERVAL_MS = 60 * 60_000;
 
@@ -147,19 +134,7 @@ export class AccountObject extends DurableObject implements Ledger {
   }
 
   async list(now: number): Promise<GrantSummary[]> {
-    const entries = await this.ctx.storage.list<GrantEntry>({ prefix: GRANT });
-    return [...entries.values()]
-      .filter((e) => e.expiresAt > now)
-      .sort((a, b) => a.createdAt - b.createdAt)
-      .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({
-        grantId,
-        kind,
-        label,
-        createdAt,
-        lastUsedAt,
-        expiresAt,
-        ...(clientId === undefined ? {} : { clientId }),
-      }));
+    return listed((await this.ctx.storage.list<GrantEntry>({ prefix: GRANT })).values(), now);
   }
 
   async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
@@ -168,9 +143,7 @@ export class AccountObject extends DurableObject implements Ledger {
     // Room for this one: expired tokens go, then the grant's oldest beyond the cap.
     const all = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
     const expired = [...all].filter(([, t]) => t.expiresAt <= now).map(([k]) => k);
-    const age = (t: TokenEntry) => t.issuedAt ?? t.expiresAt;
-    const live = [...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId).sort((a, b) => age(a[1]) - age(b[1]));
-    const over = live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1))).map(([k]) => k);
+    const over = tokensBeyondCap([...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId));
     const drop = [...expired, ...over];
     for (let i = 0; i < drop.length; i += 128) await this.ctx.storage.delete(drop.slice(i, i + 128));
     await this.ctx.storage.put(TOKEN + tokenId, token);
@@ -248,8 +221,7 @@ export class AccountObject extends DurableObject implements Ledger {
   }
 
   async #touch(entry: GrantEntry, now: number): Promise<void> {
-    // The first use is always recorded; later ones at most once a minute.
-    if (entry.lastUsedAt !== 0 && now - entry.lastUsedAt < TOUCH_INTERVAL_MS) return;
+    if (!dueForTouch(entry, now)) return;
     await this.ctx.storage.put(GRANT + entry.grantId, { ...entry, lastUsedAt: now } satisfies GrantEntry);
   }
 
@@ -260,7 +232,7 @@ export class AccountObject extends DurableObject implements Ledger {
     const keys = [...entries.map((e) => GRANT + e.grantId), ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k)];
     for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
     for (const id of ids) await this.#releaseAny(id);
-    return entries.map(({ grantId, kind, kvKeys, revocation, clientId }) => ({ grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) }));
+    return entries.map(endedOf);
   }
 
   async #releaseIfHeld(grantId: string, lease: string): Promise<void> {

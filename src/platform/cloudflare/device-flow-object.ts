@@ -21,11 +21,10 @@ import type {
   NewDevice,
   Requester,
 } from '../../callers/device-store.ts';
+import { SLOW_DOWN_STEP_SECONDS } from '../../callers/device-store.ts';
 
 /** How often expired rows are swept while anything is stored. */
 const SWEEP_INTERVAL_MS = 15 * 60_000;
-/** RFC 8628 §3.5: each slow_down adds five seconds to the interval. */
-const SLOW_DOWN_STEP_SECONDS = 5;
 
 interface DeviceRow extends Record<string, SqlStorageValue> {
   device_key: string;

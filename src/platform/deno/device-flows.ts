@@ -23,10 +23,9 @@ import type {
   NewDevice,
   Requester,
 } from '../../callers/device-store.ts';
+import { SLOW_DOWN_STEP_SECONDS } from '../../callers/device-store.ts';
 import { GC_MARGIN_MS, optimistic, Queue } from './kv.ts';
 
-/** RFC 8628 §3.5: each slow_down adds five seconds to the interval. */
-const SLOW_DOWN_STEP_SECONDS = 5;
 /** Expired sign-ins or counters deleted per commit while sweeping: about eight keys of ~150 bytes each, within a commit's 80 KiB of keys. */
 const SWEEP_BATCH = 40;
 

@@ -36,15 +36,11 @@ import type {
   TokenCheck,
   TokenEntry,
 } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
 import { gcAfter, GC_MARGIN_MS, MAX_CHECKS, optimistic } from './kv.ts';
 
-/** As long as the Durable Object's: longer than a refresh can take. */
-export const LEASE_MS = 60_000;
 /** While another refresher holds the lease, a waiter watches the grant and its lease (Deno KV's watch) and looks again at least this often. */
 const LEASE_POLL_MS = 1000;
-const TOUCH_INTERVAL_MS = 60_000;
-/** The Durable Object's cap (MAX_TOKENS_PER_GRANT): a new token beyond it ends the grant's oldest. */
-export const MAX_TOKENS_PER_GRANT = 50;
 /** Grants ended per atomic commit: one check and two deletes each, within Deno KV's 100 checks. */
 const END_BATCH = 90;
 /** Expired tokens of a grant dropped per mint (the rest next time, or by Deno KV's expiry): a commit holds at most 80 KiB of keys. */
@@ -222,13 +218,9 @@ export class DenoKvLedger implements Ledger {
   }
 
   async list(now: number): Promise<GrantSummary[]> {
-    const summaries: GrantSummary[] = [];
-    for await (const { value } of this.#kv.list<GrantEntry>({ prefix: [...this.#base, 'grant'] })) {
-      if (value.expiresAt <= now) continue;
-      const { grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId } = value;
-      summaries.push({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, ...(clientId === undefined ? {} : { clientId }) });
-    }
-    return summaries.sort((a, b) => a.createdAt - b.createdAt);
+    const entries: GrantEntry[] = [];
+    for await (const { value } of this.#kv.list<GrantEntry>({ prefix: [...this.#base, 'grant'] })) entries.push(value);
+    return listed(entries, now);
   }
 
   mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
@@ -237,22 +229,21 @@ export class DenoKvLedger implements Ledger {
       const entry = alive(grant.value, now);
       if (entry === null) return { done: { ok: false } };
       const expired: string[] = [];
-      const live: { tokenId: string; age: number }[] = [];
+      const live: [string, TokenIndex][] = [];
       for await (const { key, value } of this.#kv.list<TokenIndex>({ prefix: [...this.#base, 'grant-token', token.grantId] })) {
         const id = key[key.length - 1] as string;
         if (value.expiresAt <= now) {
           if (expired.length < EXPIRED_PER_MINT) expired.push(id);
-        } else live.push({ tokenId: id, age: value.issuedAt });
+        } else live.push([id, value]);
       }
-      live.sort((a, b) => a.age - b.age);
-      const over = live.slice(0, Math.max(0, live.length - (MAX_TOKENS_PER_GRANT - 1))).map((t) => t.tokenId);
+      const over = tokensBeyondCap(live);
       const op = this.#kv.atomic().check(grant, guard);
       for (const id of [...expired, ...over]) op.delete(this.#tokenKey(id)).delete(this.#tokenIndexKey(token.grantId, id));
       const expireIn = gcAfter(token.expiresAt, now);
       op.set(this.#tokenKey(tokenId), token, { expireIn })
         .set(this.#tokenIndexKey(token.grantId, tokenId), { issuedAt: token.issuedAt ?? token.expiresAt, expiresAt: token.expiresAt } satisfies TokenIndex, { expireIn })
         .sum(this.#tokenGuardKey(token.grantId), 1n);
-      if (needsTouch(entry, now)) op.set(this.#grantKey(entry.grantId), { ...entry, lastUsedAt: now }, { expireIn: gcAfter(entry.expiresAt, now) });
+      if (dueForTouch(entry, now)) op.set(this.#grantKey(entry.grantId), { ...entry, lastUsedAt: now }, { expireIn: gcAfter(entry.expiresAt, now) });
       return (await op.commit()).ok ? { done: { ok: true, version: entry.version, sealed: entry.sealed } } : null;
     });
   }
@@ -345,7 +336,7 @@ export class DenoKvLedger implements Ledger {
 
   /** Records use (coarsely); false when the grant changed since it was read (read again). */
   async #touch(read: Deno.KvEntryMaybe<GrantEntry>, entry: GrantEntry, now: number): Promise<boolean> {
-    if (!needsTouch(entry, now)) return true;
+    if (!dueForTouch(entry, now)) return true;
     const committed = await this.#kv
       .atomic()
       .check(read)
@@ -361,13 +352,7 @@ export class DenoKvLedger implements Ledger {
     if (guard !== null) op.check(guard);
     for (const { value } of grants) op.delete(this.#grantKey(value.grantId)).delete(this.#leaseKey(value.grantId));
     if (!(await op.commit()).ok) return null;
-    return grants.map(({ value: { grantId, kind, kvKeys, revocation, clientId } }) => ({
-      grantId,
-      kind,
-      kvKeys,
-      revocation,
-      ...(clientId === undefined ? {} : { clientId }),
-    }));
+    return grants.map(({ value }) => endedOf(value));
   }
 
   /**
@@ -397,7 +382,3 @@ function alive(entry: GrantEntry | null, now: number): GrantEntry | null {
   return entry === null || entry.expiresAt <= now ? null : entry;
 }
 
-/** The first use is always recorded; later ones at most once a minute (as the Durable Object does). */
-function needsTouch(entry: GrantEntry, now: number): boolean {
-  return entry.lastUsedAt === 0 || now - entry.lastUsedAt >= TOUCH_INTERVAL_MS;
-}
