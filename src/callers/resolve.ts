@@ -7,15 +7,26 @@ import type { AccessTokens } from './access-tokens.ts';
 import type { BrowserSessions } from './browser-sessions.ts';
 import type { CallerSource, Presented } from './caller-source.ts';
 
-/** The registered kinds, in the order they are asked; the last answers when no other is presented. */
-function sources(parts: { tokens: AccessTokens; sessions: BrowserSessions }) {
-  return [parts.tokens, parts.sessions] as const;
+interface CallerParts {
+  tokens: AccessTokens;
+  sessions: BrowserSessions;
 }
 
-export type CallerKindName = ReturnType<typeof sources>[number]['kind'];
+/**
+ * The registered kinds, in the order they are asked; the last speaks for every request
+ * that presents no other. Each is reached through its getter only when asked, so a request
+ * answered by an earlier kind builds nothing for the later ones (the proxy's hot path).
+ */
+const SOURCES = [(parts: CallerParts) => parts.tokens, (parts: CallerParts) => parts.sessions] as const;
+
+export type CallerKindName = ReturnType<(typeof SOURCES)[number]>['kind'];
 
 /** The source that speaks for this request. */
-export function callerSourceFor(parts: { tokens: AccessTokens; sessions: BrowserSessions }, presented: Presented): CallerSource<CallerKindName> {
-  const registered: readonly CallerSource<CallerKindName>[] = sources(parts);
-  return registered.find((source) => source.presents(presented)) ?? registered[registered.length - 1]!;
+export function callerSourceFor(parts: CallerParts, presented: Presented): CallerSource<CallerKindName> {
+  let source: CallerSource<CallerKindName> | undefined;
+  for (const sourceOf of SOURCES) {
+    source = sourceOf(parts);
+    if (source.presents(presented)) return source;
+  }
+  return source!;
 }
