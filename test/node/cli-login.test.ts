@@ -315,7 +315,7 @@ describe('opening the browser', () => {
   /** A stand-in browser: records its arguments (the person then takes over). */
   function fakeBrowser(dir: string) {
     const script = join(dir, 'fake browser.mjs');
-    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'browser-args.json'))}, JSON.stringify(process.argv.slice(2)));\n`);
+    writeFileSync(script, `import { renameSync, writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(join(dir, 'browser-args.tmp'))}, JSON.stringify(process.argv.slice(2)));\nrenameSync(${JSON.stringify(join(dir, 'browser-args.tmp'))}, ${JSON.stringify(join(dir, 'browser-args.json'))});\n`);
     return script;
   }
   const opened = () => (existsSync(join(cli.cwd, 'browser-args.json')) ? (JSON.parse(readFileSync(join(cli.cwd, 'browser-args.json'), 'utf8')) as string[]) : undefined);
@@ -353,7 +353,7 @@ describe('opening the browser', () => {
   it.runIf(process.platform === 'linux')('uses xdg-open when $BROWSER is not set', async () => {
     const bin = join(cli.cwd, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(cli.cwd, 'xdg-open-args')}"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${join(cli.cwd, 'xdg-open-args.tmp')}" && mv "${join(cli.cwd, 'xdg-open-args.tmp')}" "${join(cli.cwd, 'xdg-open-args')}"\n`, { mode: 0o755 });
     const running = cli.start(['login', cli.gateway], { env: { PATH: `${bin}:/usr/bin:/bin` } });
     const [url = ''] = await running.waitForStderr(AUTHORIZE_URL);
     const args = await eventually('xdg-open to be run', () => (existsSync(join(cli.cwd, 'xdg-open-args')) ? readFileSync(join(cli.cwd, 'xdg-open-args'), 'utf8') : undefined));
