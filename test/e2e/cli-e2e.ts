@@ -1,10 +1,17 @@
 /**
  * The command line end to end: the real `looker-oauth-gateway` process, the gateway and
- * the Looker simulator from `npm run dev`, and Chromium playing the person — the loopback
- * sign-in (the printed address, and $BROWSER opening it), status, token, logout, the
- * device sign-in, and Deny. The repository's copy runs all of it on this Node; the copy
- * the gateway serves at /cli.mjs (byte for byte the same file) runs a smoke subset — the
- * loopback sign-in, status, token and logout — on the system's Node 20 when there is one.
+ * the Looker simulator from `npm run dev`, and a person — the loopback sign-in (the printed
+ * address, and $BROWSER opening it), status, token, logout, the device sign-in, and Deny.
+ * The repository's copy runs all of it on this Node; the copy the gateway serves at
+ * /cli.mjs (byte for byte the same file) runs a smoke subset — the loopback sign-in,
+ * status, token and logout — on the system's Node 20 when there is one.
+ *
+ * Chromium plays the person where the browser itself is under test: the loopback sign-in
+ * (the consent page's CSP must let its form redirect to the command's loopback) and the
+ * device sign-in (the code typed into the real form). Elsewhere — $BROWSER, the served
+ * copy's smoke run, every Deny — what is under test is the command, and a fetch-driven
+ * person (test/node/person.ts) plays the part at a fraction of the cost: each Chromium
+ * page costs about two CPU-seconds on this two-core machine.
  * Everything else the command does is tested in-process in test/node/cli-*.test.ts.
  *
  * Two test files run the two parts (cli-loopback.e2e.test.ts, cli-device.e2e.test.ts), so
@@ -17,6 +24,7 @@ import { join } from 'node:path';
 import { LookerNodeSDK, NodeSettingsIniFile } from '@looker/sdk-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Person } from '../node/person.ts';
 import {
   answerAtGateway,
   answerAtLooker,
@@ -227,7 +235,7 @@ export function cliEndToEnd(part: Part): void {
       };
       const ini = () => join(dir(), 'looker.ini');
 
-      when(part === 'loopback')('login --no-open: the printed address in Chromium, Looker, Allow; looker.ini holds the credential (0600)', async () => {
+      when(part === 'loopback')(`login --no-open: the printed address in ${runner.full ? 'Chromium' : 'a browser'}, Looker, Allow; looker.ini holds the credential (0600)`, async () => {
         // A file of the person's own, readable by others: the command keeps their section and tightens the mode.
         writeFileSync(ini(), '; my settings\n[Other]\nbase_url=https://elsewhere.example.com\n', { mode: 0o644 });
         chmodSync(ini(), 0o644);
@@ -241,12 +249,16 @@ export function cliEndToEnd(part: Part): void {
           method: 'S256',
         });
 
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await signInInBrowser(page, address.href, 'e2e-laptop', 'Allow');
-        expect(await page.textContent('body')).toContain('You can close this tab');
-        await page.screenshot({ path: screenshotPath(`cli-loopback-done-${runner.dir}`) });
-        await context.close();
+        if (runner.full) {
+          const context = await browser.newContext();
+          const page = await context.newPage();
+          await signInInBrowser(page, address.href, 'e2e-laptop', 'Allow');
+          expect(await page.textContent('body')).toContain('You can close this tab');
+          await page.screenshot({ path: screenshotPath(`cli-loopback-done-${runner.dir}`) });
+          await context.close();
+        } else {
+          expect((await new Person().signIn(address.href)).body).toContain('You can close this tab');
+        }
 
         const { code, stdout, stderr } = await command.finished;
         expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringContaining(`Signed in to ${dev.url} as Dana Demo <dana.demo@example.com> (Looker user 42).`) });
@@ -311,10 +323,7 @@ export function cliEndToEnd(part: Part): void {
         const address = await eventually('the fake browser to be started', () => (existsSync(opened) ? readFileSync(opened, 'utf8').trim() : undefined));
         expect(await printedAddress(command)).toBe(address);
 
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await signInInBrowser(page, address, 'e2e-browser', 'Allow');
-        await context.close();
+        expect((await new Person().signIn(address)).body).toContain('You can close this tab');
 
         const { code, stderr } = await command.finished;
         expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Opening a browser') });
@@ -361,11 +370,8 @@ export function cliEndToEnd(part: Part): void {
       when(part === 'device and deny')('Deny on the consent page: the command exits 1 and says so, and writes nothing', async () => {
         const deniedIni = join(dir(), 'denied.ini');
         const command = start(runner, ['login', dev.url, '--no-open', '--ini', deniedIni, '--name', 'e2e-denied', '--timeout', String(LOGIN_TIMEOUT_SECONDS)]);
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await signInInBrowser(page, await printedAddress(command), 'e2e-denied', 'Deny');
-        expect(await page.textContent('body')).toContain('You chose Deny in the browser');
-        await context.close();
+        const last = await new Person().signIn(await printedAddress(command), 'Allow', 'Deny');
+        expect(last.body).toContain('You chose Deny in the browser');
 
         await expectDenied(command, deniedIni);
       });
@@ -373,14 +379,10 @@ export function cliEndToEnd(part: Part): void {
       when(part === 'device and deny')('Deny at Looker: the command is told at once, not left waiting for its timeout', async () => {
         const deniedIni = join(dir(), 'looker-denied.ini');
         const command = start(runner, ['login', dev.url, '--no-open', '--ini', deniedIni, '--name', 'e2e-looker-denied', '--timeout', String(LOGIN_TIMEOUT_SECONDS)]);
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await page.goto(await printedAddress(command));
-        await answerAtLooker(page, dev, 'Deny');
+        const last = await new Person().signIn(await printedAddress(command), 'Deny');
         // The gateway passes Looker's answer on to the command's loopback (RFC 6749 §4.1.2.1).
-        await page.waitForURL((url) => url.hostname === '127.0.0.1' && url.pathname === '/callback');
-        expect(await page.textContent('body')).toContain('You chose Deny in the browser');
-        await context.close();
+        expect(new URL(last.url)).toMatchObject({ hostname: '127.0.0.1', pathname: '/callback' });
+        expect(last.body).toContain('You chose Deny in the browser');
 
         await expectDenied(command, deniedIni);
       });
@@ -389,20 +391,9 @@ export function cliEndToEnd(part: Part): void {
         const deniedIni = join(dir(), 'device-denied.ini');
         const command = start(runner, ['login', dev.url, '--device', '--ini', deniedIni, '--name', 'e2e-device-denied']);
         const [, , userCode] = await command.waitForStderr(/Open (\S+) in a browser where you can sign in, and enter the code ([A-Z]{4}-[A-Z]{4})/);
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        await page.goto(`${dev.url}/device`);
-        await page.getByRole('textbox', { name: 'Code' }).fill(userCode!);
-        await page.getByRole('button', { name: 'Continue' }).click();
-        if (where === 'Looker') {
-          await answerAtLooker(page, dev, 'Deny');
-        } else {
-          await answerAtLooker(page, dev);
-          await answerAtGateway(page, dev, 'Deny');
-        }
-        await page.waitForURL((url) => url.origin === dev.url);
-        expect(await page.textContent('h1')).toBe('Denied');
-        await context.close();
+        const last = await new Person().allowDevice(dev.url, userCode!, where === 'Looker' ? 'Deny' : 'Allow', where === 'Looker' ? 'Allow' : 'Deny');
+        expect(new URL(last.url).origin).toBe(dev.url);
+        expect(last.body).toMatch(/<h1[^>]*>Denied<\/h1>/);
 
         await expectDenied(command, deniedIni);
       });
