@@ -18,17 +18,13 @@ import type { Bindings } from './runtime.ts';
 
 export type { Bindings };
 
-/** Everything a route needs, built once per request by the app (routes never build these themselves). */
-export interface Gateway {
+/**
+ * The parts of a Gateway that last as long as the isolate's configuration: built once per
+ * set of bindings, shared by every request.
+ */
+export interface GatewayParts {
   config: Config;
-  /** The gateway's public origin: GATEWAY_URL, or the request's own origin. */
-  origin: string;
-  redirectUri: string;
   oauth: OAuthClient;
-  /** KV, counted for this request's log line. */
-  kv: CountingKv;
-  sessions: BrowserSessions;
-  credentials: ScriptCredentials;
   tokens: AccessTokens;
   flows: CredentialFlows;
   signIns: SignIns;
@@ -39,6 +35,21 @@ export interface Gateway {
   /** The client's address and location, as the platform reports them. */
   clientOf: ClientOf;
   deviceLimits: DeviceLimits;
+}
+
+/** Where the gateway is reached: one per public origin. */
+export interface GatewaySite {
+  /** The gateway's public origin: GATEWAY_URL, or the request's own origin. */
+  origin: string;
+  redirectUri: string;
+}
+
+/** Everything a route needs, built once per request by the app (routes never build these themselves). */
+export interface Gateway extends GatewayParts, GatewaySite {
+  /** KV, counted for this request's log line. */
+  kv: CountingKv;
+  sessions: BrowserSessions;
+  credentials: ScriptCredentials;
 }
 
 /** Which kind of caller a request was served for (for the request log line). */

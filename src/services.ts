@@ -14,14 +14,13 @@ import { ScriptCredentials } from './callers/credentials.ts';
 import { CountingKv, HolderRecords, type KeyValueStore } from './callers/records.ts';
 import { SignIns } from './callers/sign-ins.ts';
 import { type Config, type ConfigProblem, type ConfigResult, parseVariables } from './config.ts';
-import type { Bindings, Gateway } from './context.ts';
+import type { Bindings, Gateway, GatewayParts, GatewaySite } from './context.ts';
 import { Sealer } from './crypto/seal.ts';
 import { TokenMinter } from './crypto/tokens.ts';
 import { GrantKeeper } from './grants/keeper.ts';
 import { GrantMemory } from './grants/memory.ts';
 import type { Ledger } from './grants/ledger.ts';
 import { createLogger, type Logger, type LogSink } from './log.ts';
-import type { ClientOf } from './http/client.ts';
 import type { Fetch } from './looker/http.ts';
 import type { OAuthClient } from './looker/oauth.ts';
 import type { Runtime, RuntimeStores } from './runtime.ts';
@@ -53,17 +52,13 @@ const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
 
 /** Everything per set of bindings that does not depend on the request's origin. */
 interface Shared {
-  config: Config;
+  parts: GatewayParts;
   kv: KeyValueStore;
-  oauth: OAuthClient;
   callers: CallerContext;
-  tokens: AccessTokens;
-  flows: CredentialFlows;
-  signIns: SignIns;
 }
 
 type ConfigState =
-  | { ok: true; shared: Shared; origins: Map<string, Pick<Gateway, 'origin' | 'redirectUri'>> }
+  | { ok: true; shared: Shared; origins: Map<string, GatewayParts & GatewaySite> }
   | { ok: false; problems: ConfigProblem[]; kv: KeyValueStore | undefined };
 
 /** Without GATEWAY_URL the origin comes from the request's Host: keep only a few. */
@@ -84,61 +79,23 @@ export interface Services {
 }
 
 /**
- * One request's Gateway: the isolate's shared parts, and this request's counted KV. The
- * parts that count KV per request are made only when a route uses them (most API
- * requests never do), so building a Gateway costs one object.
+ * One request's Gateway: the isolate's parts for this origin, and this request's counted
+ * KV. The parts that count KV per request are made only when a route uses them (most API
+ * requests never do).
  */
-class RequestGateway implements Gateway {
-  readonly config: Config;
-  readonly origin: string;
-  readonly redirectUri: string;
-  readonly oauth: OAuthClient;
-  readonly kv: CountingKv;
-  readonly tokens: AccessTokens;
-  readonly flows: CredentialFlows;
-  readonly signIns: SignIns;
-  readonly keeper: GrantKeeper;
-  readonly minter: TokenMinter;
-  readonly log: Logger;
-  readonly now: () => number;
-  readonly clientOf: ClientOf;
-  readonly deviceLimits: DeviceLimits;
-  readonly #callers: CallerContext;
-  #sessions: BrowserSessions | undefined;
-  #credentials: ScriptCredentials | undefined;
-
-  constructor(
-    shared: Shared,
-    site: Pick<Gateway, 'origin' | 'redirectUri'>,
-    kv: CountingKv,
-    log: Logger,
-    now: () => number,
-    platform: Pick<Gateway, 'clientOf' | 'deviceLimits'>,
-  ) {
-    this.config = shared.config;
-    this.origin = site.origin;
-    this.redirectUri = site.redirectUri;
-    this.oauth = shared.oauth;
-    this.kv = kv;
-    this.tokens = shared.tokens;
-    this.flows = shared.flows;
-    this.signIns = shared.signIns;
-    this.keeper = shared.callers.keeper;
-    this.minter = shared.callers.minter;
-    this.log = log;
-    this.now = now;
-    this.clientOf = platform.clientOf;
-    this.deviceLimits = platform.deviceLimits;
-    this.#callers = shared.callers;
-  }
-
-  get sessions(): BrowserSessions {
-    return (this.#sessions ??= new BrowserSessions(this.#callers, this.kv));
-  }
-
-  get credentials(): ScriptCredentials {
-    return (this.#credentials ??= new ScriptCredentials(this.#callers, this.kv));
-  }
+function requestGateway(site: GatewayParts & GatewaySite, callers: CallerContext, kv: CountingKv): Gateway {
+  let sessions: BrowserSessions | undefined;
+  let credentials: ScriptCredentials | undefined;
+  return {
+    ...site,
+    kv,
+    get sessions() {
+      return (sessions ??= new BrowserSessions(callers, kv));
+    },
+    get credentials() {
+      return (credentials ??= new ScriptCredentials(callers, kv));
+    },
+  };
 }
 
 export function createServices(deps: AppDependencies): Services {
@@ -206,7 +163,19 @@ export function createServices(deps: AppDependencies): Services {
       log,
       memory: callerMemory,
     };
-    return { config, kv: stores.kv, oauth, callers, tokens: new AccessTokens(callers), flows: new CredentialFlows(callers), signIns: new SignIns(sealer, now) };
+    const parts: GatewayParts = {
+      config,
+      oauth,
+      tokens: new AccessTokens(callers),
+      flows: new CredentialFlows(callers),
+      signIns: new SignIns(sealer, now),
+      keeper,
+      minter,
+      log,
+      now,
+      ...platform,
+    };
+    return { parts, kv: stores.kv, callers };
   };
 
   return {
@@ -215,7 +184,7 @@ export function createServices(deps: AppDependencies): Services {
     log,
     configFor(env) {
       const state = stateFor(env);
-      return state.ok ? { ok: true, config: state.shared.config } : { ok: false, problems: state.problems };
+      return state.ok ? { ok: true, config: state.shared.parts.config } : { ok: false, problems: state.problems };
     },
     kvFor(env) {
       const state = stateFor(env);
@@ -225,13 +194,13 @@ export function createServices(deps: AppDependencies): Services {
       const state = stateFor(env);
       if (!state.ok) return { ok: false, problems: state.problems };
       const { shared } = state;
-      const origin = shared.config.gatewayOrigin ?? new URL(requestUrl).origin;
+      const origin = shared.parts.config.gatewayOrigin ?? new URL(requestUrl).origin;
       let site = state.origins.get(origin);
       if (site === undefined) {
-        site = { origin, redirectUri: `${origin}/callback` };
+        site = { ...shared.parts, origin, redirectUri: `${origin}/callback` };
         if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
       }
-      return { ok: true, gateway: new RequestGateway(shared, site, new CountingKv(shared.kv), log, now, platform) };
+      return { ok: true, gateway: requestGateway(site, shared.callers, new CountingKv(shared.kv)) };
     },
   };
 }
