@@ -6,6 +6,7 @@
  */
 import { isLoopbackHost, parseVariables } from '../src/config.ts';
 import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/platform/cloudflare/bindings.ts';
+import { trustedProxyHeaderProblem } from '../src/platform/deno/proxy-header.ts';
 import { getVersions, type LookerVersions } from '../src/looker/api.ts';
 import { LookerProtocolError, LookerRejectedError, LookerTimeoutError, LookerUnavailableError } from '../src/looker/errors.ts';
 import { type Fetch, fetchWithDeadline } from '../src/looker/http.ts';
@@ -26,11 +27,22 @@ export interface WranglerFacts {
   problem?: string;
 }
 
-export const DOCTOR_USAGE = `Usage: npm run doctor -- [--env production]
+/** What the doctor needs to know of this machine for the gateway on Deno (gathered by scripts/doctor.mjs). */
+export interface DenoFacts {
+  /** `deno --version`'s first line, from the Deno npm install brought; undefined when there is none. */
+  version: string | undefined;
+  /** DENO_KV_PATH, when it names a file: what is wrong with writing there, if anything. */
+  kvFileProblem?: string;
+}
+
+export const DOCTOR_USAGE = `Usage: npm run doctor -- [--env production] [--runtime workers|deno]
 
 Checks the configuration (.dev.vars and the environment; with --env, that environment's
 [vars] in wrangler.toml and the environment) against the real Looker. Set
-LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET to also check the OAuth app.`;
+LOOKER_ADMIN_CLIENT_ID and LOOKER_ADMIN_CLIENT_SECRET to also check the OAuth app.
+With --runtime deno, checks the gateway on Deno instead of wrangler.toml: the variables
+as the server's environment has them (and .dev.vars), Deno itself, DENO_KV_PATH and
+TRUSTED_PROXY_HEADER.`;
 
 const PLACEHOLDER_KV_ID = /^0+$/;
 /** Variables that are secrets: set with `wrangler secret put`, never in wrangler.toml (committed, and shown in the dashboard). */
@@ -41,17 +53,21 @@ const SIMULATOR_URL = 'http://localhost:8788';
 
 type Mark = '✓' | '✗' | '–';
 
-export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Promise<number> {
+export async function doctor(input: ToolInput & { wrangler: WranglerFacts; deno?: DenoFacts }): Promise<number> {
   const { vars, fetch, print, wrangler } = input;
-  const args = parseArgs(input.argv, { flags: ['help'], values: ['env'] });
+  const args = parseArgs(input.argv, { flags: ['help'], values: ['env', 'runtime'] });
   if (args.flags.has('help')) {
     print(DOCTOR_USAGE);
     return 0;
   }
+  const runtime = args.values.get('runtime') ?? 'workers';
+  if (runtime !== 'workers' && runtime !== 'deno') args.errors.push(`--runtime must be workers or deno, not ${runtime}`);
+  if (runtime === 'deno' && args.values.has('env')) args.errors.push('--env names a wrangler.toml environment: on Deno, the variables are the environment the server runs with');
   if (args.errors.length > 0) {
     for (const e of args.errors) print(`✗ ${e}`);
     return 2;
   }
+  const onDeno = runtime === 'deno';
   let failures = 0;
   const report = (mark: Mark, what: string, fix?: string) => {
     if (mark === '✗') failures++;
@@ -82,7 +98,7 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
   if (secretHidden) report('–', 'SESSION_SECRET is a Worker secret and cannot be read here (export it to check its strength)');
   if (secretNotYetMade) report('–', 'SESSION_SECRET not set yet: npm run dev creates .dev.vars with a fresh one on its first run');
   const problems = result.ok ? [] : result.problems;
-  for (const p of problems) report('✗', `${p.variable} ${p.problem}`, fixFor(p.variable, wrangler.environment));
+  for (const p of problems) report('✗', `${p.variable} ${p.problem}`, onDeno ? denoFixFor(p.variable) : fixFor(p.variable, wrangler.environment));
   if (result.ok && simulatorOnly) report('✓', `configuration variables are valid for the simulator${secretNotYetMade ? '' : ' (SESSION_SECRET included)'}`);
   else if (result.ok) report('✓', `configuration variables are valid (LOOKER_URL, LOOKER_API_URL, LOOKER_CLIENT_ID, SESSION_SECRET${result.config.gatewayOrigin ? ', GATEWAY_URL' : ''})`);
 
@@ -132,13 +148,61 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     await checkApp(fetch, lookerApiUrl, adminId, adminSecret, result.config.lookerClientId, gatewayOrigin, report);
   }
   if (gatewayOrigin === undefined) {
-    if (production) report('✗', 'GATEWAY_URL is not set for this environment', 'set GATEWAY_URL under [env.production.vars] in wrangler.toml (e.g. https://looker-gw.example.com)');
-    else report('–', 'GATEWAY_URL not set: the redirect_uri follows each request (http://localhost:8787/callback under npm run dev)');
-  } else if (production && new URL(gatewayOrigin).protocol !== 'https:' && !isLoopbackHost(new URL(gatewayOrigin).hostname)) {
-    report('✗', `GATEWAY_URL ${gatewayOrigin} is not https`, 'serve the gateway over https (a Workers route or custom domain)');
+    if ((vars.GATEWAY_URL ?? '').trim() !== '') {
+      // Set but invalid: reported with the variables above.
+    } else if (production) report('✗', 'GATEWAY_URL is not set for this environment', 'set GATEWAY_URL under [env.production.vars] in wrangler.toml (e.g. https://looker-gw.example.com)');
+    else report('–', `GATEWAY_URL not set: the redirect_uri follows each request (http://localhost:8787/callback under npm run dev${onDeno ? ' -- --runtime deno; deployed, set it to the public https origin' : ''})`);
+  } else if ((production || onDeno) && new URL(gatewayOrigin).protocol !== 'https:' && !isLoopbackHost(new URL(gatewayOrigin).hostname)) {
+    report('✗', `GATEWAY_URL ${gatewayOrigin} is not https`, onDeno ? 'serve the gateway over https (a TLS-terminating reverse proxy in front of deno serve, or Deno Deploy)' : 'serve the gateway over https (a Workers route or custom domain)');
   }
 
-  // 4. wrangler.toml for the target environment.
+  // 4. The runtime: Deno and its KV, or wrangler.toml for the target environment.
+  if (onDeno) checkDeno(input.deno, vars, report);
+  else checkWrangler(wrangler, report);
+
+  if (failures > 0) print(`\n${failures} check${failures === 1 ? '' : 's'} failed.`);
+  else if (simulatorOnly) print(`\nNo check failed. Ready for npm run dev${onDeno ? ' -- --runtime deno' : ''} with the bundled Looker simulator; no real Looker was checked.`);
+  else print('\nAll checks passed.');
+  return failures === 0 ? 0 : 1;
+}
+
+type Report = (mark: Mark, what: string, fix?: string) => void;
+
+function checkDeno(deno: DenoFacts | undefined, vars: Record<string, string | undefined>, report: Report): void {
+  if (deno?.version !== undefined) report('✓', `${deno.version} (from npm install)`);
+  else report('✗', 'no Deno in node_modules', 'npm install (it brings Deno as the deno devDependency)');
+
+  const kvPath = (vars.DENO_KV_PATH ?? '').trim();
+  if (kvPath === '') {
+    report('–', 'DENO_KV_PATH not set: right on Deno Deploy (the database assigned to the app) and under npm run dev -- --runtime deno (a file in .wrangler/state/deno); self-hosted, the server refuses to start without it');
+  } else if (kvPath === ':memory:') {
+    report('✗', 'DENO_KV_PATH is :memory:: nothing survives a restart, and every restart signs everyone out', 'set DENO_KV_PATH to a file the service may write, e.g. /var/lib/looker-gw/kv.sqlite3');
+  } else if (/^https?:\/\//i.test(kvPath)) {
+    let origin: string;
+    try {
+      origin = new URL(kvPath).origin;
+    } catch {
+      report('✗', 'DENO_KV_PATH looks like a KV Connect URL but is not a valid one', 'set DENO_KV_PATH to the denokv server\'s URL, e.g. https://kv.internal.example.com');
+      return;
+    }
+    if ((vars.DENO_KV_ACCESS_TOKEN ?? '').trim() === '') report('✗', `DENO_KV_PATH is a KV Connect server (${origin}), but DENO_KV_ACCESS_TOKEN is not set`, 'set DENO_KV_ACCESS_TOKEN to the denokv server\'s access token');
+    else report('✓', `DENO_KV_PATH is a KV Connect server (${origin}), with an access token (not contacted)`);
+  } else if (deno?.kvFileProblem !== undefined) {
+    report('✗', `DENO_KV_PATH ${kvPath}: ${deno.kvFileProblem}`, 'create its directory and let the service\'s user write there');
+  } else {
+    report('✓', `DENO_KV_PATH ${kvPath} can be written here (one process per file: several need Deno Deploy or a KV Connect server)`);
+  }
+
+  const header = (vars.TRUSTED_PROXY_HEADER ?? '').trim();
+  const headerProblem = trustedProxyHeaderProblem(header);
+  if (headerProblem !== undefined) report('✗', `TRUSTED_PROXY_HEADER ${headerProblem}`);
+  else if (header === '') report('–', "TRUSTED_PROXY_HEADER not set: the client is the connection's address (right on Deno Deploy, and with no reverse proxy in front)");
+  else report('✓', `TRUSTED_PROXY_HEADER: the client's address is read from ${header.toLowerCase()} (only if nothing can reach the gateway except through that proxy)`);
+}
+
+function checkWrangler(wrangler: WranglerFacts, report: Report): void {
+  const production = wrangler.environment !== undefined;
+
   const target = wrangler.environment === undefined ? 'local development' : `[env.${wrangler.environment}]`;
   if (wrangler.problem !== undefined) {
     report('✗', `wrangler.toml: ${wrangler.problem}`, 'fix wrangler.toml (npm exec wrangler -- deploy --dry-run shows the details)');
@@ -169,11 +233,6 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts }): Pr
     }
     if (secretsInToml === 0) report('✓', 'wrangler.toml sets no secret in [vars]');
   }
-
-  if (failures > 0) print(`\n${failures} check${failures === 1 ? '' : 's'} failed.`);
-  else if (simulatorOnly) print('\nNo check failed. Ready for npm run dev with the bundled Looker simulator; no real Looker was checked.');
-  else print('\nAll checks passed.');
-  return failures === 0 ? 0 : 1;
 }
 
 async function checkApp(
@@ -183,7 +242,7 @@ async function checkApp(
   adminSecret: string,
   clientGuid: string,
   gatewayOrigin: string | undefined,
-  report: (mark: Mark, what: string, fix?: string) => void,
+  report: Report,
 ) {
   let session: LookerAdminSession;
   try {
@@ -257,6 +316,12 @@ function sameBase(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The fix for a variable the gateway on Deno reads from its environment. */
+function denoFixFor(variable: string): string {
+  if (variable === 'SESSION_SECRET') return 'openssl rand -base64 32, then set SESSION_SECRET in the service\'s environment file (mode 0600), or as a secret in the Deno Deploy app\'s settings';
+  return `set ${variable} in the environment the server runs with (.dev.vars under npm run dev -- --runtime deno)`;
 }
 
 function fixFor(variable: string, environment: string | undefined): string {

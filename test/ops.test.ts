@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type WranglerFacts } from '../ops/doctor.ts';
+import { type DenoFacts, doctor, type WranglerFacts } from '../ops/doctor.ts';
 import { ACCOUNTS_BINDING, DEVICE_FLOWS_BINDING } from '../src/platform/cloudflare/bindings.ts';
 import { register } from '../ops/register.ts';
 import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
@@ -333,5 +333,83 @@ describe('npm run doctor', () => {
     expect(code).toBe(0);
     expect(s.text()).toContain('– OAuth app not checked: set LOOKER_ADMIN_CLIENT_ID');
     expect(s.text()).toContain('(local KV under npm run dev)');
+  });
+
+  describe('--runtime deno', () => {
+    const DENO: DenoFacts = { version: 'deno 2.9.6 (stable, release, x86_64-unknown-linux-gnu)' };
+    // wrangler.toml is not read on Deno: facts that would fail every wrangler check prove it.
+    const NO_WRANGLER: WranglerFacts = { environment: undefined, kvNamespaceId: undefined, durableObjects: [], varTables: [], problem: 'not read' };
+    const SELF_HOSTED = { ...BASE, DENO_KV_PATH: '/var/lib/looker-gw/kv.sqlite3', TRUSTED_PROXY_HEADER: 'X-Forwarded-For' };
+
+    it('self-hosted, all green: Looker, the app, Deno, the KV file and the proxy header; wrangler.toml is not judged', async () => {
+      const s = await registered();
+      const code = await doctor({ ...s.tool, vars: SELF_HOSTED, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: DENO });
+      expect(s.text()).not.toContain('✗');
+      expect(code).toBe(0);
+      for (const line of [
+        '✓ configuration variables are valid',
+        '✓ OAuth client app "looker-oauth-gateway" is registered',
+        '✓ its redirect_uri is https://gw.example.com/callback',
+        `✓ ${DENO.version} (from npm install)`,
+        '✓ DENO_KV_PATH /var/lib/looker-gw/kv.sqlite3 can be written here',
+        "✓ TRUSTED_PROXY_HEADER: the client's address is read from x-forwarded-for",
+        'All checks passed.',
+      ]) {
+        expect(s.text()).toContain(line);
+      }
+      expect(s.text()).not.toContain('wrangler.toml');
+      expectNoSecrets(s.text());
+    });
+
+    it('Deno Deploy: no DENO_KV_PATH and no proxy header are right there, and said so', async () => {
+      const s = await registered();
+      expect(await doctor({ ...s.tool, vars: BASE, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: DENO })).toBe(0);
+      expect(s.text()).toContain('– DENO_KV_PATH not set: right on Deno Deploy');
+      expect(s.text()).toContain("– TRUSTED_PROXY_HEADER not set: the client is the connection's address");
+    });
+
+    it.each([
+      [{ DENO_KV_PATH: ':memory:' }, {}, '✗ DENO_KV_PATH is :memory:: nothing survives a restart', 'fix: set DENO_KV_PATH to a file'],
+      [{ DENO_KV_PATH: '/srv/kv.sqlite3' }, { kvFileProblem: 'its directory /srv does not exist' }, '✗ DENO_KV_PATH /srv/kv.sqlite3: its directory /srv does not exist', 'fix: create its directory'],
+      [{ DENO_KV_PATH: 'https://kv.internal.example.com/' }, {}, '✗ DENO_KV_PATH is a KV Connect server (https://kv.internal.example.com), but DENO_KV_ACCESS_TOKEN is not set', 'fix: set DENO_KV_ACCESS_TOKEN'],
+      [{ TRUSTED_PROXY_HEADER: 'x forwarded' }, {}, '✗ TRUSTED_PROXY_HEADER is not a header name ("x forwarded")', 'e.g. x-forwarded-for'],
+      [{ TRUSTED_PROXY_HEADER: 'User-Agent' }, {}, '✗ TRUSTED_PROXY_HEADER names user-agent, a header every client writes itself', 'e.g. x-forwarded-for'],
+      [{ GATEWAY_URL: 'http://gw.example.com' }, {}, '✗ GATEWAY_URL must use https', 'fix: set GATEWAY_URL in the environment the server runs with'],
+      [{ SESSION_SECRET: 'short' }, {}, '✗ SESSION_SECRET', "fix: openssl rand -base64 32, then set SESSION_SECRET in the service's environment file"],
+    ] as const)('%o is ✗, with its fix', async (vars, facts, problem, fix) => {
+      const s = await registered();
+      expect(await doctor({ ...s.tool, vars: { ...SELF_HOSTED, ...vars }, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: { ...DENO, ...facts } })).toBe(1);
+      expect(s.text()).toContain(problem);
+      expect(s.text()).toContain(fix);
+      expect(s.text()).not.toContain('GATEWAY_URL not set');
+      expectNoSecrets(s.text());
+    });
+
+    it('a KV Connect server with its token is ✓, and not contacted', async () => {
+      const s = await registered();
+      const vars = { ...SELF_HOSTED, DENO_KV_PATH: 'https://kv.internal.example.com', DENO_KV_ACCESS_TOKEN: 'kv-token-value' };
+      expect(await doctor({ ...s.tool, vars, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: DENO })).toBe(0);
+      expect(s.text()).toContain('✓ DENO_KV_PATH is a KV Connect server (https://kv.internal.example.com), with an access token (not contacted)');
+      expect(s.text()).not.toContain('kv-token-value');
+    });
+
+    it('no Deno in node_modules is ✗ with npm install as the fix; --env and an unknown runtime are refused', async () => {
+      const s = await registered();
+      expect(await doctor({ ...s.tool, vars: SELF_HOSTED, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: { version: undefined } })).toBe(1);
+      expect(s.text()).toContain('✗ no Deno in node_modules');
+      expect(s.text()).toContain('fix: npm install');
+      s.output.length = 0;
+      expect(await doctor({ ...s.tool, vars: SELF_HOSTED, argv: ['--runtime', 'deno', '--env', 'production'], wrangler: NO_WRANGLER, deno: DENO })).toBe(2);
+      expect(s.text()).toContain('--env names a wrangler.toml environment');
+      s.output.length = 0;
+      expect(await doctor({ ...s.tool, vars: SELF_HOSTED, argv: ['--runtime', 'bun'], wrangler: NO_WRANGLER })).toBe(2);
+      expect(s.text()).toContain('--runtime must be workers or deno, not bun');
+    });
+
+    it('with only the simulator: ready for npm run dev -- --runtime deno', async () => {
+      const s = setup();
+      expect(await doctor({ ...s.tool, vars: {}, argv: ['--runtime', 'deno'], wrangler: NO_WRANGLER, deno: DENO })).toBe(0);
+      expect(s.text()).toContain('Ready for npm run dev -- --runtime deno with the bundled Looker simulator');
+    });
   });
 });

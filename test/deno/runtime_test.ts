@@ -5,6 +5,7 @@
  */
 import { withPrivateCaching } from '../../src/platform/deno/caching.ts';
 import { DenoKvHolderStore } from '../../src/platform/deno/holder-store.ts';
+import { openRuntime } from '../../src/platform/deno/open.ts';
 import { denoRuntime } from '../../src/platform/deno/runtime.ts';
 import { equal } from '../contract/contract.ts';
 
@@ -65,4 +66,28 @@ Deno.test('every answer says who may cache it', () => {
   equal(header(withPrivateCaching(new Response('{}', { headers: { 'cache-control': 'public, max-age=60' } }), true)), 'private, max-age=60', "Looker's public becomes private");
   equal(header(withPrivateCaching(new Response('{}', { headers: { 'cache-control': 'no-cache' } }), true)), 'private, no-cache', 'private added');
   equal(header(withPrivateCaching(Response.redirect('http://localhost/', 302), true)), 'private, no-store', 'immutable headers: a copy says it');
+});
+
+Deno.test('the server’s environment: DENO_KV_PATH and TRUSTED_PROXY_HEADER are judged before anything is served', async () => {
+  const problemsOf = async (env: Record<string, string>) => {
+    const opened = await openRuntime(env);
+    return 'problems' in opened ? opened.problems.map((p) => `${p.variable} ${p.problem}`) : 'opened';
+  };
+  const unset = await problemsOf({});
+  equal(Array.isArray(unset) && unset.length === 1 && unset[0]!.startsWith('DENO_KV_PATH is not set'), true, 'no DENO_KV_PATH off Deno Deploy');
+  const both = await problemsOf({ DENO_KV_PATH: ' ', TRUSTED_PROXY_HEADER: 'x forwarded for' });
+  equal(Array.isArray(both) ? both.map((p) => p.split(' ')[0]) : both, ['DENO_KV_PATH', 'TRUSTED_PROXY_HEADER'], 'every problem at once');
+  const cookie = await problemsOf({ DENO_KV_PATH: ':memory:', TRUSTED_PROXY_HEADER: 'Cookie' });
+  equal(Array.isArray(cookie) && cookie[0]!.includes('a header every client writes itself'), true, 'a header the client writes');
+  const missingDir = await problemsOf({ DENO_KV_PATH: '/nonexistent-directory-for-this-test/kv.sqlite3' });
+  equal(Array.isArray(missingDir) ? missingDir.map((p) => p.replace(/\(.*\)/, '(…)')) : missingDir, ['DENO_KV_PATH could not be opened (…)'], 'a file that cannot be made');
+
+  const opened = await openRuntime({ DENO_KV_PATH: ':memory:', TRUSTED_PROXY_HEADER: ' X-Real-IP ' });
+  if ('problems' in opened) throw new Error(`expected a runtime, got ${JSON.stringify(opened.problems)}`);
+  const request = new Request('http://localhost/', { headers: { 'x-real-ip': '203.0.113.5' } });
+  opened.connected(request, tcp('198.51.100.7'));
+  equal(opened.clientOf(request), { address: '203.0.113.5' }, 'the trusted header, trimmed and any case');
+  const stores = opened.storesFor({});
+  if (!stores.ok) throw new Error('stores');
+  equal(await stores.stores.kv.get('nothing-here'), null, 'the KV opened');
 });

@@ -4,7 +4,7 @@
  * environment — and never echoed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,21 @@ describe('operator commands', () => {
     expect(bad.code).toBe(1);
     expect(bad.output).toContain('✗ SESSION_SECRET is too weak');
     expect(bad.output).not.toContain('short\n');
+  });
+
+  it('doctor --runtime deno checks Deno from node_modules and where the KV file goes, not wrangler.toml', async () => {
+    await run('register.mjs', []);
+    const kvFile = join(cwd, 'state', 'kv.sqlite3');
+    const missing = await run('doctor.mjs', ['--runtime', 'deno'], { DENO_KV_PATH: kvFile, TRUSTED_PROXY_HEADER: 'x-forwarded-for' });
+    expect(missing.output).toMatch(/✓ deno \d+\.\d+\.\d+/);
+    expect(missing.output).toContain(`✗ DENO_KV_PATH ${kvFile}: its directory ${join(cwd, 'state')} does not exist`);
+    expect(missing.output).not.toContain('wrangler.toml');
+    expect(missing.code).toBe(1);
+    mkdirSync(join(cwd, 'state'));
+    const good = await run('doctor.mjs', ['--runtime', 'deno'], { DENO_KV_PATH: kvFile, TRUSTED_PROXY_HEADER: 'x-forwarded-for' });
+    expect(good.output).toContain(`✓ DENO_KV_PATH ${kvFile} can be written here`);
+    expect(good.output).toContain('All checks passed.');
+    expect(good.code).toBe(0);
   });
 
   it('doctor --env production flags the placeholder KV namespace id', async () => {

@@ -12,31 +12,14 @@
  *   address (e.g. x-forwarded-for). Unset, the connection's address counts.
  */
 import { createApp, isApiUrl } from '../../app.ts';
-import type { ConfigProblem } from '../../config.ts';
 import type { Runtime } from '../../runtime.ts';
 import { withPrivateCaching } from './caching.ts';
-import { denoRuntime, type DenoRuntime } from './runtime.ts';
+import { openRuntime } from './open.ts';
 
 // Read once: the services parse configuration once per bindings object.
 const env: Record<string, string> = Deno.env.toObject();
 
-async function openRuntime(): Promise<DenoRuntime | { problems: ConfigProblem[] }> {
-  const path = env.DENO_KV_PATH;
-  // Deno Deploy says so in the environment (Classic: DENO_DEPLOYMENT_ID; the current platform: DENO_DEPLOY too).
-  const onDeploy = env.DENO_DEPLOYMENT_ID !== undefined || env.DENO_DEPLOY !== undefined;
-  if ((path === undefined || path === '') && !onDeploy) {
-    return { problems: [{ variable: 'DENO_KV_PATH', problem: 'is not set: the Deno KV database file where sessions and ledgers live (e.g. /var/lib/looker-gw/kv.sqlite3)' }] };
-  }
-  try {
-    const kv = await Deno.openKv(path === '' ? undefined : path);
-    const header = env.TRUSTED_PROXY_HEADER;
-    return denoRuntime(kv, header === undefined || header === '' ? {} : { trustedProxyHeader: header });
-  } catch (error) {
-    return { problems: [{ variable: 'DENO_KV_PATH', problem: `could not be opened (${error instanceof Error ? error.name : 'error'})` }] };
-  }
-}
-
-const opened = await openRuntime();
+const opened = await openRuntime(env);
 const runtime: Runtime =
   'problems' in opened
     ? { storesFor: () => ({ ok: false, problems: opened.problems }), clientOf: () => ({ address: 'unknown' }), defer: (work) => void work.catch(() => {}) }
