@@ -57,6 +57,18 @@ export function listed(entries: Iterable<GrantEntry>, now: number): GrantSummary
     }));
 }
 
+/** A live token's answer: the token's payload, and the grant's sealed tokens if the caller's copy is older than `knownVersion`. */
+export function liveToken(token: TokenEntry, grant: GrantEntry, knownVersion: number): TokenCheck {
+  return {
+    alive: true,
+    grantId: token.grantId,
+    expiresAt: Math.min(token.expiresAt, grant.expiresAt),
+    payload: token.sealed,
+    version: grant.version,
+    sealed: grant.version > knownVersion ? grant.sealed : null,
+  };
+}
+
 /** What ending a grant leaves the gateway to clean up. */
 export function endedOf({ grantId, kind, kvKeys, revocation, clientId }: GrantEntry): EndedGrant {
   return { grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) };

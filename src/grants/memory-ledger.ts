@@ -19,7 +19,7 @@ import type {
   TokenCheck,
   TokenEntry,
 } from './ledger.ts';
-import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from './ledger.ts';
+import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, tokensBeyondCap } from './ledger.ts';
 
 
 export interface MemoryLedgerOptions {
@@ -130,14 +130,7 @@ export class MemoryLedger implements Ledger {
     const grant = this.#alive(token.grantId, now);
     if (grant === null) return { alive: false };
     this.#touch(grant, now);
-    return {
-      alive: true,
-      grantId: token.grantId,
-      expiresAt: Math.min(token.expiresAt, grant.expiresAt),
-      payload: token.sealed,
-      version: grant.version,
-      sealed: grant.version > knownVersion ? grant.sealed : null,
-    };
+    return liveToken(token, grant, knownVersion);
   }
 
   async endToken(tokenId: string): Promise<boolean> {

@@ -21,7 +21,7 @@ import type {
   TokenCheck,
   TokenEntry,
 } from '../../grants/ledger.ts';
-import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
 
 /** While a lease from before a restart of this object may still be held, waiters look again this often. */
 const STORED_LEASE_POLL_MS = 250;
@@ -158,14 +158,7 @@ export class AccountObject extends DurableObject implements Ledger {
     const grant = await this.#alive(token.grantId, now);
     if (grant === null) return { alive: false };
     await this.#touch(grant, now);
-    return {
-      alive: true,
-      grantId: token.grantId,
-      expiresAt: Math.min(token.expiresAt, grant.expiresAt),
-      payload: token.sealed,
-      version: grant.version,
-      sealed: grant.version > knownVersion ? grant.sealed : null,
-    };
+    return liveToken(token, grant, knownVersion);
   }
 
   async endToken(tokenId: string): Promise<boolean> {

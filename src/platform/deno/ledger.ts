@@ -36,7 +36,7 @@ import type {
   TokenCheck,
   TokenEntry,
 } from '../../grants/ledger.ts';
-import { dueForTouch, endedOf, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, LEASE_MS, liveToken, listed, tokensBeyondCap } from '../../grants/ledger.ts';
 import { gcAfter, GC_MARGIN_MS, MAX_CHECKS, optimistic } from './kv.ts';
 
 /** While another refresher holds the lease, a waiter watches the grant and its lease (Deno KV's watch) and looks again at least this often. */
@@ -256,16 +256,7 @@ export class DenoKvLedger implements Ledger {
       const entry = alive(grant.value, now);
       if (entry === null) return { done: { alive: false } };
       if (!(await this.#touch(grant, entry, now))) return null;
-      return {
-        done: {
-          alive: true,
-          grantId: token.value.grantId,
-          expiresAt: Math.min(token.value.expiresAt, entry.expiresAt),
-          payload: token.value.sealed,
-          version: entry.version,
-          sealed: entry.version > knownVersion ? entry.sealed : null,
-        },
-      };
+      return { done: liveToken(token.value, entry, knownVersion) };
     });
   }
 
