@@ -69,7 +69,7 @@ Usage
 Commands
   login <gateway-url>   Sign in in a browser; write the credential to looker.ini
   status                Show whom the credential acts as, and until when
-  token                 Print a short-lived Looker API access token
+  token                 Print a short-lived gateway access token for the Looker API
   logout                Revoke the credential and remove it from looker.ini
   help [command]        Show help for a command
 
@@ -1385,8 +1385,13 @@ async function login(io, settings) {
 
   if (previous && previous.clientId !== credential.clientId) {
     try {
-      await revoke(io, previous);
-      say(io, `Revoked the credential it replaces (${previous.clientId}).`);
+      const revoked = await revoke(io, previous);
+      say(
+        io,
+        revoked
+          ? `Revoked the credential it replaces (${previous.clientId}).`
+          : `The credential it replaces (${previous.clientId}) was no longer known to the gateway (revoked or expired already).`,
+      );
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       say(io, `Warning: could not revoke the credential it replaces (${previous.clientId}): ${error.message}`);
@@ -1418,6 +1423,20 @@ async function status(io, settings) {
     if (answer.status !== 200 || !isRecord(answer.json)) throw unexpectedAnswer(saved.gateway, 'GET /cli/credential', answer);
     const info = answer.json;
     const name = printable(text(info.name));
+    // The gateway knows the credential; whether Looker still honours its sign-in (an admin
+    // may have revoked it there) only a call to Looker tells.
+    const looker = await call(io, 'GET', saved.gateway, '/api/4.0/user?fields=id', { bearer: token });
+    if (looker.status === 401) {
+      const why = isRecord(looker.json) ? printable(text(looker.json.message)) : '';
+      throw new CliError(
+        `Not signed in to ${saved.gateway}: the credential in ${sourceOf(settings, saved)} (${saved.clientId}) is known to the gateway, ` +
+          `but Looker no longer accepts its sign-in${why ? ` (${why})` : ''}.\nRun \`${loginHint(io, settings, saved.gateway, saved)}\` to sign in again.`,
+      );
+    }
+    if (looker.status !== 200) {
+      const why = isRecord(looker.json) ? printable(text(looker.json.message)) : '';
+      say(io, `Warning: could not confirm with Looker that the sign-in works: GET /api/4.0/user answered ${looker.status}${why ? ` (${why})` : ''}.`);
+    }
     result(
       io,
       `Signed in to ${saved.gateway} as ${describeUser(parseUser(info.user))} ` +

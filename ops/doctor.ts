@@ -112,7 +112,7 @@ export async function doctor(input: ToolInput & { wrangler: WranglerFacts; deno?
   } else if (lookerApiUrl !== undefined && lookerUrl !== undefined) {
     const versions = await readVersions(fetch, lookerApiUrl);
     if ('error' in versions) {
-      report('✗', `LOOKER_API_URL ${lookerApiUrl}: ${versions.error}`, 'set LOOKER_API_URL to the Looker API URL (often the UI host, sometimes port 19999, e.g. https://acme.looker.com:19999)');
+      report('✗', `LOOKER_API_URL ${lookerApiUrl}: ${versions.error}`, 'set LOOKER_API_URL (it defaults to LOOKER_URL) to the Looker API URL: often the UI host, sometimes port 19999, e.g. https://acme.looker.com:19999');
     } else {
       report('✓', `Looker ${versions.release ?? ''} answers at ${lookerApiUrl}`.replace('  ', ' '));
       if (versions.apiServerUrl !== undefined && !sameBase(versions.apiServerUrl, lookerApiUrl)) {
@@ -174,7 +174,7 @@ function checkDeno(deno: DenoFacts | undefined, vars: Record<string, string | un
 
   const kvPath = (vars.DENO_KV_PATH ?? '').trim();
   if (kvPath === '') {
-    report('–', 'DENO_KV_PATH not set: right on Deno Deploy (the database assigned to the app) and under npm run dev -- --runtime deno (a file in .wrangler/state/deno); self-hosted, the server refuses to start without it');
+    report('–', 'DENO_KV_PATH not set: right on Deno Deploy (the database assigned to the app) and under npm run dev -- --runtime deno (a file in .wrangler/state/deno); self-hosted, set it: without it the server answers every request with a configuration error');
   } else if (kvPath === ':memory:') {
     report('✗', 'DENO_KV_PATH is :memory:: nothing survives a restart, and every restart signs everyone out', 'set DENO_KV_PATH to a file the service may write, e.g. /var/lib/looker-gw/kv.sqlite3');
   } else if (/^https?:\/\//i.test(kvPath)) {

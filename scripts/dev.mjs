@@ -32,7 +32,9 @@ Runs the gateway at http://localhost:<port>: with wrangler dev (--runtime worker
 or with deno serve and a local Deno KV file (--runtime deno). Without LOOKER_URL (in .dev.vars
 or the environment), or with --simulator, it also runs the bundled Looker simulator on
 <sim-port>. The simulator keeps its tokens in memory: restarting npm run dev signs everyone
-out of it (sessions and script credentials end at their next token refresh).
+out (sessions and script credentials end at their next call to Looker). To keep them
+across restarts, run the simulator on its own (npm run sim -- --port 8788 --client-id
+gateway-dev --redirect-uri http://localhost:8787/callback) and set LOOKER_URL to it.
   --auto-approve            the simulator skips its consent page
   --sim-access-token-ttl S  the simulator's access tokens live S seconds (to watch refreshes)
   --env-file PATH           settings from PATH instead of .dev.vars (which is then not created)
@@ -183,7 +185,7 @@ function startDeno() {
   const stateDir = join(denoPersistTo ?? join('.wrangler', 'state'), 'deno');
   mkdirSync(stateDir, { recursive: true });
   if (ignoredForDeno.length > 0) console.warn(`--runtime deno: ignoring ${ignoredForDeno.join(' ')} (of wrangler's options, only --var and --persist-to are taken).`);
-  console.log(`Deno KV: ${join(stateDir, 'kv.sqlite3')}`);
+  console.log(`Gateway on Deno at http://localhost:${port} (Deno KV: ${join(stateDir, 'kv.sqlite3')})`);
   return spawn(
     deno,
     ['serve', '--quiet', CACHED_ONLY, '--no-prompt', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--host', '127.0.0.1', '--port', String(port), 'src/platform/deno/server.ts'],

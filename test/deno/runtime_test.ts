@@ -16,7 +16,7 @@ Deno.test('the client is the connection’s address; a forwarded header is ignor
   try {
     const runtime = denoRuntime(kv);
     const request = new Request('http://localhost/', { headers: { 'x-forwarded-for': '203.0.113.9' } });
-    runtime.connected(request, tcp('198.51.100.7'));
+    runtime.arrived(request, tcp('198.51.100.7'));
     equal(runtime.clientOf(request), { address: '198.51.100.7' }, 'the connection');
     equal(runtime.clientOf(new Request('http://localhost/')), { address: 'unknown' }, 'a request the server did not hand over');
   } finally {
@@ -29,10 +29,10 @@ Deno.test('behind a trusted proxy: the last entry of its header (the one it adde
   try {
     const runtime = denoRuntime(kv, { trustedProxyHeader: 'X-Forwarded-For' });
     const forwarded = new Request('http://localhost/', { headers: { 'x-forwarded-for': '192.0.2.1, 203.0.113.9' } });
-    runtime.connected(forwarded, tcp('127.0.0.1'));
+    runtime.arrived(forwarded, tcp('127.0.0.1'));
     equal(runtime.clientOf(forwarded), { address: '203.0.113.9' }, 'what the proxy added');
     const direct = new Request('http://localhost/');
-    runtime.connected(direct, tcp('127.0.0.1'));
+    runtime.arrived(direct, tcp('127.0.0.1'));
     equal(runtime.clientOf(direct), { address: '127.0.0.1' }, 'no header: the connection');
   } finally {
     kv.close();
@@ -85,9 +85,27 @@ Deno.test('the server’s environment: DENO_KV_PATH and TRUSTED_PROXY_HEADER are
   const opened = await openRuntime({ DENO_KV_PATH: ':memory:', TRUSTED_PROXY_HEADER: ' X-Real-IP ' });
   if ('problems' in opened) throw new Error(`expected a runtime, got ${JSON.stringify(opened.problems)}`);
   const request = new Request('http://localhost/', { headers: { 'x-real-ip': '203.0.113.5' } });
-  opened.connected(request, tcp('198.51.100.7'));
-  equal(opened.clientOf(request), { address: '203.0.113.5' }, 'the trusted header, trimmed and any case');
+  const seen = opened.arrived(request, tcp('198.51.100.7'));
+  equal(opened.clientOf(seen), { address: '203.0.113.5' }, 'the trusted header, trimmed and any case');
   const stores = opened.storesFor({});
   if (!stores.ok) throw new Error('stores');
   equal(await stores.stores.kv.get('nothing-here'), null, 'the KV opened');
+});
+
+Deno.test('behind a trusted TLS proxy the app sees the https the client used; without one, X-Forwarded-Proto changes nothing', async () => {
+  const kv = await Deno.openKv(':memory:');
+  try {
+    const headers = { 'x-forwarded-proto': 'http, https', 'x-forwarded-for': '203.0.113.9' };
+    const proxied = denoRuntime(kv, { trustedProxyHeader: 'x-forwarded-for' });
+    const post = new Request('http://gw.example.com/logout?x=1', { method: 'POST', headers, body: 'a=b' });
+    const seen = proxied.arrived(post, tcp('127.0.0.1'));
+    equal([seen.url, seen.method, await seen.text()], ['https://gw.example.com/logout?x=1', 'POST', 'a=b'], 'scheme from the proxy, all else kept');
+    equal(proxied.clientOf(seen), { address: '203.0.113.9' }, 'the client, through the proxy');
+    const plain = proxied.arrived(new Request('http://gw.example.com/', { headers: { 'x-forwarded-proto': 'https, http' } }), tcp('127.0.0.1'));
+    equal(plain.url, 'http://gw.example.com/', 'the proxy nearest us says http');
+    const direct = denoRuntime(kv).arrived(new Request('http://gw.example.com/', { headers }), tcp('198.51.100.7'));
+    equal(direct.url, 'http://gw.example.com/', 'no trusted proxy: a client cannot claim https');
+  } finally {
+    kv.close();
+  }
 });

@@ -101,6 +101,31 @@ describe('status', () => {
     expect(cli.requestsTo('DELETE', '/api/4.0/logout')).toHaveLength(0);
   });
 
+  it('says "not signed in", and exits 1, when the gateway knows the credential but Looker no longer accepts its sign-in', async () => {
+    const credential = await cli.issueCredential('laptop');
+    writeIni(credential);
+    // What the gateway answers once Looker has ended the grant (an admin revoked it there).
+    const ended = { message: "This credential's Looker sign-in has ended (it was revoked or expired at Looker); a new token will not help.", hint: 'Sign in again.' };
+    cli.intercept = (request, forward) => (request.path.startsWith('/api/4.0/user') ? Promise.resolve(jsonAnswer(401, ended)) : forward());
+    const exit = await cli.run(['status']);
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toContain(`Not signed in to ${cli.gateway}: the credential in [Looker] of ./looker.ini (${credential.clientId}) is known to the gateway, but Looker no longer accepts its sign-in (${ended.message})`);
+    expect(exit.stderr).toContain(`Run \`looker-oauth-gateway login ${cli.gateway}\` to sign in again.`);
+    // The API session used for the look is ended all the same.
+    expect(cli.requestsTo('DELETE', '/api/4.0/logout')).toHaveLength(1);
+  });
+
+  it('still shows the credential, with a warning, when Looker cannot be reached to confirm it', async () => {
+    const credential = await cli.issueCredential('laptop');
+    writeIni(credential);
+    cli.intercept = (request, forward) => (request.path.startsWith('/api/4.0/user') ? Promise.resolve(jsonAnswer(502, { message: 'Looker could not be reached.' })) : forward());
+    const exit = await cli.run(['status']);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('with credential "laptop"');
+    expect(exit.stderr).toContain('Warning: could not confirm with Looker that the sign-in works: GET /api/4.0/user answered 502 (Looker could not be reached.).');
+  });
+
   it('says "not signed in" without a file, a section or a credential in it', async () => {
     const noFile = await cli.run(['status']);
     expect(noFile.code).toBe(1);

@@ -391,6 +391,16 @@ describe('signing in again', () => {
     expect(exit.stderr).toContain(`Revoked the credential it replaces (${old.clientId}).`);
   });
 
+  it('says so when the credential it replaces was no longer known to the gateway, rather than claim to revoke it', async () => {
+    const old = await cli.issueCredential('laptop');
+    await cli.revoke(old);
+    writeFileSync(ini(), `[Looker]\nbase_url=${cli.gateway}\nclient_id=${old.clientId}\nclient_secret=${old.clientSecret}\n`);
+    const { exit } = await cli.signIn();
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain(`The credential it replaces (${old.clientId}) was no longer known to the gateway (revoked or expired already).`);
+    expect(exit.stderr).not.toContain('Revoked the credential it replaces');
+  });
+
   it('only warns when the old credential cannot be revoked', async () => {
     const old = await cli.issueCredential('laptop');
     writeFileSync(ini(), `[Looker]\nbase_url=${cli.gateway}\nclient_id=${old.clientId}\nclient_secret=${old.clientSecret}\n`);

@@ -31,10 +31,25 @@ export interface DenoRuntimeOptions {
 }
 
 export interface DenoRuntime extends Runtime {
-  /** Tells the runtime where a request came from (the server entry calls it with Deno.serve's info). */
-  connected(request: Request, remoteAddr: Deno.Addr | undefined): void;
+  /**
+   * Tells the runtime where a request came from (the server entry calls it with Deno.serve's
+   * info), and gives the request as the app is to see it: behind a trusted proxy that says
+   * the client used https (X-Forwarded-Proto), its URL says https, as the client's did.
+   */
+  arrived(request: Request, remoteAddr: Deno.Addr | undefined): Request;
   /** Resolves when the work handed to `defer` so far has finished (for a clean shutdown). */
   settled(): Promise<void>;
+}
+
+/**
+ * A request a TLS-terminating proxy passed on over plain http, with the scheme the client
+ * used (the last X-Forwarded-Proto entry: the one the proxy nearest us added). Only ever
+ * applied when the operator says a proxy stands in front (TRUSTED_PROXY_HEADER).
+ */
+function asSentByClient(request: Request): Request {
+  if (!request.url.startsWith('http:')) return request;
+  const proto = request.headers.get('x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase();
+  return proto === 'https' ? new Request(`https:${request.url.slice('http:'.length)}`, request) : request;
 }
 
 export function denoRuntime(kv: Deno.Kv, options: DenoRuntimeOptions = {}): DenoRuntime {
@@ -84,8 +99,10 @@ export function denoRuntime(kv: Deno.Kv, options: DenoRuntimeOptions = {}): Deno
         pending.add(kept);
         void kept.finally(() => pending.delete(kept));
       }),
-    connected(request, remoteAddr) {
+    arrived(received, remoteAddr) {
+      const request = proxyHeader === undefined ? received : asSentByClient(received);
       if (remoteAddr !== undefined && (remoteAddr.transport === 'tcp' || remoteAddr.transport === 'udp')) addresses.set(request, remoteAddr.hostname);
+      return request;
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);

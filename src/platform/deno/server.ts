@@ -41,7 +41,7 @@ if (!('problems' in opened)) {
 
 export default {
   async fetch(request, info) {
-    if (!('problems' in opened)) opened.connected(request, info.remoteAddr);
+    if (!('problems' in opened)) request = opened.arrived(request, info.remoteAddr);
     return withPrivateCaching(await app.fetch(request, env), isApiUrl(request.url));
   },
 } satisfies Deno.ServeDefaultExport;

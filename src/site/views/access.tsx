@@ -115,8 +115,8 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
         <button type="submit">Create credential</button>
       </form>
       <p class="muted">
-        Without a name it is called “Your access ·” and the time it was made. Looker asks you to approve once more: each credential gets
-        its own Looker sign-in, so revoking it touches nothing else.
+        Without a name it is called “Your access · <i>date and time</i>”. You then approve it twice, at Looker and here: each credential
+        gets its own Looker sign-in, so revoking it touches nothing else.
       </p>
 
       <h2>Everywhere</h2>
