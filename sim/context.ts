@@ -1,5 +1,6 @@
 /** What every route module of the simulator shares: its memory, its switches, its counters. */
 import { initialApps, type RegisteredApp } from './apps.ts';
+import { DemoContent } from './content.ts';
 import { DEFAULT_USER, SimulatorState } from './state.ts';
 import {
   emptyStats,
@@ -16,6 +17,8 @@ import {
 export interface SimContext {
   readonly options: Readonly<SimulatorOptions>;
   readonly state: SimulatorState;
+  /** Saved queries, looks, dashboards and folders (sim/content.ts). */
+  readonly content: DemoContent;
   readonly apps: Map<string, RegisteredApp>;
   readonly apiKeys: readonly ApiKey[];
   readonly settings: SimulatorSettings;
@@ -27,7 +30,8 @@ export interface SimContext {
 export const DEFAULT_API_KEYS: ApiKey[] = [{ clientId: 'sim-admin-id', clientSecret: 'sim-admin-secret', admin: true }];
 
 export function createContext(options: SimulatorOptions): SimContext {
-  const state = new SimulatorState(options.users ?? [options.user ?? DEFAULT_USER], options.now ?? Date.now);
+  const users = options.users ?? [options.user ?? DEFAULT_USER];
+  const state = new SimulatorState(users, options.now ?? Date.now);
   const apiKeys = options.apiKeys ?? DEFAULT_API_KEYS;
   for (const key of apiKeys) {
     if (key.userId !== undefined && state.user(key.userId) === undefined) {
@@ -37,6 +41,7 @@ export function createContext(options: SimulatorOptions): SimContext {
   return {
     options,
     state,
+    content: new DemoContent(users),
     apps: initialApps(options),
     apiKeys,
     settings: settingsFrom(options),

@@ -6,8 +6,9 @@
  * (`sim/server.ts`, for `npm run sim` and `npm run dev`).
  *
  * This module composes the parts: the OAuth server (oauth.ts), API-key login and the admin
- * API (admin.ts), the authenticated API (api.ts) and the test probes (fixtures.ts), over
- * one shared memory (state.ts). Route order matters: what answers without a token comes
+ * API (admin.ts), the authenticated API (api.ts), the demo model with its queries, looks
+ * and dashboards (model-api.ts) and the test probes (fixtures.ts), over one shared memory
+ * (state.ts, content.ts). Route order matters: what answers without a token comes
  * before the API's token check, everything after it sits behind it.
  *
  * Plain TypeScript with erasable types only, so Node runs it without a build step.
@@ -19,6 +20,7 @@ import { registerApi } from './api.ts';
 import { createContext } from './context.ts';
 import { registerFixtures } from './fixtures.ts';
 import { lookerError } from './http.ts';
+import { registerModelApi } from './model-api.ts';
 import { registerOAuthRoutes } from './oauth.ts';
 import { page } from './page.ts';
 import type { SimulatorOptions, SimulatorStats } from './switches.ts';
@@ -48,11 +50,16 @@ export function createLookerSimulator(options: SimulatorOptions = {}) {
   registerOAuthRoutes(app, sim);
   registerApiLogin(app, sim);
   registerApi(app, sim);
+  registerModelApi(app, sim);
   registerOAuthAppsAdmin(app, sim);
   registerFixtures(app, sim);
   // Looker's 404, saying that it is the simulator's: only a few endpoints exist here (see docs/operations.md).
   app.all('/api/*', (c) =>
-    lookerError(c, 404, 'Not found (the Looker simulator implements only GET /api/4.0/user, /versions, /looks, /queries/{id} and POST /queries; use a real Looker for the rest)'),
+    lookerError(
+      c,
+      404,
+      'Not found (the Looker simulator implements only /api/4.0/user, /versions, the demo model under /lookml_models, /queries and their runs, /looks, /folders/{id}/looks and /dashboards(/search); use a real Looker for the rest)',
+    ),
   );
   app.get('/', (c) => c.html(page('Looker simulator', html`<p>This is a local Looker simulator for the Looker OAuth Gateway.</p>`)));
 
