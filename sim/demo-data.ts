@@ -80,7 +80,7 @@ export const PRODUCTS: readonly TableRow[] = CATALOGUE.flatMap(([category, names
 
 const STATUSES = ['complete', 'complete', 'shipped', 'complete', 'processing', 'cancelled', 'complete', 'returned'] as const;
 
-/** Orders every 2.5 days from 2024-01-02: 72 of them, to mid-June 2024. */
+/** Orders every 2.5 days from 2024-01-02: 72 of them, to 2024-06-27. */
 export const ORDERS: readonly TableRow[] = (() => {
   const rows = Array.from({ length: 72 }, (_, i) => ({
     id: 1001 + i,

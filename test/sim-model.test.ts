@@ -9,7 +9,7 @@ import { createLookerSimulator, type SimulatorOptions } from '../sim/simulator.t
 
 const DANA = { id: '42', display_name: 'Dana Demo', email: 'dana.demo@example.com' };
 const ROBIN = { id: '7', display_name: 'Robin Roe', email: 'robin.roe@example.com' };
-/** 2024-06-20 12:00 UTC: the demo's orders run from 2024-01-02 to 2024-06-20. */
+/** 2024-06-20 12:00 UTC, a week before the demo's last order (they run from 2024-01-02 to 2024-06-27). */
 const NOW = Date.UTC(2024, 5, 20, 12);
 const API = 'https://looker.test/api/4.0';
 
