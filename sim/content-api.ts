@@ -33,8 +33,8 @@ function search<T>(c: Context, items: readonly T[], columns: Record<string, (ite
     const pattern = c.req.query(name);
     return pattern === undefined || pattern === '' ? [] : [(item: T) => likeMatches(pattern, read(item))];
   });
-  const any = c.req.query('filter_or') === 'true';
-  let found = c.req.query('deleted') === 'true' ? [] : items.filter((item) => criteria.length === 0 || (any ? criteria.some((m) => m(item)) : criteria.every((m) => m(item))));
+  const eitherOne = c.req.query('filter_or') === 'true';
+  let found = c.req.query('deleted') === 'true' ? [] : items.filter((item) => criteria.length === 0 || (eitherOne ? criteria.some((m) => m(item)) : criteria.every((m) => m(item))));
   for (const sort of (c.req.query('sorts') ?? '').split(',').reverse()) {
     const [name, direction] = sort.trim().split(/\s+/);
     const read = columns[name ?? ''];
@@ -66,8 +66,14 @@ const DASHBOARD_COLUMNS: Record<string, (dashboard: Dashboard) => string> = {
 
 export function registerContentApi(app: Hono, sim: SimContext): void {
   const { content } = sim;
-  const visibleLooks = (c: Context) => [...content.looks.values()].filter((l) => content.canSee(authenticatedCaller(sim, c).id, l.folderId));
-  const visibleDashboards = (c: Context) => [...content.dashboards.values()].filter((d) => content.canSee(authenticatedCaller(sim, c).id, d.folderId));
+  const visibleLooks = (c: Context) => {
+    const { id } = authenticatedCaller(sim, c);
+    return [...content.looks.values()].filter((l) => content.canSee(id, l.folderId));
+  };
+  const visibleDashboards = (c: Context) => {
+    const { id } = authenticatedCaller(sim, c);
+    return [...content.dashboards.values()].filter((d) => content.canSee(id, d.folderId));
+  };
   /** ILook: a look without its query. */
   const asLook = (c: Context, look: Look) => {
     const { query: _query, url: _url, ...rest } = presentLook(content, look, webOrigin(sim, c));
