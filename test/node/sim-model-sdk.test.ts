@@ -7,6 +7,7 @@ import { LookerNodeSDK, NodeSettings } from '@looker/sdk-node';
 import type { Looker40SDK } from '@looker/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../sim/server.ts';
+import { quietSdkDebugNoise } from '../e2e/harness.ts';
 
 /** Settings from a URL, with the simulator's admin key where the SDK reads credentials (readConfig). */
 class SimulatorSettings extends NodeSettings {
@@ -27,8 +28,10 @@ const rowsOf = (result: unknown): unknown => (typeof result === 'string' ? JSON.
 describe('@looker/sdk against the simulator’s demo model', () => {
   let running: RunningSimulator;
   let sdk: Looker40SDK;
+  let restoreConsole: () => void;
 
   beforeAll(async () => {
+    restoreConsole = quietSdkDebugNoise();
     running = await startSimulator({ port: 0, registerApp: false, now: () => Date.UTC(2024, 5, 20, 12) });
     sdk = LookerNodeSDK.init40(new SimulatorSettings(running.url));
   });
@@ -36,6 +39,7 @@ describe('@looker/sdk against the simulator’s demo model', () => {
   afterAll(async () => {
     await sdk?.authSession.logout();
     await running?.close();
+    restoreConsole();
   });
 
   it('all_lookml_models, lookml_model, lookml_model_explore', async () => {
