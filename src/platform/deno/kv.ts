@@ -18,13 +18,37 @@ export class KvConflictError extends Error {
 }
 
 /**
+ * Whether a commit failed because another process was writing the same local KV file (two
+ * `deno serve` sharing DENO_KV_PATH): SQLite lets one process write at a time, and a commit
+ * with checks that meets the other's write fails at once with "database is locked", having
+ * written nothing. That is a conflict like a failed check: read again and decide again.
+ */
+export function isLockedByAnotherProcess(error: unknown): boolean {
+  return error instanceof Error && /\bdatabase is locked\b/.test(error.message);
+}
+
+/** After the `attempt`-th conflict in a row: a short random pause (up to 50 ms), so that two processes stop colliding. */
+export function conflictPause(attempt: number): Promise<void> | undefined {
+  if (attempt === 0) return undefined;
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+}
+
+/**
  * Runs `attempt` until it commits: it returns `{ done: value }`, or `null` when its commit
- * failed a check (someone wrote what it read) and it must read again.
+ * failed a check (someone wrote what it read) and it must read again. A commit that
+ * another process's write kept out (isLockedByAnotherProcess) is the same: read again.
  */
 export async function optimistic<T>(what: string, attempt: () => Promise<{ done: T } | null>): Promise<T> {
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
-    const result = await attempt();
+    let result: { done: T } | null;
+    try {
+      result = await attempt();
+    } catch (error) {
+      if (!isLockedByAnotherProcess(error)) throw error;
+      result = null;
+    }
     if (result !== null) return result.done;
+    await conflictPause(i);
   }
   throw new KvConflictError(`${what}: still conflicting after ${MAX_ATTEMPTS} attempts`);
 }

@@ -37,7 +37,7 @@ import type {
   TokenEntry,
 } from '../../grants/ledger.ts';
 import { dueForTouch, endedOf, LEASE_MS, liveToken, listed, tokensBeyondCap } from '../../grants/ledger.ts';
-import { gcAfter, GC_MARGIN_MS, MAX_CHECKS, optimistic } from './kv.ts';
+import { conflictPause, gcAfter, GC_MARGIN_MS, isLockedByAnotherProcess, MAX_CHECKS, optimistic } from './kv.ts';
 
 /** While another refresher holds the lease, a waiter watches the grant and its lease (Deno KV's watch) and looks again at least this often. */
 const LEASE_POLL_MS = 1000;
@@ -114,6 +114,7 @@ export class DenoKvLedger implements Ledger {
   }
 
   async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+    let conflicts = 0;
     for (;;) {
       const [grant, lease] = await this.#kv.getMany<[GrantEntry, LeaseRecord]>([this.#grantKey(grantId), this.#leaseKey(grantId)]);
       const entry = alive(grant.value, now);
@@ -126,12 +127,16 @@ export class DenoKvLedger implements Ledger {
         continue;
       }
       const taken: LeaseRecord = { holder: crypto.randomUUID(), expiresAt: t + LEASE_MS };
-      const committed = await this.#kv
-        .atomic()
-        .check(grant, lease)
-        .set(this.#leaseKey(grantId), taken, { expireIn: LEASE_MS + GC_MARGIN_MS })
-        .commit();
-      if (committed.ok) return { lease: taken.holder };
+      let committed: boolean;
+      try {
+        committed = (await this.#kv.atomic().check(grant, lease).set(this.#leaseKey(grantId), taken, { expireIn: LEASE_MS + GC_MARGIN_MS }).commit()).ok;
+      } catch (error) {
+        // Another process was writing the file: nothing was taken; look again.
+        if (!isLockedByAnotherProcess(error)) throw error;
+        committed = false;
+      }
+      if (committed) return { lease: taken.holder };
+      await conflictPause(++conflicts);
     }
   }
 
