@@ -44,7 +44,9 @@ const DEVELOPMENT_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  */
 export function plainHttpAnswer(method: string, url: string): Response | undefined {
   if (!url.startsWith('http:')) return undefined;
-  const parsed = new URL(url);
+  // Deno builds the URL from the Host header as sent: one that is not a host (`a b`, `x:99999`) makes no URL.
+  const parsed = URL.parse(url);
+  if (parsed === null) return Response.json({ message: 'The Host header is not a valid host.' }, { status: 400 });
   if (DEVELOPMENT_HOSTS.has(parsed.hostname)) return undefined;
   const https = `https:${url.slice('http:'.length)}`;
   if ((method === 'GET' || method === 'HEAD') && parsed.port === '') return new Response(null, { status: 308, headers: { location: https } });

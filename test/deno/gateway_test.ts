@@ -5,7 +5,7 @@
  * and a sign-out in one while the other's refresh is in flight stays a sign-out in both.
  * (test/refresh-race.test.ts and test/sign-out-races.test.ts, on Deno.)
  */
-import { createApp, type GatewayApp } from '../../src/app.ts';
+import { createApp, type GatewayApp, plainHttpAnswer } from '../../src/app.ts';
 import { denoRuntime } from '../../src/platform/deno/runtime.ts';
 import { createLookerSimulator, type LookerSimulator } from '../../sim/simulator.ts';
 import { equal, ok } from '../contract/contract.ts';
@@ -131,4 +131,12 @@ Deno.test('two instances on one Deno KV: 200 device sign-ins at once from one /6
   } finally {
     kv.close();
   }
+});
+
+Deno.test('deno serve builds the URL from the Host header as sent: one that makes no URL is a 400, not a 500 with a stack trace in the log', () => {
+  for (const host of ['evil.example:99999', 'a b', '[::1', 'x:abc']) {
+    const answer = plainHttpAnswer('GET', `http://${host}/api/4.0/user`);
+    equal(answer?.status, 400, host);
+  }
+  equal(plainHttpAnswer('GET', 'http://localhost:8787/'), undefined, 'development on this machine is still served');
 });
