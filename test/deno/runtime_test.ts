@@ -3,6 +3,7 @@
  * opt-in proxy header), holder records that end at their expiry whatever Deno KV still
  * holds, and answers that say who may cache them.
  */
+import { plainHttpAnswer } from '../../src/app.ts';
 import { withPrivateCaching } from '../../src/platform/deno/caching.ts';
 import { DenoKvHolderStore } from '../../src/platform/deno/holder-store.ts';
 import { openRuntime } from '../../src/platform/deno/open.ts';
@@ -106,6 +107,31 @@ Deno.test('behind a trusted TLS proxy the app sees the https the client used; wi
     const direct = denoRuntime(kv).arrived(new Request('http://gw.example.com/', { headers }), tcp('198.51.100.7'));
     equal(direct.url, 'http://gw.example.com/', 'no trusted proxy: a client cannot claim https');
   } finally {
+    kv.close();
+  }
+});
+
+Deno.test('deno serve with a Host header that makes no URL: 400 from the app, behind a trusted proxy too, never a 500', async () => {
+  const kv = await Deno.openKv(':memory:');
+  const runtimes = { direct: denoRuntime(kv), proxied: denoRuntime(kv, { trustedProxyHeader: 'x-forwarded-for' }) };
+  const servers = Object.entries(runtimes).map(([name, runtime]) => ({
+    name,
+    server: Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {}, onError: () => new Response('thrown', { status: 500 }) }, (request, info) => {
+      const seen = runtime.arrived(request, info.remoteAddr);
+      return plainHttpAnswer(seen.method, seen.url) ?? new Response('served');
+    }),
+  }));
+  try {
+    for (const { name, server } of servers) {
+      for (const host of ['x:abc', 'evil.example:99999', '[::1']) {
+        const conn = await Deno.connect({ hostname: '127.0.0.1', port: server.addr.port });
+        await conn.write(new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: ${host}\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n`));
+        const answer = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+        equal(answer.split('\r\n')[0], 'HTTP/1.1 400 Bad Request', `${name}, Host: ${host}`);
+      }
+    }
+  } finally {
+    for (const { server } of servers) await server.shutdown();
     kv.close();
   }
 });

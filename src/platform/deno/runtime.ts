@@ -49,7 +49,10 @@ export interface DenoRuntime extends Runtime {
 function asSentByClient(request: Request): Request {
   if (!request.url.startsWith('http:')) return request;
   const proto = request.headers.get('x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase();
-  return proto === 'https' ? new Request(`https:${request.url.slice('http:'.length)}`, request) : request;
+  if (proto !== 'https') return request;
+  const sent = `https:${request.url.slice('http:'.length)}`;
+  // A Host header that makes no URL: left as it came, for the app to refuse (400), instead of throwing here (500).
+  return URL.canParse(sent) ? new Request(sent, request) : request;
 }
 
 export function denoRuntime(kv: Deno.Kv, options: DenoRuntimeOptions = {}): DenoRuntime {
