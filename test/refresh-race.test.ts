@@ -3,7 +3,7 @@
  * Durable Objects) against a Looker that rotates refresh tokens and accepts each only
  * once. A refresh in one must never log the user out in the other.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHarness } from './helpers.ts';
 
 async function twoInstances() {
@@ -57,5 +57,25 @@ describe('refresh across isolates, rotating single-use refresh tokens', () => {
       expect(a.sim.stats.tokenRequests.refresh_token).toBe(round);
     }
     expect(a.logs.concat(b.logs).some((l) => l.includes('session_ended'))).toBe(false);
+  });
+
+  it('while another instance refreshes, a request whose access token is still good is served with it at once, not kept waiting for the lease', async () => {
+    const { a, b } = await twoInstances();
+    expect((await b.request('/api/4.0/user')).status).toBe(200);
+    const before = b.lastAccessToken();
+    a.clock.advance(3600 - 30); // 30 s left: inside the refresh margin, still good
+    a.sim.faults.token = 'hang'; // A's refresh never gets an answer (a refresher that died holding the lease looks the same)
+    const stuck = a.request('/api/4.0/user');
+    await vi.waitFor(() => expect(a.sim.stats.tokenRequests.refresh_token).toBe(1), { timeout: 1_500, interval: 5 });
+    let aAnswered = false;
+    void stuck.then(() => (aAnswered = true));
+    const res = await b.request('/api/4.0/user');
+    expect(res.status).toBe(200);
+    // B did not wait for A's lease: A is still waiting on Looker (2 s here; a dead refresher's lease lasts 60 s).
+    expect(aAnswered).toBe(false);
+    expect(b.lastAccessToken()).toBe(before);
+    expect(a.sim.stats.tokenRequests.refresh_token).toBe(1);
+    a.sim.faults.token = 'ok';
+    expect((await stuck).status).toBe(200); // A gives up on Looker and serves with the token it has
   });
 });

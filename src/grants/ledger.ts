@@ -102,7 +102,8 @@ export type GrantSummary = Omit<GrantEntry, 'sealed' | 'revocation' | 'kvKeys' |
 export type GrantCheck = { alive: false } | { alive: true; version: number; sealed: string | null };
 
 /** A refresh may start (`lease`), is moot (`current`: someone already refreshed past the caller's version), or the grant is over. */
-export type RefreshTicket = { ended: true } | { current: { version: number; sealed: string } } | { lease: string };
+/** `busy`: another refresher holds the lease, and the caller asked not to wait (its access token is still good). */
+export type RefreshTicket = { ended: true } | { current: { version: number; sealed: string } } | { lease: string } | { busy: true };
 
 export type RefreshOutcome = 'stored' | 'ended' | 'superseded';
 
@@ -152,7 +153,13 @@ export interface Ledger {
   createGrant(entry: GrantEntry): Promise<void>;
   /** Liveness of a grant (`touch` records use, coarsely, for "last seen"). */
   check(grantId: string, knownVersion: number, now: number, touch: boolean): Promise<GrantCheck>;
-  beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket>;
+  /**
+   * The lease to refresh the grant, or the version someone stored meanwhile. While another
+   * refresher holds the lease, waits for it to end, unless `wait` is false: then `busy` at
+   * once (a caller whose access token is still good serves with it rather than wait on a
+   * refresher that may have died).
+   */
+  beginRefresh(grantId: string, knownVersion: number, now: number, options?: { wait?: boolean }): Promise<RefreshTicket>;
   /** Stores a refreshed grant if, and only if, it is still alive and nobody stored a newer one. */
   completeRefresh(
     grantId: string,

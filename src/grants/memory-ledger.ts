@@ -50,7 +50,7 @@ export class MemoryLedger implements Ledger {
     return { alive: true, version: entry.version, sealed: entry.version > knownVersion ? entry.sealed : null };
   }
 
-  async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+  async beginRefresh(grantId: string, knownVersion: number, now: number, options: { wait?: boolean } = {}): Promise<RefreshTicket> {
     for (;;) {
       const entry = this.#alive(grantId, now);
       if (entry === null) return { ended: true };
@@ -62,6 +62,7 @@ export class MemoryLedger implements Ledger {
         this.#leases.set(grantId, lease);
         return { lease: lease.holder };
       }
+      if (options.wait === false) return { busy: true };
       await new Promise<void>((resolve) => {
         const waiters = this.#waiters.get(grantId) ?? new Set<() => void>();
         const timer = setTimeout(wake, Math.max(0, held.expiresAt - t));

@@ -120,7 +120,9 @@ export class Refresher {
 
     let ticket;
     try {
-      ticket = await ledger.beginRefresh(grant.id, grant.version, now());
+      // With an access token still good, serve with it rather than wait on another refresher
+      // (which may have died holding the lease: a wait would last the lease's 60 s).
+      ticket = await ledger.beginRefresh(grant.id, grant.version, now(), { wait: !stillValid });
     } catch (error) {
       if (stillValid) return { grant, refreshed: false };
       throw new GrantUnavailableError('The gateway could not coordinate the token refresh right now', { retryAfter: 1, cause: error });
@@ -130,6 +132,7 @@ export class Refresher {
       throw new GrantEndedError('This session has ended');
     }
     if ('current' in ticket) return this.#adopt(access, ticket.current);
+    if ('busy' in ticket) return { grant, refreshed: false };
 
     let tokens: TokenSet;
     try {

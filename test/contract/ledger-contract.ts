@@ -116,6 +116,15 @@ export function describeLedgerContract(name: string, make: () => Promise<LedgerS
     ok('lease' in (await within(ledger.beginRefresh('g', 2, T0), 5_000, 'the next refresh')), 'storing released the lease');
   });
 
+  test('a refresher that need not wait is told the lease is busy at once, and gets it once it is free', async ({ ledger }) => {
+    await ledger.createGrant(grant('g'));
+    const first = await ledger.beginRefresh('g', 1, T0);
+    ok('lease' in first, 'the first gets the lease');
+    equal(await within(ledger.beginRefresh('g', 1, T0, { wait: false }), 5_000, 'an answer without waiting'), { busy: true }, 'busy, at once');
+    await ledger.releaseRefresh('g', 'lease' in first ? first.lease : '');
+    ok('lease' in (await within(ledger.beginRefresh('g', 1, T0, { wait: false }), 5_000, 'the lease')), 'free again: the lease');
+  });
+
   test('a released lease goes to the one waiting; a sign-out ends the wait', async ({ ledger }) => {
     await ledger.createGrant(grant('g'));
     const first = await ledger.beginRefresh('g', 1, T0);

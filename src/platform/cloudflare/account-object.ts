@@ -61,7 +61,7 @@ export class AccountObject extends DurableObject implements Ledger {
     return { alive: true, version: entry.version, sealed: entry.version > knownVersion ? entry.sealed : null };
   }
 
-  async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+  async beginRefresh(grantId: string, knownVersion: number, now: number, options: { wait?: boolean } = {}): Promise<RefreshTicket> {
     for (;;) {
       const entry = await this.#alive(grantId, now);
       if (entry === null) return { ended: true };
@@ -71,6 +71,7 @@ export class AccountObject extends DurableObject implements Ledger {
         const stored = await this.ctx.storage.get<{ id: string; expiresAt: number }>(LEASE + grantId);
         if (held === undefined && stored !== undefined && stored.expiresAt > Date.now()) {
           // Held by a refresher from before this object restarted: its completeRefresh will still come.
+          if (options.wait === false) return { busy: true };
           await new Promise((resolve) => setTimeout(resolve, Math.min(STORED_LEASE_POLL_MS, stored.expiresAt - Date.now())));
           continue;
         }
@@ -81,6 +82,7 @@ export class AccountObject extends DurableObject implements Ledger {
         await this.ctx.storage.put(LEASE + grantId, { id: lease.id, expiresAt: lease.expiresAt });
         return { lease: lease.id };
       }
+      if (options.wait === false) return { busy: true };
       await Promise.race([held.released, new Promise((resolve) => setTimeout(resolve, Math.max(0, held.expiresAt - Date.now())))]);
     }
   }

@@ -113,7 +113,7 @@ export class DenoKvLedger implements Ledger {
     });
   }
 
-  async beginRefresh(grantId: string, knownVersion: number, now: number): Promise<RefreshTicket> {
+  async beginRefresh(grantId: string, knownVersion: number, now: number, options: { wait?: boolean } = {}): Promise<RefreshTicket> {
     let conflicts = 0;
     for (;;) {
       const [grant, lease] = await this.#kv.getMany<[GrantEntry, LeaseRecord]>([this.#grantKey(grantId), this.#leaseKey(grantId)]);
@@ -122,6 +122,7 @@ export class DenoKvLedger implements Ledger {
       if (entry.version > knownVersion) return { current: { version: entry.version, sealed: entry.sealed } };
       const t = this.#clock();
       if (lease.value !== null && lease.value.expiresAt > t) {
+        if (options.wait === false) return { busy: true };
         // Another refresher holds it: look again as soon as the grant or the lease changes, at the latest when it expires.
         await this.#changeOrTimeout([grant, lease], Math.min(LEASE_POLL_MS, lease.value.expiresAt - t));
         continue;
