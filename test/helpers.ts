@@ -269,6 +269,8 @@ function base64url(bytes: Uint8Array): string {
 export interface CliCredential {
   client_id: string;
   client_secret: string;
+  /** "looker:read", or "looker:read looker:write". */
+  scope: string;
   name: string;
   expires_at: string;
   user: { id: string; display_name: string; email: string | null };
@@ -285,7 +287,7 @@ export interface CliRequest {
 }
 
 /** The command line's side of a loopback sign-in: PKCE, state and a loopback redirect_uri on a random port. */
-export async function cliRequest(options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number } = {}): Promise<CliRequest> {
+export async function cliRequest(options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number; scope?: string } = {}): Promise<CliRequest> {
   const { verifier, challenge } = await pkcePair();
   const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
   const port = options.port ?? 49152 + Math.floor(Math.random() * 16000);
@@ -298,6 +300,7 @@ export async function cliRequest(options: { name?: string; host?: '127.0.0.1' | 
     state,
   });
   if (options.name !== undefined) params.set('name', options.name);
+  if (options.scope !== undefined) params.set('scope', options.scope);
   return { verifier, challenge, state, redirectUri, authorizePath: `/cli/authorize?${params}` };
 }
 
@@ -349,7 +352,7 @@ export interface CliLogin {
  * /cli/authorize → Looker → /callback → the consent page → Allow → the 303 to the
  * loopback with `code` and `state` → POST /cli/token → the credential JSON.
  */
-export async function cliLogin(h: Harness, options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number } = {}): Promise<CliLogin> {
+export async function cliLogin(h: Harness, options: { name?: string; host?: '127.0.0.1' | '[::1]'; port?: number; scope?: string } = {}): Promise<CliLogin> {
   const request = await cliRequest(options);
   const consentPath = await browserToConsent(h, await h.request(request.authorizePath));
   const page = await h.request(consentPath);

@@ -116,6 +116,8 @@ export class BrowserSessions implements CallerSource<'browser'> {
     const grant = await this.#x.keeper.create(access, {
       kind: 'session',
       label: record.label,
+      // The person themself: everything their Looker role allows.
+      scope: 'write',
       tokens: init.tokens,
       redirectUri: init.redirectUri,
       expiresAt: record.expiresAt,

@@ -21,6 +21,7 @@ import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/
 import { importSealKey, open, seal } from '../crypto/seal.ts';
 import { hashFor, randomId } from '../crypto/tokens.ts';
 import type { PendingBox } from '../grants/ledger.ts';
+import type { GrantScope } from '../grants/scope.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import { networkGroupOf, networkOf } from '../http/client.ts';
@@ -60,6 +61,8 @@ export interface PendingConsent {
   id: string;
   personKey: string;
   name: string;
+  /** What the credential asks to do: read only, or everything the person's Looker role allows. */
+  scope: GrantScope;
   user: LookerUser;
   flow: CredentialFlow;
 }
@@ -68,6 +71,7 @@ export interface PendingConsent {
 export interface HeldGrant {
   personKey: string;
   name: string;
+  scope: GrantScope;
   user: LookerUser;
   tokens: TokenSet;
   /** The redirect_uri of the Looker authorization (refreshes send it again). */
@@ -154,6 +158,7 @@ export class CredentialFlows {
    */
   async startDevice(
     name: string,
+    scope: GrantScope,
     requester: Requester,
     interval: number,
     limits: DeviceLimits,
@@ -171,6 +176,7 @@ export class CredentialFlows {
           deviceKey,
           userCodeKey: this.#userCodeKey(userCode),
           name,
+          scope,
           network,
           group,
           requester,
@@ -264,7 +270,7 @@ export class CredentialFlows {
     if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
     const flow = await this.#open<CredentialFlow>(personKey, 'flow', box.flow);
     if (flow === null) return null;
-    return { pending: { id, personKey, name: box.name, user: box.user, flow }, box };
+    return { pending: { id, personKey, name: box.name, scope: box.scope ?? 'write', user: box.user, flow }, box };
   }
 
   /** A user code as the store keeps it: a keyed hash (20^8 codes are too few for a plain one). */
@@ -279,7 +285,7 @@ export class CredentialFlows {
 
   async #sealHeld(held: HeldGrant): Promise<PendingBox> {
     const sealed: SealedHeld = { tokens: held.tokens, lookerRedirectUri: held.lookerRedirectUri };
-    return { ...(await this.#seal(held.personKey, 'pending', sealed)), name: held.name, user: held.user };
+    return { ...(await this.#seal(held.personKey, 'pending', sealed)), name: held.name, scope: held.scope, user: held.user };
   }
 
   /** Seals `value` for `personKey`'s ledger under a key from SESSION_SECRET and a fresh salt kept beside it. */
@@ -298,7 +304,7 @@ export class CredentialFlows {
 
   async #openHeld(personKey: string, box: PendingBox): Promise<HeldGrant | null> {
     const opened = await this.#open<SealedHeld>(personKey, 'pending', box);
-    return opened === null ? null : { personKey, name: box.name, user: box.user, tokens: opened.tokens, lookerRedirectUri: opened.lookerRedirectUri };
+    return opened === null ? null : { personKey, name: box.name, scope: box.scope ?? 'write', user: box.user, tokens: opened.tokens, lookerRedirectUri: opened.lookerRedirectUri };
   }
 }
 

@@ -12,6 +12,7 @@ import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { importSealKey } from '../crypto/seal.ts';
 import { hashFor, randomId } from '../crypto/tokens.ts';
 import type { GrantAccess } from '../grants/access.ts';
+import type { GrantScope } from '../grants/scope.ts';
 import type { LookerUser } from '../looker/api.ts';
 import type { TokenSet } from '../looker/oauth.ts';
 import type { CallerContext } from './context.ts';
@@ -49,7 +50,7 @@ export class ScriptCredentials {
   }
 
   /** A new credential holding `tokens` as its grant. The secret is returned here, once, and never stored. */
-  async create(init: { personKey: string; user: LookerUser; name: string; tokens: TokenSet; redirectUri: string; ttlMs: number }): Promise<IssuedCredential> {
+  async create(init: { personKey: string; user: LookerUser; name: string; scope: GrantScope; tokens: TokenSet; redirectUri: string; ttlMs: number }): Promise<IssuedCredential> {
     const now = this.#x.now();
     const id = this.#x.minter.mint('client-id');
     const secret = this.#x.minter.mint('client-secret');
@@ -69,6 +70,7 @@ export class ScriptCredentials {
     await this.#x.keeper.create(access, {
       kind: 'credential',
       label: init.name,
+      scope: init.scope,
       tokens: init.tokens,
       redirectUri: init.redirectUri,
       expiresAt: record.expiresAt,
@@ -91,6 +93,7 @@ export class ScriptCredentials {
       personKey: held.personKey,
       user: held.user,
       name: held.name,
+      scope: held.scope,
       tokens: held.tokens,
       redirectUri: held.lookerRedirectUri,
       ttlMs,

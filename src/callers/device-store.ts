@@ -11,6 +11,8 @@
  * clock).
  */
 
+import type { GrantScope } from '../grants/scope.ts';
+
 /** RFC 8628 §3.5: each slow_down adds five seconds to the interval a command line must keep. */
 export const SLOW_DOWN_STEP_SECONDS = 5;
 
@@ -48,6 +50,8 @@ export interface NewDevice {
   userCodeKey: string;
   /** The name the command line asked for (chosen by the device, not by the person). */
   name: string;
+  /** What the command line asked the credential to do. */
+  scope: GrantScope;
   /** Keyed hashes of the requesting network and of its group. */
   network: string;
   group: string;
@@ -68,6 +72,8 @@ export type DeviceStart =
 /** A device sign-in waiting for a person, as the consent page shows it. */
 export interface WaitingDevice {
   name: string;
+  /** What it asks to do ('write' for a sign-in stored before scopes: those asked for everything). */
+  scope: GrantScope;
   requester: Requester;
   startedAt: number;
 }

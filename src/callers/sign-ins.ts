@@ -10,10 +10,14 @@ import type { Context } from 'hono';
 import { open, seal, type Sealer } from '../crypto/seal.ts';
 import { isObject, parseJson } from '../grants/record.ts';
 import { cookies, LOGIN_TTL_SECONDS } from './cookies.ts';
+import type { GrantScope } from '../grants/scope.ts';
 import type { CredentialFlow } from './credential-flows.ts';
 
 /** What the sign-in is for: this browser's session, or a script credential's own grant. */
-export type SignInPurpose = { kind: 'session'; returnTo: string } | { kind: 'credential'; name: string; flow: CredentialFlow };
+export type SignInPurpose =
+  | { kind: 'session'; returnTo: string }
+  /** `scope` absent in a sign-in begun before scopes: 'write'. */
+  | { kind: 'credential'; name: string; scope?: GrantScope; flow: CredentialFlow };
 
 export interface PendingSignIn {
   state: string;

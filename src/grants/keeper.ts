@@ -15,6 +15,7 @@ import { open, seal, type Sealer, type SealKey } from '../crypto/seal.ts';
 import { revokeAccessToken, type TokenSet } from '../looker/oauth.ts';
 import { type GrantAccess, GrantUnavailableError, LIVENESS_TTL_MS } from './access.ts';
 import type { EndedGrant, GrantKind, GrantSummary } from './ledger.ts';
+import type { GrantScope } from './scope.ts';
 import { type Grant, grantStorageKey, parseGrant, parseJson, isObject, serializeGrant } from './record.ts';
 import { describeFault, type FreshGrant, type GrantLifecycle, Refresher, type RefreshDependencies } from './refresh.ts';
 
@@ -51,13 +52,14 @@ export class GrantKeeper implements GrantLifecycle {
   /** Seals and records a new grant (version 1) in its person's ledger. */
   async create(
     access: GrantAccess,
-    init: { kind: GrantKind; label: string; tokens: TokenSet; redirectUri: string; expiresAt: number; kvKeys: string[]; clientId?: string },
+    init: { kind: GrantKind; label: string; scope: GrantScope; tokens: TokenSet; redirectUri: string; expiresAt: number; kvKeys: string[]; clientId?: string },
   ): Promise<Grant> {
     const now = this.#d.now();
     const grant: Grant = {
       id: access.grantId,
       personKey: access.personKey,
       kind: init.kind,
+      scope: init.scope,
       version: 1,
       tokens: {
         accessToken: init.tokens.accessToken,
@@ -72,6 +74,7 @@ export class GrantKeeper implements GrantLifecycle {
       grantId: grant.id,
       kind: init.kind,
       label: init.label,
+      scope: init.scope,
       createdAt: now,
       // A session is used by the sign-in that made it; a credential not until a script logs in.
       lastUsedAt: init.kind === 'session' ? now : 0,

@@ -15,6 +15,7 @@
  * clock), so expiry is judged by one clock.
  */
 import type { LookerUser } from '../looker/api.ts';
+import type { GrantScope } from './scope.ts';
 
 export type GrantKind = 'session' | 'credential';
 
@@ -46,10 +47,11 @@ export function listed(entries: Iterable<GrantEntry>, now: number): GrantSummary
   return [...entries]
     .filter((e) => e.expiresAt > now)
     .sort((a, b) => a.createdAt - b.createdAt)
-    .map(({ grantId, kind, label, createdAt, lastUsedAt, expiresAt, clientId }) => ({
+    .map(({ grantId, kind, label, scope, createdAt, lastUsedAt, expiresAt, clientId }) => ({
       grantId,
       kind,
       label,
+      scope: scopeOfEntry({ scope }),
       createdAt,
       lastUsedAt,
       expiresAt,
@@ -74,12 +76,23 @@ export function endedOf({ grantId, kind, kvKeys, revocation, clientId }: GrantEn
   return { grantId, kind, kvKeys, revocation, ...(clientId === undefined ? {} : { clientId }) };
 }
 
+/** What a grant may do at Looker: its recorded scope; a grant stored before grants had one may do everything (it was made so). */
+export function scopeOfEntry(entry: Pick<GrantEntry, 'scope'>): GrantScope {
+  return entry.scope ?? 'write';
+}
+
 /** A grant as the ledger keeps it. */
 export interface GrantEntry {
   grantId: string;
   kind: GrantKind;
   /** What the person sees in "Your access": the browser for a session, the name for a credential. */
   label: string;
+  /**
+   * What the grant may do at Looker (src/grants/scope.ts): 'read' or 'write'. Every grant
+   * created since scopes exist records one; one stored before has none and is 'write'
+   * (scopeOfEntry). The grant's sealed copy holds the same scope, which is what /api/* enforces.
+   */
+  scope?: GrantScope;
   createdAt: number;
   /** Epoch milliseconds; 0 for a credential no script has used yet. */
   lastUsedAt: number;
@@ -95,8 +108,8 @@ export interface GrantEntry {
   clientId?: string;
 }
 
-/** What the person's page lists: everything but the sealed values. */
-export type GrantSummary = Omit<GrantEntry, 'sealed' | 'revocation' | 'kvKeys' | 'version'>;
+/** What the person's page lists: everything but the sealed values, with the scope always told. */
+export type GrantSummary = Omit<GrantEntry, 'sealed' | 'revocation' | 'kvKeys' | 'version' | 'scope'> & { scope: GrantScope };
 
 /** Liveness, and the latest sealed grant when the caller's copy is older. */
 export type GrantCheck = { alive: false } | { alive: true; version: number; sealed: string | null };
@@ -141,6 +154,8 @@ export interface PendingBox {
   /** The credential's name and its person, as the consent page shows them. */
   name: string;
   user: LookerUser;
+  /** What the credential will be allowed to do; absent in a box from before scopes: 'write'. */
+  scope?: GrantScope;
   /** Waiting for consent: the hash of the consent cookie's secret, and where the credential goes (sealed likewise). */
   consentHash?: string;
   flow?: { salt: string; sealed: string };

@@ -6,6 +6,7 @@
 
 import type { LookerUser } from '../looker/api.ts';
 import type { GrantKind } from './ledger.ts';
+import type { GrantScope } from './scope.ts';
 
 export interface LookerTokens {
   accessToken: string;
@@ -21,6 +22,11 @@ export interface Grant {
   /** The opaque key of the Looker person it belongs to (names their Durable Object). */
   personKey: string;
   kind: GrantKind;
+  /**
+   * What it may do at Looker (src/grants/scope.ts), sealed with its tokens so that only its
+   * holder's key vouches for it. A grant sealed before scopes existed reads as 'write'.
+   */
+  scope: GrantScope;
   /** Grows by one with every refresh; the Durable Object holds the latest. */
   version: number;
   tokens: LookerTokens;
@@ -38,7 +44,7 @@ export function grantStorageKey(grantId: string, version: number): string {
 }
 
 export function serializeGrant(grant: Grant): string {
-  return JSON.stringify({ kind: grant.kind, tokens: grant.tokens, redirectUri: grant.redirectUri, createdAt: grant.createdAt, expiresAt: grant.expiresAt });
+  return JSON.stringify({ kind: grant.kind, scope: grant.scope, tokens: grant.tokens, redirectUri: grant.redirectUri, createdAt: grant.createdAt, expiresAt: grant.expiresAt });
 }
 
 /** The grant a sealed value held, or null when it is not one. */
@@ -53,7 +59,8 @@ export function parseGrant(text: string, id: string, personKey: string, version:
     typeof v.redirectUri !== 'string' ||
     typeof v.createdAt !== 'number' ||
     typeof v.expiresAt !== 'number' ||
-    (v.kind !== 'session' && v.kind !== 'credential')
+    (v.kind !== 'session' && v.kind !== 'credential') ||
+    !(v.scope === undefined || v.scope === 'read' || v.scope === 'write')
   ) {
     return null;
   }
@@ -61,6 +68,8 @@ export function parseGrant(text: string, id: string, personKey: string, version:
     id,
     personKey,
     kind: v.kind,
+    // Sealed before grants had a scope: made as a full grant, and it stays one.
+    scope: v.scope ?? 'write',
     version,
     tokens: { accessToken: t.accessToken, accessTokenExpiresAt: t.accessTokenExpiresAt, refreshToken: t.refreshToken },
     redirectUri: v.redirectUri,

@@ -81,7 +81,7 @@ authRoutes.get('/callback', async (c) => {
 
   if (pending.purpose.kind === 'credential') {
     return holdCredentialForConsent(c, gw, {
-      held: { personKey, user, tokens, name: pending.purpose.name, lookerRedirectUri: pending.redirectUri },
+      held: { personKey, user, tokens, name: pending.purpose.name, scope: pending.purpose.scope ?? 'write', lookerRedirectUri: pending.redirectUri },
       flow: pending.purpose.flow,
     });
   }

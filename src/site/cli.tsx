@@ -16,6 +16,7 @@ import { type CredentialFlow, DEVICE_CODE_TTL_SECONDS, type HeldGrant } from '..
 import type { AppEnv, Gateway } from '../context.ts';
 import { readForm } from '../http/form.ts';
 import { checkPageFormOrigin, checkRequestOrigin, sourceOf } from '../http/same-origin.ts';
+import { type GrantScope, parseScope, scopeString } from '../grants/scope.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is: a text import (wrangler bundles it as text, see wrangler.toml's rules; Deno reads the attribute).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs' with { type: 'text' };
@@ -65,8 +66,11 @@ cliRoutes.get('/cli/authorize', async (c) => {
     return badRequest(c, 'The command line must use PKCE with S256 (code_challenge, code_challenge_method=S256).');
   }
   if (q.state === undefined || q.state === '' || q.state.length > 512) return badRequest(c, 'state is required (at most 512 characters).');
+  const scope = requestedScope(q.scope);
+  // Answered here like the other malformed requests above (the command line never sends one).
+  if (scope === undefined) return badRequest(c, `invalid_scope: ${UNKNOWN_SCOPE}`);
   const flow: CredentialFlow = { kind: 'loopback', redirectUri, codeChallenge: q.code_challenge!, state: q.state };
-  return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, `command line · ${utcMinute(gw.now())}`), flow });
+  return startSignIn(c, gw, { kind: 'credential', name: credentialName(q.name, `command line · ${utcMinute(gw.now())}`), scope, flow });
 });
 
 cliRoutes.get('/cli/consent/:id', async (c) => {
@@ -195,6 +199,7 @@ async function issueForCommandLine(c: Context<AppEnv>, gw: Gateway, held: HeldGr
   return c.json({
     client_id: issued.clientId,
     client_secret: issued.clientSecret,
+    scope: scopeString(held.scope),
     name: record.name,
     expires_at: new Date(record.expiresAt).toISOString(),
     user: { id: record.user.id, display_name: record.user.displayName, email: record.user.email },
@@ -211,10 +216,12 @@ cliRoutes.post('/cli/device/code', async (c) => {
   const form = await formOf(c);
   if (form === null) return oauthError(c, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
   const name = credentialName(form.get('name') ?? undefined, `device · ${utcMinute(gw.now())}`);
+  const scope = requestedScope(form.get('scope') ?? undefined);
+  if (scope === undefined) return oauthError(c, 'invalid_scope', UNKNOWN_SCOPE);
   const interval = gw.config.devicePollIntervalSeconds;
   let started;
   try {
-    started = await gw.flows.startDevice(name, gw.clientOf(c.req.raw), interval, gw.deviceLimits);
+    started = await gw.flows.startDevice(name, scope, gw.clientOf(c.req.raw), interval, gw.deviceLimits);
   } catch {
     // Not the limits below: saying "too many" for a storage fault hid a bug once.
     return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
@@ -274,7 +281,7 @@ cliRoutes.post('/device', async (c) => {
     );
   }
   const flow: CredentialFlow = { kind: 'device', userCode: device.userCode, requester: device.requester, startedAt: device.startedAt };
-  return startSignIn(c, gw, { kind: 'credential', name: device.name, flow });
+  return startSignIn(c, gw, { kind: 'credential', name: device.name, scope: device.scope, flow });
 });
 
 /** The command line's `logout`: ends the credential (its grant, tokens and record), here and at Looker. */
@@ -316,16 +323,30 @@ cliRoutes.get('/cli/credential', async (c) => {
     );
   }
   const { credential } = resolved.caller;
+  const { scope } = resolved.grant;
   const listed = await gw.keeper.describe(resolved.caller.personKey, resolved.caller.access.grantId).catch(() => null);
   return c.json({
     client_id: credential.clientId,
     name: credential.name,
     created_at: new Date(credential.createdAt).toISOString(),
     expires_at: new Date(credential.expiresAt).toISOString(),
+    scope: scopeString(scope),
+    read_only: scope === 'read',
     last_used_at: listed === null || listed.lastUsedAt === 0 ? null : new Date(listed.lastUsedAt).toISOString(),
     user: { id: credential.user.id, display_name: credential.user.displayName, email: credential.user.email },
   });
 });
+
+const UNKNOWN_SCOPE = 'scope must be "looker:read" (read-only) or "looker:write" (everything your Looker role allows), or left out (everything).';
+
+/**
+ * What the command line asks a credential to do: `looker:read` read-only, `looker:write`
+ * everything the person's Looker role allows. Without a scope it asks for everything, as
+ * before scopes existed. Undefined for a scope this gateway does not have (invalid_scope).
+ */
+export function requestedScope(raw: string | undefined): GrantScope | undefined {
+  return raw === undefined ? 'write' : parseScope(raw);
+}
 
 function consentGone(c: Context<AppEnv>) {
   return c.html(

@@ -23,6 +23,7 @@ const device = (network: string, group: string, startedAt: number, overrides: Pa
     deviceKey: `device-${n}-${Math.random().toString(36).slice(2)}`,
     userCodeKey: `code-${n}-${Math.random().toString(36).slice(2)}`,
     name: `probe ${n}`,
+    scope: 'write',
     network,
     group,
     requester: { address: `addr of ${network}`, country: 'NL' },
@@ -46,6 +47,16 @@ export function describeDeviceFlowContract(name: string, make: () => Promise<Dev
       }
     });
 
+  test('a read-only sign-in is found with the scope it asked for', async (store) => {
+    const d = device('net-r', 'grp-r', T0, { scope: 'read' });
+    equal(await store.start(d, LIMITS), { ok: true, shed: 0 }, 'started');
+    equal(
+      await store.enter(d.userCodeKey, from('net-r2'), T0 + 1_000, LIMITS),
+      { status: 'found', device: { name: d.name, scope: 'read', requester: d.requester, startedAt: T0 } },
+      'found, read-only',
+    );
+  });
+
   test('a sign-in: pending, slow_down when polled too soon, found by its code, allowed, told once', async (store) => {
     const d = device('net-a', 'grp-a', T0);
     equal(await store.start(d, LIMITS), { ok: true, shed: 0 }, 'started');
@@ -54,7 +65,7 @@ export function describeDeviceFlowContract(name: string, make: () => Promise<Dev
     equal(await store.poll(d.deviceKey, T0 + 16_000), { status: 'pending' }, 'after the new interval');
     equal(
       await store.enter(d.userCodeKey, from('net-b'), T0 + 20_000, LIMITS),
-      { status: 'found', device: { name: d.name, requester: d.requester, startedAt: T0 } },
+      { status: 'found', device: { name: d.name, scope: 'write', requester: d.requester, startedAt: T0 } },
       'found by its code',
     );
     equal(await store.answer(d.userCodeKey, { allowed: true, personKey: 'p', waiting: 'w' }, T0 + 30_000), true, 'allowed');

@@ -69,11 +69,32 @@ export function describeLedgerContract(name: string, make: () => Promise<LedgerS
     equal(
       await ledger.list(T0 + 10),
       [
-        { grantId: 'a', kind: 'credential', label: 'ci', createdAt: T0, lastUsedAt: 0, expiresAt: T0 + 30 * DAY, clientId: 'lgwc_x' },
-        { grantId: 'b', kind: 'session', label: 'browser b', createdAt: T0 + 1, lastUsedAt: T0, expiresAt: T0 + 30 * DAY },
+        { grantId: 'a', kind: 'credential', label: 'ci', scope: 'write', createdAt: T0, lastUsedAt: 0, expiresAt: T0 + 30 * DAY, clientId: 'lgwc_x' },
+        { grantId: 'b', kind: 'session', label: 'browser b', scope: 'write', createdAt: T0 + 1, lastUsedAt: T0, expiresAt: T0 + 30 * DAY },
       ],
       'list',
     );
+  });
+
+  test("a grant's scope is kept through refreshes and listed; one stored before scopes (no scope) lists as write", async ({ ledger }) => {
+    await ledger.createGrant(grant('ro', { kind: 'credential', label: 'report', scope: 'read', clientId: 'lgwc_r', lastUsedAt: 0 }));
+    await ledger.createGrant(grant('rw', { kind: 'credential', label: 'deploy', scope: 'write', clientId: 'lgwc_w', lastUsedAt: 0, createdAt: T0 + 1 }));
+    // As a grant stored by a gateway from before scopes: no scope field at all.
+    await ledger.createGrant(grant('old', { createdAt: T0 + 2 }));
+    const ticket = await ledger.beginRefresh('ro', 1, T0);
+    ok('lease' in ticket, 'a lease for the read-only grant');
+    equal(await ledger.completeRefresh('ro', (ticket as { lease: string }).lease, next('ro', 2), T0), 'stored', 'refreshed');
+    equal(
+      (await ledger.list(T0)).map((g) => [g.grantId, g.scope]),
+      [
+        ['ro', 'read'],
+        ['rw', 'write'],
+        ['old', 'write'],
+      ],
+      'each scope as created; none means write',
+    );
+    await ledger.putBox('code:ro', { ...box('ro'), scope: 'read' }, T0 + 60_000);
+    equal((await ledger.takeBox('code:ro', T0))?.scope, 'read', "a box keeps the scope it waits with");
   });
 
   test('use is recorded coarsely: the first use always, later ones at most once a minute', async ({ ledger }) => {

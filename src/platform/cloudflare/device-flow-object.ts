@@ -30,6 +30,8 @@ interface DeviceRow extends Record<string, SqlStorageValue> {
   device_key: string;
   user_code: string;
   name: string;
+  /** NULL in a row stored before scopes (it asked for everything). */
+  scope: string | null;
   requester: string;
   started_at: number;
   expires_at: number;
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS devices (
   interval_s INTEGER NOT NULL,
   last_polled_at INTEGER NOT NULL,
   person_key TEXT,
-  waiting TEXT
+  waiting TEXT,
+  scope TEXT -- 'read' or 'write'; NULL in rows from before scopes
 );
 CREATE INDEX IF NOT EXISTS devices_by_network ON devices (network, status, started_at);
 CREATE INDEX IF NOT EXISTS devices_by_group ON devices (grp, status, started_at);
@@ -75,6 +78,10 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#sql.exec(SCHEMA);
+    // A table created before scopes lacks the column (CREATE TABLE IF NOT EXISTS leaves it as it was).
+    if (this.#count(`SELECT COUNT(*) AS n FROM pragma_table_info('devices') WHERE name = 'scope'`) === 0) {
+      this.#sql.exec(`ALTER TABLE devices ADD COLUMN scope TEXT`);
+    }
   }
 
   async start(device: NewDevice, limits: DeviceLimits): Promise<DeviceStart> {
@@ -99,13 +106,14 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
         shed++;
       }
       this.#sql.exec(
-        `INSERT INTO devices (device_key, user_code, network, grp, name, requester, started_at, expires_at, status, interval_s, last_polled_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)`,
+        `INSERT INTO devices (device_key, user_code, network, grp, name, scope, requester, started_at, expires_at, status, interval_s, last_polled_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0)`,
         device.deviceKey,
         device.userCodeKey,
         device.network,
         device.group,
         device.name,
+        device.scope,
         JSON.stringify(device.requester),
         device.startedAt,
         device.expiresAt,
@@ -131,7 +139,7 @@ export class DeviceFlowObject extends DurableObject implements DeviceFlowStore {
           ? undefined
           : this.#sql.exec<DeviceRow>(`SELECT * FROM devices WHERE user_code = ? AND status = 'pending'`, userCodeKey).toArray()[0];
       if (row !== undefined) {
-        return { status: 'found', device: { name: row.name, requester: parseRequester(row.requester), startedAt: row.started_at } };
+        return { status: 'found', device: { name: row.name, scope: row.scope === null || row.scope === 'write' ? 'write' : 'read', requester: parseRequester(row.requester), startedAt: row.started_at } };
       }
       for (const c of counted) {
         if (c.row !== undefined) {

@@ -24,6 +24,7 @@ import type {
   Requester,
 } from '../../callers/device-store.ts';
 import { SLOW_DOWN_STEP_SECONDS } from '../../callers/device-store.ts';
+import type { GrantScope } from '../../grants/scope.ts';
 import { GC_MARGIN_MS, optimistic, Queue } from './kv.ts';
 
 /** Expired sign-ins or counters deleted per commit while sweeping: about eight keys of ~150 bytes each, within a commit's 80 KiB of keys. */
@@ -42,6 +43,8 @@ interface DeviceRecord {
   network: string;
   group: string;
   name: string;
+  /** Absent in a sign-in stored before scopes (it asked for everything). */
+  scope?: GrantScope;
   requester: Requester;
   startedAt: number;
   expiresAt: number;
@@ -156,6 +159,7 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
         network: device.network,
         group: device.group,
         name: device.name,
+        scope: device.scope,
         requester: device.requester,
         startedAt: device.startedAt,
         expiresAt: device.expiresAt,
@@ -190,7 +194,7 @@ export class DenoKvDeviceFlows implements DeviceFlowStore {
         const deviceKey = (await this.#kv.get<string>(this.#codeKey(userCodeKey))).value;
         const row = deviceKey === null ? null : (await this.#kv.get<DeviceRecord>(this.#deviceKey(deviceKey))).value;
         if (row !== null && row.status === 'pending') {
-          return { answer: { status: 'found', device: { name: row.name, requester: row.requester, startedAt: row.startedAt } } };
+          return { answer: { status: 'found', device: { name: row.name, scope: row.scope ?? 'write', requester: row.requester, startedAt: row.startedAt } } };
         }
       }
       const op = this.#kv.atomic().check(read);
