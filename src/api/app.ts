@@ -6,7 +6,8 @@
  * One handler, read top to bottom: the request's headers (one walk) → configuration →
  * CORS preflight → cross-site navigations refused → method → target path (Looker's own
  * sign-in endpoints refused, except the SDK login shim's exact spellings) → who is
- * calling (bearer token; else the cookie, with the CSRF check) → refresh if needed →
+ * calling (bearer token; else the cookie, with the CSRF check) → the grant's scope (a
+ * read-only grant's writes refused) → refresh if needed →
  * forward, streamed both ways → on Looker's 401, refresh once and retry when the request
  * can be replayed. Every answer then gets the API's headers and one request log line.
  */
@@ -29,6 +30,7 @@ import { CorsPolicy } from './cors.ts';
 import { downstreamResponseHeaders, readRequestHeaders, type RequestHeaders, upstreamHeaders } from './headers.ts';
 import { authenticationHint, credentialEndedHint, requiresAuthentication } from './looker-shapes.ts';
 import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
+import { scopeRefusal } from './scope-check.ts';
 import { resolveApiTarget } from './target.ts';
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -138,6 +140,11 @@ async function proxy(c: Context<AppEnv>, gw: Gateway, method: string, rawUrl: st
   }
   c.set('caller', source.kind);
   const { access, grant } = caller;
+  // A read-only grant's writes stop here, before the body is read or Looker is asked (a full grant skips this).
+  if (grant.scope !== 'write') {
+    const refused = scopeRefusal(grant.scope, method, path);
+    if (refused !== null) return c.json(refused, 403);
+  }
 
   // Bodies stream through; only a small one is held so it can be sent again after a refresh.
   const { body, replayable } = await prepareRequestBody(c.req.raw, method, headers.forward['content-length'], REPLAYABLE_BODY_LIMIT);

@@ -130,6 +130,17 @@ export function canonicalApiPath(path: string): CanonicalPath {
   return { ok: true, path: canonical };
 }
 
+/**
+ * The canonical form of a path resolveApiTarget accepted (so it is not ambiguous): a plain
+ * ASCII one without escapes differs from its canonical form only in case.
+ */
+export function canonicalAcceptedPath(path: string): string {
+  if (!NEEDS_DECODING.test(path)) return path.toLowerCase();
+  const canonical = canonicalApiPath(path);
+  // Unreachable for an accepted path; should it ever happen, judge the raw path, lower-cased (SQL Runner still matches).
+  return canonical.ok ? canonical.path : path.toLowerCase();
+}
+
 /** Which of Looker's auth endpoints a canonical path (or an undecoded ASCII one) names, if any. */
 export function authEndpointOf(canonicalPath: string): AuthEndpoint | undefined {
   // The expression captures nothing but these three names, in any case.
