@@ -31,6 +31,8 @@ const USER_AGENT = `${PROGRAM}-cli/${VERSION} node/${process.versions.node}`;
 
 const DEFAULT_INI = './looker.ini';
 const DEFAULT_SECTION = 'Looker';
+/** The scope a read-only credential asks for (the gateway's looker:read). */
+const READ_SCOPE = 'looker:read';
 const DEFAULT_TIMEOUT_SECONDS = 300;
 // setTimeout fires at once beyond 2^31-1 ms (about 24.8 days); a day is plenty for a sign-in.
 const MAX_TIMEOUT_SECONDS = 86_400;
@@ -109,6 +111,9 @@ Options
   --no-open           Print the sign-in address instead of opening a browser
   --device            For a machine without a browser: print an address and a code
                       (like XXXX-XXXX) to type in a browser anywhere else
+  --read-only         Ask for a read-only credential: it may read Looker data and run
+                      queries, but not change anything or use SQL Runner (without it:
+                      everything your Looker role allows)
   --print-env         Print LOOKERSDK_* export lines for a shell instead of writing
                       looker.ini (they hold the secret: eval them, do not log them);
                       status, token and logout use the variables once exported
@@ -123,14 +128,15 @@ else the system's default browser.
 Examples
   ${program} login https://looker-gateway.example.com
   ${program} login https://looker-gateway.example.com --device --name build-server
+  ${program} login https://looker-gateway.example.com --read-only --name dashboards
   eval "$(${program} login https://looker-gateway.example.com --print-env)"`,
 
   status: `Usage
   ${program} status [options]
 
 Signs in with the credential in looker.ini (or the LOOKERSDK_* environment variables,
-when set) and shows where it came from, whom it acts as, its name, and until when it is
-valid. Exits with status 1 if it no longer works (revoked, expired or unknown).
+when set) and shows where it came from, whom it acts as, its name, whether it is
+read-only, and until when it is valid. Exits with status 1 if it no longer works (revoked, expired or unknown).
 
 ${COMMON_OPTIONS}`,
 
@@ -286,6 +292,7 @@ function printable(value) {
  * @property {boolean} open
  * @property {boolean} device
  * @property {boolean} printEnv
+ * @property {boolean} readOnly  login only: ask for scope looker:read
  * @property {number} timeoutSeconds
  * @property {boolean} force
  * @property {boolean} fileNamed  whether --ini or --section was given
@@ -302,11 +309,12 @@ const OPTIONS = /** @type {const} */ ({
   'no-open': { type: 'boolean' },
   device: { type: 'boolean' },
   'print-env': { type: 'boolean' },
+  'read-only': { type: 'boolean' },
   timeout: { type: 'string' },
   force: { type: 'boolean' },
 });
 
-const LOGIN_ONLY_OPTIONS = /** @type {const} */ (['name', 'no-open', 'device', 'print-env', 'timeout', 'force']);
+const LOGIN_ONLY_OPTIONS = /** @type {const} */ (['name', 'no-open', 'device', 'print-env', 'read-only', 'timeout', 'force']);
 const COMMANDS = new Set(['login', 'status', 'token', 'logout']);
 
 /**
@@ -353,6 +361,7 @@ function parseCommandLine(argv, io) {
     open: true,
     device: false,
     printEnv: false,
+    readOnly: false,
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
     force: false,
     fileNamed: values.ini !== undefined || values.section !== undefined,
@@ -373,6 +382,7 @@ function parseCommandLine(argv, io) {
       open: !values['no-open'],
       device: values.device ?? false,
       printEnv: values['print-env'] ?? false,
+      readOnly: values['read-only'] ?? false,
       timeoutSeconds: values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : checkTimeout(values.timeout),
       force: values.force ?? false,
     },
@@ -763,7 +773,7 @@ function describeError(/** @type {unknown} */ error) {
 
 /**
  * @typedef {{ id: string, displayName: string, email: string }} LookerUser
- * @typedef {{ clientId: string, clientSecret: string, name: string, expiresAt: string, user: LookerUser }} Credential
+ * @typedef {{ clientId: string, clientSecret: string, name: string, expiresAt: string, user: LookerUser, scope: string }} Credential
  * @typedef {{ gateway: string, clientId: string, clientSecret: string }} SavedCredential
  */
 
@@ -781,7 +791,7 @@ function parseCredential(gateway, answer) {
   if (!INI_SAFE_VALUE.test(clientId) || !INI_SAFE_VALUE.test(clientSecret)) {
     throw new CliError(`${gateway} answered POST /cli/token without a usable client_id and client_secret.`);
   }
-  return { clientId, clientSecret, name: printable(text(body.name)), expiresAt: text(body.expires_at), user: parseUser(body.user) };
+  return { clientId, clientSecret, name: printable(text(body.name)), expiresAt: text(body.expires_at), user: parseUser(body.user), scope: text(body.scope) };
 }
 
 /** @param {Io} io @param {string} gateway @param {Record<string, string>} form @returns {Promise<Credential>} */
@@ -959,7 +969,7 @@ async function startLoopback(io, state, timeoutSeconds) {
 
 /**
  * @param {string} gateway
- * @param {{ redirectUri: string, challenge: string, state: string, name: string }} request
+ * @param {{ redirectUri: string, challenge: string, state: string, name: string, readOnly: boolean }} request
  */
 function authorizeUrl(gateway, request) {
   const params = new URLSearchParams({
@@ -970,6 +980,7 @@ function authorizeUrl(gateway, request) {
     state: request.state,
     name: request.name,
   });
+  if (request.readOnly) params.set('scope', READ_SCOPE);
   return `${gateway}/cli/authorize?${params}`;
 }
 
@@ -982,7 +993,7 @@ async function signInWithBrowser(io, settings) {
   const state = base64url(randomBytes(32));
   const loopback = await startLoopback(io, state, settings.timeoutSeconds);
   try {
-    const url = authorizeUrl(gateway, { redirectUri: loopback.redirectUri, challenge, state, name: settings.name });
+    const url = authorizeUrl(gateway, { redirectUri: loopback.redirectUri, challenge, state, name: settings.name, readOnly: settings.readOnly });
     if (settings.open) {
       say(io, `Opening a browser to sign in to ${gateway}. If none opens, open this address:`);
       say(io, `  ${url}`);
@@ -1141,7 +1152,7 @@ function parseDeviceGrant(gateway, answer) {
 /** @param {Io} io @param {Settings & { gateway: string }} settings @returns {Promise<Credential>} */
 async function signInWithDevice(io, settings) {
   const { gateway } = settings;
-  const grant = parseDeviceGrant(gateway, await call(io, 'POST', gateway, '/cli/device/code', { form: { name: settings.name } }));
+  const grant = parseDeviceGrant(gateway, await call(io, 'POST', gateway, '/cli/device/code', { form: scopedForm(settings, { name: settings.name }) }));
   say(io, `Open ${grant.verificationUri} in a browser where you can sign in, and enter the code ${grant.userCode}`);
   say(io, `(type it yourself: it looks like XXXX-XXXX. Never enter a code that someone else sent you.)`);
   say(io, 'Waiting for the sign-in…');
@@ -1363,6 +1374,11 @@ async function login(io, settings) {
   const { gateway } = settings;
   const previous = settings.printEnv ? undefined : previousCredential(io, settings);
   const credential = settings.device ? await signInWithDevice(io, settings) : await signInWithBrowser(io, settings);
+  if (settings.readOnly && credential.scope !== READ_SCOPE) {
+    // A gateway from before read-only credentials ignores the request and issues a full one: never keep that.
+    await revoke(io, { gateway, clientId: credential.clientId, clientSecret: credential.clientSecret }).catch(() => false);
+    throw new CliError(`${gateway} issued a credential that is not read-only (it does not offer read-only credentials yet), so it was revoked and nothing was written. Sign in without --read-only, or ask for the gateway to be updated.`);
+  }
 
   if (settings.printEnv) {
     result(io, exportLines(gateway, credential));
@@ -1372,7 +1388,7 @@ async function login(io, settings) {
 
   const name = credential.name ? ` "${credential.name}"` : '';
   say(io, `Signed in to ${gateway} as ${describeUser(credential.user)}.`);
-  say(io, `The credential${name} (${credential.clientId}) is valid until ${describeExpiry(credential.expiresAt, io.now())}.`);
+  say(io, `The ${credential.scope === READ_SCOPE ? 'read-only ' : ''}credential${name} (${credential.clientId}) is valid until ${describeExpiry(credential.expiresAt, io.now())}.`);
   if (settings.printEnv) {
     say(io, `To end it: run \`${io.program} logout\` with these variables exported, or revoke it on Your access at ${gateway}/access.`);
   } else {
@@ -1441,7 +1457,7 @@ async function status(io, settings) {
       io,
       `Signed in to ${saved.gateway} as ${describeUser(parseUser(info.user))} ` +
         `with credential${name ? ` "${name}"` : ''} (${printable(text(info.client_id)) || saved.clientId}), ` +
-        `valid until ${describeExpiry(text(info.expires_at), io.now())}\n` +
+        `valid until ${describeExpiry(text(info.expires_at), io.now())}${describeScope(info.scope)}\n` +
         `The credential is from ${sourceOf(settings, saved)}.`,
     );
   } finally {
@@ -1451,6 +1467,16 @@ async function status(io, settings) {
     });
   }
   return EXIT_OK;
+}
+
+/** What status adds for a read-only credential (a full one, the default, goes unsaid). @param {unknown} scope */
+function describeScope(scope) {
+  return scope === READ_SCOPE ? '; read-only (it may read and run queries, not change anything)' : '';
+}
+
+/** The form of a sign-in request, with scope=looker:read when --read-only asks for it. @param {Settings} settings @param {Record<string, string>} form */
+function scopedForm(settings, form) {
+  return settings.readOnly ? { ...form, scope: READ_SCOPE } : form;
 }
 
 /** @param {Io} io @param {Settings} settings */

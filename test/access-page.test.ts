@@ -121,9 +121,10 @@ describe('the access page lists', () => {
     expect(sessions[0]!.cells.slice(1, 4)).toEqual([day(created), day(created + 120_000), day(created + 30 * 24 * 3600 * 1000)]);
     expect(sessions[1]!.cells.slice(1, 3)).toEqual([day(created), day(created)]);
     expect(credentials).toHaveLength(1);
-    // The name with its client_id beneath it, then the dates.
-    expect(credentials[0]!.cells.slice(0, 4)).toEqual([
+    // The name with its client_id beneath it, what it may do, then the dates.
+    expect(credentials[0]!.cells.slice(0, 5)).toEqual([
       `nightly export ${danaCredential.client_id}`,
+      'read and write',
       day(created),
       day(created + 120_000),
       day(Date.parse(danaCredential.expires_at)),
@@ -145,7 +146,7 @@ describe('the access page lists', () => {
     expect((await accessPage(h)).html).toContain('id="no-credentials"');
     await cliLogin(h, { name: 'fresh' });
     const { credentials, html } = await accessPage(h);
-    expect(credentials[0]!.cells[2]).toBe('never');
+    expect(credentials[0]!.cells[3]).toBe('never');
     expect(html).not.toContain('id="no-credentials"');
   });
 
@@ -322,6 +323,7 @@ describe('a credential made on the page', () => {
     const consent = await (await h.request(consentPath)).text();
     expect(consent).toContain('nightly');
     expect(consent).toContain('as a new script credential');
+    expect(consent).toContain('read and change your Looker data</strong> (everything your Looker role allows)');
 
     const issued = await answerConsent(h, consentPath, 'allow');
     expect(issued.status).toBe(200);
@@ -364,6 +366,26 @@ describe('a credential made on the page', () => {
     const { credentials, html: listed } = await accessPage(h);
     expect(credentials.map((c) => c.cells[0])).toEqual([`nightly ${clientId}`]);
     expect(listed).not.toContain(clientSecret);
+  });
+
+  it('Read-only: the consent page says "read your Looker data"; the list says read-only; the credential reads but cannot write', async () => {
+    const h = createHarness();
+    await h.signIn();
+    expect(await (await h.request('/access')).text()).toContain('<input type="checkbox" name="read_only" value="yes"/> Read-only');
+    const consentPath = await browserToConsent(h, await post(h, '/access/credentials', { name: 'dashboards', read_only: 'yes' }));
+    const consent = await (await h.request(consentPath)).text();
+    expect(consent).toContain('It asks to <strong>read your Looker data</strong>');
+    expect(consent).not.toContain('change your Looker data</strong>');
+    const html = await (await answerConsent(h, consentPath, 'allow')).text();
+    const clientId = /id="client-id">([^<]+)</.exec(html)![1]!;
+    const clientSecret = /id="client-secret">([^<]+)</.exec(html)![1]!;
+    const { credentials } = await accessPage(h);
+    expect(credentials.map((c) => c.cells.slice(0, 2))).toEqual([[`dashboards ${clientId}`, 'read-only']]);
+    const token = await sdkLogin(h, clientId, clientSecret);
+    expect((await bearerRequest(h, token, '/api/4.0/user')).status).toBe(200);
+    const refused = await bearerRequest(h, token, '/api/4.0/echo/looks/1', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ required_scope: 'looker:write' });
   });
 
   it('the snippets show every line, unbroken; the expiry is a UTC date and time like every date on the pages', async () => {

@@ -347,12 +347,12 @@ describe('device sign-in', () => {
     interval: number;
   }
 
-  async function startDevice(h: Harness, name = 'build server'): Promise<DeviceCode> {
+  async function startDevice(h: Harness, name = 'build server', scope?: string): Promise<DeviceCode> {
     const res = await h.request('/cli/device/code', {
       method: 'POST',
       withCookies: false,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ name }).toString(),
+      body: new URLSearchParams({ name, ...(scope === undefined ? {} : { scope }) }).toString(),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -427,6 +427,7 @@ describe('device sign-in', () => {
       client_id: expect.stringMatching(/^lgwc_/),
       client_secret: expect.stringMatching(/^lgws_/),
       name: 'build server',
+      scope: 'looker:read looker:write',
       user: { id: '42', display_name: 'Dana Demo' },
     });
     expect(await sdkLogin(h, collected.body.client_id as string, collected.body.client_secret as string)).toMatch(/^lgwt_/);
@@ -434,6 +435,20 @@ describe('device sign-in', () => {
     h.clock.advance(15);
     expect(await poll(h, device.device_code)).toMatchObject({ status: 400, body: { error: 'expired_token' } });
     expect(h.logs.filter((l) => l.includes('"credential_created"'))).toHaveLength(1);
+  });
+
+  it('scope=looker:read: the consent page asks to read only, and the collected credential is read-only', async () => {
+    const h = createHarness();
+    const device = await startDevice(h, 'reporting box', 'looker:read');
+    const consentPath = await browserToConsent(h, await enterCode(h, device.user_code));
+    expect(await (await h.request(consentPath)).text()).toContain('It asks to <strong>read your Looker data</strong>');
+    expect((await answerConsent(h, consentPath, 'allow')).status).toBe(200);
+    h.clock.advance(5);
+    const collected = await poll(h, device.device_code);
+    expect(collected.body).toMatchObject({ name: 'reporting box', scope: 'looker:read' });
+    const token = await sdkLogin(h, collected.body.client_id as string, collected.body.client_secret as string);
+    const res = await h.request('/api/4.0/echo/looks', { method: 'POST', withCookies: false, headers: { authorization: `Bearer ${token}` }, body: '{}' });
+    expect(res.status).toBe(403);
   });
 
   it('the consent page says where and when the device asked, that the device chose its name, and not to go on with a code someone sent', async () => {

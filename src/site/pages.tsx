@@ -178,5 +178,6 @@ pageRoutes.post('/access/credentials', async (c) => {
   const { gw, form } = found;
   // Unnamed, it is named after where and when it was made, so that two of them can be told apart.
   const name = credentialName(form.get('name') ?? undefined, `Your access · ${utcMinute(gw.now())}`);
-  return startSignIn(c, gw, { kind: 'credential', name, flow: { kind: 'page' } });
+  const scope = form.get('read_only') === null ? 'write' : 'read';
+  return startSignIn(c, gw, { kind: 'credential', name, scope, flow: { kind: 'page' } });
 });

@@ -39,7 +39,7 @@ Deno.test('hundreds of sign-ins and counters with the gateway’s key lengths ex
     const limits = { perNetwork: 10, total: 5000, wrongCodesPerNetwork: 20, wrongCodesPerGroup: 100, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 10_000 };
     for (let i = 0; i < 400; i++) {
       const started = await store.start(
-        { deviceKey: hex('device', i), userCodeKey: hex('user-code', i), name: 'n'.repeat(64), network: hex('network', i), group: hex('group', i % 50), requester: { address: 'a'.repeat(39) }, interval: 5, startedAt: T0, expiresAt: T0 + 600_000 },
+        { deviceKey: hex('device', i), userCodeKey: hex('user-code', i), name: 'n'.repeat(64), scope: 'write' as const, network: hex('network', i), group: hex('group', i % 50), requester: { address: 'a'.repeat(39) }, interval: 5, startedAt: T0, expiresAt: T0 + 600_000 },
         limits,
       );
       equal(started.ok, true, `start ${i}`);
@@ -47,7 +47,7 @@ Deno.test('hundreds of sign-ins and counters with the gateway’s key lengths ex
     }
     const after = T0 + 600_001;
     equal(await store.enter(null, { network: hex('network', 1), group: hex('group', 1) }, after, limits), { status: 'unknown' }, 'swept, then counted');
-    equal((await store.start({ deviceKey: hex('device', 9999), userCodeKey: hex('user-code', 9999), name: 'n', network: hex('network', 1), group: hex('group', 1), requester: { address: 'a' }, interval: 5, startedAt: after, expiresAt: after + 600_000 }, { ...limits, total: 1 })).ok, true, 'the room is empty again');
+    equal((await store.start({ deviceKey: hex('device', 9999), userCodeKey: hex('user-code', 9999), name: 'n', scope: 'write' as const, network: hex('network', 1), group: hex('group', 1), requester: { address: 'a' }, interval: 5, startedAt: after, expiresAt: after + 600_000 }, { ...limits, total: 1 })).ok, true, 'the room is empty again');
   } finally {
     kv.close();
   }

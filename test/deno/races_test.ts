@@ -78,7 +78,7 @@ Deno.test('a device sign-in counted by one instance while another filled the net
     const first = new DenoKvDeviceFlows(gated.kv, 'device-flow');
     const second = new DenoKvDeviceFlows(kv, 'device-flow');
     const limits = { perNetwork: 10, total: 5000, wrongCodesPerNetwork: 20, wrongCodesPerGroup: 100, wrongCodesWindowMs: 600_000, wrongCodeNetworks: 10_000 };
-    const device = (i: number) => ({ deviceKey: `d${i}`, userCodeKey: `c${i}`, name: 'n', network: 'net', group: 'grp', requester: { address: 'a' }, interval: 5, startedAt: T0 + i, expiresAt: T0 + 600_000 });
+    const device = (i: number) => ({ deviceKey: `d${i}`, userCodeKey: `c${i}`, name: 'n', scope: 'write' as const, network: 'net', group: 'grp', requester: { address: 'a' }, interval: 5, startedAt: T0 + i, expiresAt: T0 + 600_000 });
     for (let i = 0; i < 9; i++) equal((await second.start(device(i), limits)).ok, true, `start ${i}`);
     gated.arm();
     const racing = first.start(device(100), limits);

@@ -180,6 +180,19 @@ describe('login --device', () => {
     expect(cli.sleeps).toEqual([1000]);
   });
 
+  it('--read-only sends scope=looker:read with the device code request; the credential is read-only', async () => {
+    const running = cli.start(['login', cli.gateway, '--device', '--read-only', '--name', 'reports']);
+    personAnswersAt(1, running);
+    const exit = await running.exit;
+    expect(exit.code).toBe(0);
+    const [request] = cli.requestsTo('POST', '/cli/device/code');
+    expect(request?.form.get('scope')).toBe('looker:read');
+    expect(request?.form.get('name')).toBe('reports');
+    const issued = cli.requestsTo('POST', '/cli/token').find((r) => r.status === 200)!.json as { scope: string };
+    expect(issued.scope).toBe('looker:read');
+    expect(exit.stderr).toContain('The read-only credential "reports"');
+  });
+
   it('refuses options that only mean something to the browser sign-in', async () => {
     const exit = await cli.run(['login', cli.gateway, '--device', '--timeout', '10']);
     expect(exit.code).toBe(2);

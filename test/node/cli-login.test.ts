@@ -311,6 +311,59 @@ describe('login through the browser', () => {
   });
 });
 
+describe('login --read-only', () => {
+  it('asks for scope=looker:read; the credential reads but may not write; status says read-only', async () => {
+    const { url, exit } = await cli.signIn(['--read-only', '--name', 'dashboards']);
+    expect(exit.code).toBe(0);
+    expect(url.searchParams.get('scope')).toBe('looker:read');
+    expect((cli.requestsTo('POST', '/cli/token')[0]?.json as { scope?: string }).scope).toBe('looker:read');
+    expect(exit.stderr).toMatch(/The read-only credential "dashboards" \(lgwc_[\w-]+\) is valid until/);
+
+    const token = (await cli.run(['token'])).stdout.trim();
+    const read = await fetch(`${cli.gateway}/api/4.0/user?fields=id`, { headers: { authorization: `Bearer ${token}` } });
+    expect(read.status).toBe(200);
+    await read.body?.cancel();
+    const write = await fetch(`${cli.gateway}/api/4.0/looks/1`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(write.status).toBe(403);
+    expect(await write.json()).toMatchObject({ required_scope: 'looker:write' });
+
+    const status = await cli.run(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('; read-only (it may read and run queries, not change anything)');
+  });
+
+  it('without --read-only asks for no scope (everything, as before) and says nothing of one', async () => {
+    const { url, exit } = await cli.signIn(['--name', 'laptop']);
+    expect(exit.code).toBe(0);
+    expect(url.searchParams.has('scope')).toBe(false);
+    expect(exit.stderr).toMatch(/The credential "laptop"/);
+    expect((await cli.run(['status'])).stdout).not.toContain('read-only');
+  });
+
+  it('a gateway that issues a full credential anyway (one from before scopes): revoked, nothing written, exit 1', async () => {
+    cli.intercept = async (request, forward) => {
+      const answer = await forward();
+      if (request.path !== '/cli/token' || answer.status !== 200) return answer;
+      const { scope: _dropped, ...body } = (await answer.json()) as Record<string, unknown>;
+      return jsonAnswer(200, body);
+    };
+    const { exit } = await cli.signIn(['--read-only']);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain('is not read-only');
+    expect(existsSync(ini())).toBe(false);
+    const issued = cli.requestsTo('POST', '/cli/token')[0]!.json as { client_id: string; client_secret: string };
+    expect(cli.requestsTo('POST', '/cli/revoke')).toHaveLength(1);
+    expect(await cli.isLive({ clientId: issued.client_id, clientSecret: issued.client_secret })).toBe(false);
+  });
+
+  it('is an option of login only', async () => {
+    const exit = await cli.run(['status', '--read-only']);
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('--read-only is an option of login only.');
+    expect((await cli.run(['help', 'login'])).stdout).toContain('--read-only');
+  });
+});
+
 describe('opening the browser', () => {
   /** A stand-in browser: records its arguments (the person then takes over). */
   function fakeBrowser(dir: string) {

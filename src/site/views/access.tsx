@@ -75,6 +75,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           <thead>
             <tr>
               <th>Name and client_id</th>
+              <th>May</th>
               <th>Created</th>
               <th>Last used</th>
               <th>Expires</th>
@@ -89,6 +90,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
                   <br />
                   <code class="client-id">{cr.clientId ?? '—'}</code>
                 </td>
+                <td>{cr.scope === 'read' ? 'read-only' : 'read and write'}</td>
                 <td>
                   <When ms={cr.createdAt} />
                 </td>
@@ -112,11 +114,15 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           Name{' '}
           <input type="text" name="name" maxlength={64} placeholder="nightly job" />
         </label>
+        <label>
+          <input type="checkbox" name="read_only" value="yes" /> Read-only
+        </label>
         <button type="submit">Create credential</button>
       </form>
       <p class="muted">
         Without a name it is called “Your access · <i>date and time</i>”. You then approve it twice, at Looker and here: each credential
-        gets its own Looker sign-in, so revoking it touches nothing else.
+        gets its own Looker sign-in, so revoking it touches nothing else. A read-only credential may read your Looker data and run
+        queries, but not change anything or use SQL Runner.
       </p>
 
       <h2>Everywhere</h2>

@@ -57,9 +57,18 @@ export function ConsentPage(props: { pending: PendingConsent; now: number }) {
           Allow <strong id="credential-name">{pending.name}</strong> as a new script credential to use the Looker API as {person}?
         </p>
       )}
-      <p class="muted">
-        It gets a credential of its own, which you can see and revoke under “Your access”. It can do in Looker whatever you can.
+      <p id="scope">
+        {pending.scope === 'read' ? (
+          <>
+            It asks to <strong>read your Looker data</strong>: look at it and run queries, but not change anything or use SQL Runner.
+          </>
+        ) : (
+          <>
+            It asks to <strong>read and change your Looker data</strong> (everything your Looker role allows).
+          </>
+        )}
       </p>
+      <p class="muted">It gets a credential of its own, which you can see and revoke under “Your access”.</p>
       <form method="post" action={`/cli/consent/${pending.id}`} class="actions">
         <button type="submit" name="decision" value="allow" id="allow">
           Allow
