@@ -49,7 +49,7 @@ describe('the credential the command line receives', () => {
   it('client_id lgwc_…, client_secret lgws_… of at least 256 random bits, the name, 90 days, the person', async () => {
     const h = createHarness();
     const { credential } = await cliLogin(h, { name: 'laptop' });
-    expect(Object.keys(credential).sort()).toEqual(['client_id', 'client_secret', 'expires_at', 'name', 'user']);
+    expect(Object.keys(credential).sort()).toEqual(['client_id', 'client_secret', 'expires_at', 'name', 'scope', 'user']);
     expect(credential.client_id).toMatch(/^lgwc_[A-Za-z0-9_-]+$/);
     expect(credential.client_secret).toMatch(/^lgws_[A-Za-z0-9_-]+$/);
     // Random part and MAC: at least 32 bytes of it are random.
@@ -253,6 +253,7 @@ describe('GET /cli/credential', () => {
       created_at: new Date(created).toISOString(),
       expires_at: credential.expires_at,
       last_used_at: expect.any(String),
+      scope: 'looker:read looker:write',
       user: credential.user,
     });
     const anonymous = await h.request('/cli/credential', { withCookies: false });

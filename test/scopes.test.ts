@@ -53,7 +53,7 @@ describe('a read-only credential', () => {
     const { h, credential, token } = await scripted('looker:read');
     expect(credential.scope).toBe('looker:read');
     const status = await bearerRequest(h, token, '/cli/credential');
-    expect(await status.json()).toMatchObject({ scope: 'looker:read', read_only: true });
+    expect(await status.json()).toMatchObject({ scope: 'looker:read' });
   });
 
   it('reads (GET, HEAD) and runs queries (POST /queries, /queries/run/json): Looker answers', async () => {
@@ -107,7 +107,7 @@ describe('full access is unchanged', () => {
         const res = await bearerRequest(h, token, '/api/4.0/echo/looks/1', { method, headers: JSON_BODY, body: '{}' });
         expect(res.status, `${scope} ${method}`).toBe(200);
       }
-      expect(await (await bearerRequest(h, token, '/cli/credential')).json()).toMatchObject({ scope: 'looker:read looker:write', read_only: false });
+      expect(await (await bearerRequest(h, token, '/cli/credential')).json()).toMatchObject({ scope: 'looker:read looker:write' });
     }
   });
 

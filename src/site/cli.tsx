@@ -331,7 +331,6 @@ cliRoutes.get('/cli/credential', async (c) => {
     created_at: new Date(credential.createdAt).toISOString(),
     expires_at: new Date(credential.expiresAt).toISOString(),
     scope: scopeString(scope),
-    read_only: scope === 'read',
     last_used_at: listed === null || listed.lastUsedAt === 0 ? null : new Date(listed.lastUsedAt).toISOString(),
     user: { id: credential.user.id, display_name: credential.user.displayName, email: credential.user.email },
   });
