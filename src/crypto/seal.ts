@@ -25,7 +25,10 @@ export type SealPurpose =
   | 'access-token'
   | 'login'
   | 'pending-grant'
-  | 'revocation';
+  | 'revocation'
+  | 'agent-client'
+  | 'agent-grant'
+  | 'agent-token';
 
 /** An AES-GCM key for one holder and purpose. */
 export type SealKey = CryptoKey;

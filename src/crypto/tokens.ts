@@ -17,7 +17,18 @@ import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding, encodeHexLowerC
 /** Bytes of a person key (the routing part of some tokens). */
 const PERSON_KEY_BYTES = 16;
 
-export type TokenKind = 'session' | 'access-token' | 'client-id' | 'client-secret' | 'code' | 'device-code' | 'consent';
+export type TokenKind =
+  | 'session'
+  | 'access-token'
+  | 'client-id'
+  | 'client-secret'
+  | 'code'
+  | 'device-code'
+  | 'consent'
+  | 'agent-client'
+  | 'agent-code'
+  | 'agent-access'
+  | 'agent-refresh';
 
 interface TokenShape {
   prefix: string;
@@ -36,6 +47,14 @@ const SHAPES: Record<TokenKind, TokenShape> = {
   'device-code': { prefix: 'lgwd_', routing: 0, random: 32 },
   /** A consent cookie: names the person whose ledger holds the waiting grant. */
   consent: { prefix: '', routing: PERSON_KEY_BYTES, random: 32 },
+  /** An AI agent's client_id from dynamic registration (public: it names the client's record). */
+  'agent-client': { prefix: 'lgwi_', routing: 0, random: 16 },
+  /** The OAuth authorization code an agent trades at /oauth/token (single use, 60 s). */
+  'agent-code': { prefix: 'lgwac_', routing: PERSON_KEY_BYTES, random: 32 },
+  /** An agent's access token for /mcp (1 hour); never accepted at /api/*. */
+  'agent-access': { prefix: 'lgwat_', routing: PERSON_KEY_BYTES, random: 32 },
+  /** An agent's refresh token (single use: each refresh returns the next one). */
+  'agent-refresh': { prefix: 'lgwar_', routing: PERSON_KEY_BYTES, random: 32 },
 };
 const MAC_BYTES = 12;
 const encoder = new TextEncoder();
@@ -98,6 +117,14 @@ export class TokenMinter {
    */
   keyedHash(label: string, value: string): string {
     return `${label}:${encodeHexLowerCase(hmac(SHA256, this.#macKey, encoder.encode(`keyed\0${label}\0${value}`)).subarray(0, 16))}`;
+  }
+
+  /**
+   * A public identifier derived from a secret (16 bytes of HMAC, base64url, 22 characters):
+   * the same secret always names the same thing, and the name reveals nothing of it.
+   */
+  derivedId(label: string, secret: Uint8Array): string {
+    return encodeBase64urlNoPadding(hmac(SHA256, this.#macKey, concat(encoder.encode(`derived\0${label}\0`), secret)).subarray(0, 16));
   }
 
   /** The person key for a Looker user: opaque, stable for one Looker instance and SESSION_SECRET. */

@@ -52,7 +52,17 @@ export class GrantKeeper implements GrantLifecycle {
   /** Seals and records a new grant (version 1) in its person's ledger. */
   async create(
     access: GrantAccess,
-    init: { kind: GrantKind; label: string; scope: GrantScope; tokens: TokenSet; redirectUri: string; expiresAt: number; kvKeys: string[]; clientId?: string },
+    init: {
+      kind: GrantKind;
+      label: string;
+      scope: GrantScope;
+      tokens: TokenSet;
+      redirectUri: string;
+      expiresAt: number;
+      kvKeys: string[];
+      clientId?: string;
+      redirectHost?: string;
+    },
   ): Promise<Grant> {
     const now = this.#d.now();
     const grant: Grant = {
@@ -76,7 +86,7 @@ export class GrantKeeper implements GrantLifecycle {
       label: init.label,
       scope: init.scope,
       createdAt: now,
-      // A session is used by the sign-in that made it; a credential not until a script logs in.
+      // A session is used by the sign-in that made it; a credential or an agent not until it calls.
       lastUsedAt: init.kind === 'session' ? now : 0,
       expiresAt: grant.expiresAt,
       version: 1,
@@ -84,6 +94,7 @@ export class GrantKeeper implements GrantLifecycle {
       revocation: await this.revocationFor(grant),
       kvKeys: init.kvKeys,
       ...(init.clientId === undefined ? {} : { clientId: init.clientId }),
+      ...(init.redirectHost === undefined ? {} : { redirectHost: init.redirectHost }),
     });
     this.#d.memory.set(grant, now);
     return grant;

@@ -17,7 +17,7 @@
 import type { LookerUser } from '../looker/api.ts';
 import type { GrantScope } from './scope.ts';
 
-export type GrantKind = 'session' | 'credential';
+export type GrantKind = 'session' | 'credential' | 'agent';
 
 /**
  * The rules every ledger keeps alike (the Durable Object, Deno KV, in memory), held to them by
@@ -47,7 +47,7 @@ export function listed(entries: Iterable<GrantEntry>, now: number): GrantSummary
   return [...entries]
     .filter((e) => e.expiresAt > now)
     .sort((a, b) => a.createdAt - b.createdAt)
-    .map(({ grantId, kind, label, scope, createdAt, lastUsedAt, expiresAt, clientId }) => ({
+    .map(({ grantId, kind, label, scope, createdAt, lastUsedAt, expiresAt, clientId, redirectHost }) => ({
       grantId,
       kind,
       label,
@@ -56,7 +56,20 @@ export function listed(entries: Iterable<GrantEntry>, now: number): GrantSummary
       lastUsedAt,
       expiresAt,
       ...(clientId === undefined ? {} : { clientId }),
+      ...(redirectHost === undefined ? {} : { redirectHost }),
     }));
+}
+
+/**
+ * What a rotation of an agent's refresh token does, decided alike by every ledger: `rotate`
+ * (the presented token is the grant's current one: it is spent, the next pair stored),
+ * `replayed` (it was spent already: someone holds a copy, so the whole grant ends), or
+ * `refused` (unknown, expired, or its grant is over).
+ */
+export function rotationVerdict(presented: RefreshEntry | null, grant: GrantEntry | null, now: number): 'rotate' | 'replayed' | 'refused' {
+  if (presented === null || presented.expiresAt <= now) return 'refused';
+  if (presented.spent === true) return 'replayed';
+  return grant === null || grant.expiresAt <= now ? 'refused' : 'rotate';
 }
 
 /** A live token's answer: the token's payload, and the grant's sealed tokens if the caller's copy is older than `knownVersion`. */
@@ -104,8 +117,10 @@ export interface GrantEntry {
   revocation: string;
   /** KV keys to delete when the grant ends (the holder's records). */
   kvKeys: string[];
-  /** For credentials: the public client_id. */
+  /** For credentials: the public client_id; for agents: the OAuth client_id (an id or a metadata document's URL). */
   clientId?: string;
+  /** For agents: the host the authorization sent the person back to (shown on "Your access"). */
+  redirectHost?: string;
 }
 
 /** What the person's page lists: everything but the sealed values, with the scope always told. */
@@ -138,6 +153,29 @@ export interface TokenEntry {
   /** The credential's grant key and description, sealed under the access token's own key. */
   sealed: string;
 }
+
+/**
+ * An agent's refresh token, kept by its hash: its grant, and the grant's key sealed under
+ * the token itself. Spent once used; a spent one presented again ends its grant.
+ */
+export interface RefreshEntry {
+  grantId: string;
+  issuedAt: number;
+  expiresAt: number;
+  sealed: string;
+  spent?: true;
+}
+
+/** The tokens an agent gets at once (from its code, or for a refresh token): the next refresh token and an access token. */
+export interface TokenPair {
+  refreshId: string;
+  refresh: RefreshEntry;
+  tokenId: string;
+  token: TokenEntry;
+}
+
+/** Tokens issued (with the grant's sealed copy, as a mint answers), or not: `ended` names the grant a replay ended. */
+export type PairOutcome = { ok: true; version: number; sealed: string } | { ok: false; ended: EndedGrant | null };
 
 export type TokenCheck =
   | { alive: false }
@@ -195,6 +233,17 @@ export interface Ledger {
   mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }>;
   checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck>;
   endToken(tokenId: string): Promise<boolean>;
+
+  /** An agent grant's first tokens (its code was just redeemed); not ok when the grant is not alive. */
+  issuePair(pair: TokenPair, now: number): Promise<PairOutcome>;
+  /** The refresh token stored under this hash, spent or not; null when unknown or expired. */
+  getRefresh(refreshId: string, now: number): Promise<RefreshEntry | null>;
+  /**
+   * One atomic step: if `presentedId` is the grant's live, unspent refresh token, it is spent
+   * and `next` stored; if it was spent already, the grant ends (its tokens with it) and the
+   * answer names it; otherwise nothing changes.
+   */
+  rotateRefresh(presentedId: string, next: TokenPair, now: number): Promise<PairOutcome>;
 
   /** Single-use boxes for credentials on their way (waiting for consent, a loopback code, an allowed device). */
   putBox(key: string, box: PendingBox, expiresAt: number): Promise<void>;

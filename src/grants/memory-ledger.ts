@@ -13,13 +13,16 @@ import type {
   GrantEntry,
   GrantSummary,
   Ledger,
+  PairOutcome,
   PendingBox,
+  RefreshEntry,
   RefreshOutcome,
   RefreshTicket,
   TokenCheck,
   TokenEntry,
+  TokenPair,
 } from './ledger.ts';
-import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, tokensBeyondCap } from './ledger.ts';
+import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, rotationVerdict, tokensBeyondCap } from './ledger.ts';
 
 
 export interface MemoryLedgerOptions {
@@ -30,6 +33,7 @@ export interface MemoryLedgerOptions {
 export class MemoryLedger implements Ledger {
   readonly #grants = new Map<string, GrantEntry>();
   readonly #tokens = new Map<string, TokenEntry>();
+  readonly #refreshes = new Map<string, RefreshEntry>();
   readonly #boxes = new Map<string, { value: PendingBox; expiresAt: number }>();
   readonly #leases = new Map<string, { holder: string; expiresAt: number }>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -138,6 +142,41 @@ export class MemoryLedger implements Ledger {
     return this.#tokens.delete(tokenId);
   }
 
+  async issuePair(pair: TokenPair, now: number): Promise<PairOutcome> {
+    const grant = this.#alive(pair.refresh.grantId, now);
+    if (grant === null) return { ok: false, ended: null };
+    return this.#storePair(grant, pair, now);
+  }
+
+  async getRefresh(refreshId: string, now: number): Promise<RefreshEntry | null> {
+    const entry = this.#refreshes.get(refreshId);
+    return entry === undefined || entry.expiresAt <= now ? null : structuredClone(entry);
+  }
+
+  async rotateRefresh(presentedId: string, next: TokenPair, now: number): Promise<PairOutcome> {
+    const presented = this.#refreshes.get(presentedId) ?? null;
+    const grant = presented === null ? null : this.#alive(presented.grantId, now);
+    switch (rotationVerdict(presented, grant, now)) {
+      case 'refused':
+        return { ok: false, ended: null };
+      case 'replayed':
+        return { ok: false, ended: this.#endGrants(grant === null ? [] : [grant])[0] ?? null };
+      case 'rotate':
+        if (presented!.grantId !== next.refresh.grantId) return { ok: false, ended: null };
+        this.#refreshes.set(presentedId, { ...presented!, spent: true });
+        return this.#storePair(grant!, next, now);
+    }
+  }
+
+  #storePair(grant: GrantEntry, pair: TokenPair, now: number): PairOutcome {
+    for (const [id, t] of this.#tokens) if (t.expiresAt <= now) this.#tokens.delete(id);
+    for (const id of tokensBeyondCap([...this.#tokens].filter(([, t]) => t.grantId === grant.grantId))) this.#tokens.delete(id);
+    this.#tokens.set(pair.tokenId, structuredClone(pair.token));
+    this.#refreshes.set(pair.refreshId, structuredClone(pair.refresh));
+    this.#touch(grant, now);
+    return { ok: true, version: grant.version, sealed: grant.sealed };
+  }
+
   async putBox(key: string, box: PendingBox, expiresAt: number): Promise<void> {
     this.#boxes.set(key, { value: structuredClone(box), expiresAt });
   }
@@ -180,6 +219,7 @@ export class MemoryLedger implements Ledger {
     const ids = new Set(entries.map((e) => e.grantId));
     for (const id of ids) this.#grants.delete(id);
     for (const [tokenId, token] of this.#tokens) if (ids.has(token.grantId)) this.#tokens.delete(tokenId);
+    for (const [refreshId, refresh] of this.#refreshes) if (ids.has(refresh.grantId)) this.#refreshes.delete(refreshId);
     for (const id of ids) this.#release(id);
     return entries.map(endedOf);
   }

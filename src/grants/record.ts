@@ -59,7 +59,7 @@ export function parseGrant(text: string, id: string, personKey: string, version:
     typeof v.redirectUri !== 'string' ||
     typeof v.createdAt !== 'number' ||
     typeof v.expiresAt !== 'number' ||
-    (v.kind !== 'session' && v.kind !== 'credential') ||
+    (v.kind !== 'session' && v.kind !== 'credential' && v.kind !== 'agent') ||
     !(v.scope === undefined || v.scope === 'read' || v.scope === 'write')
   ) {
     return null;

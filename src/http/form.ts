@@ -31,7 +31,7 @@ export async function readForm(request: Request, types: ReadonlySet<string> = FO
 const FORM_TYPE: ReadonlySet<string> = new Set(['application/x-www-form-urlencoded']);
 
 /** The stream's bytes, or null as soon as there are more than `limit` (the rest is not read). */
-async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+export async function readAtMost(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

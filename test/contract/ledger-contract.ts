@@ -5,7 +5,7 @@
  * a refresh racing a sign-out, two refreshers, a lost lease, a retried store, an ended
  * grant that nothing brings back, the token cap, boxes taken once.
  */
-import type { GrantEntry, Ledger, PendingBox, TokenEntry } from '../../src/grants/ledger.ts';
+import type { GrantEntry, Ledger, PendingBox, TokenEntry, TokenPair } from '../../src/grants/ledger.ts';
 import { equal, ok, type Register, stillWaiting, within } from './contract.ts';
 
 export interface LedgerSubject {
@@ -44,6 +44,14 @@ const next = (grantId: string, version: number, tag = '') => ({
 });
 
 const token = (grantId: string, issuedAt: number, lifetime = HOUR): TokenEntry => ({ grantId, issuedAt, expiresAt: issuedAt + lifetime, sealed: `payload-${issuedAt}` });
+
+/** An agent's refresh token `r` and access token `t` for a grant (a pair, as the token endpoint issues them). */
+const pair = (grantId: string, r: string, t: string, issuedAt = T0): TokenPair => ({
+  refreshId: r,
+  refresh: { grantId, issuedAt, expiresAt: T0 + 30 * DAY, sealed: `refresh-payload-${r}` },
+  tokenId: t,
+  token: token(grantId, issuedAt),
+});
 
 const box = (name: string): PendingBox => ({ salt: `salt-${name}`, sealed: `sealed-${name}`, name, user: { id: '7', displayName: 'Ada', email: 'ada@example.com' } });
 
@@ -282,5 +290,55 @@ export function describeLedgerContract(name: string, make: () => Promise<LedgerS
     equal(taken.map((b) => b.name).sort(), ['c1', 'c2', 'k1'], 'the live ones (the expired one is dropped)');
     equal(await ledger.takeBoxes(['consent:', 'code:', 'device-grant:'], T0 + 10), [], 'taken once');
     equal(await ledger.getBox('other:1', T0), box('o1'), 'another prefix is left');
+  });
+
+  test('agent refresh tokens: a pair is issued for a live grant only; a rotation spends the presented token and stores the next pair', async ({ ledger }) => {
+    await ledger.createGrant(grant('g', { kind: 'agent', scope: 'read', redirectHost: 'claude.ai', clientId: 'lgwi_x' }));
+    equal(await ledger.issuePair(pair('missing', 'r0', 't0'), T0), { ok: false, ended: null }, 'no pair for a grant the ledger does not hold');
+    equal(await ledger.issuePair(pair('g', 'r1', 't1'), T0), { ok: true, version: 1, sealed: 'sealed-g-1' }, 'the first pair');
+    equal(await ledger.getRefresh('r1', T0), pair('g', 'r1', 't1').refresh, 'the refresh token, unspent');
+    equal((await ledger.checkToken('t1', 1, T0)).alive, true, 'its access token lives');
+    equal(await ledger.rotateRefresh('r1', pair('g', 'r2', 't2'), T0 + 1), { ok: true, version: 1, sealed: 'sealed-g-1' }, 'rotated');
+    equal((await ledger.getRefresh('r1', T0 + 1))?.spent, true, 'the presented one is spent');
+    equal((await ledger.getRefresh('r2', T0 + 1))?.spent, undefined, 'the next one is current');
+    equal((await ledger.checkToken('t2', 1, T0 + 1)).alive, true, 'the new access token lives');
+    equal(await ledger.rotateRefresh('unknown', pair('g', 'r9', 't9'), T0 + 1), { ok: false, ended: null }, 'an unknown token changes nothing');
+    equal((await ledger.check('g', 1, T0 + 1, false)).alive, true, 'the grant lives on');
+    const listedAgent = (await ledger.list(T0 + 1)).find((g) => g.grantId === 'g');
+    equal([listedAgent?.kind, listedAgent?.scope, listedAgent?.redirectHost], ['agent', 'read', 'claude.ai'], 'listed with its scope and redirect host');
+  });
+
+  test('a spent refresh token presented again ends the whole grant: its tokens, its refresh tokens, and says what ended', async ({ ledger }) => {
+    await ledger.createGrant(grant('g', { kind: 'agent', scope: 'write' }));
+    await ledger.createGrant(grant('other'));
+    await ledger.issuePair(pair('g', 'r1', 't1'), T0);
+    await ledger.rotateRefresh('r1', pair('g', 'r2', 't2'), T0 + 1);
+    const replay = await ledger.rotateRefresh('r1', pair('g', 'r3', 't3'), T0 + 2);
+    equal(replay.ok, false, 'refused');
+    equal(!replay.ok && replay.ended?.grantId, 'g', 'the ended grant is named (its Looker token to revoke)');
+    equal(await ledger.check('g', 0, T0 + 2, false), { alive: false }, 'the grant is over');
+    equal((await ledger.checkToken('t2', 1, T0 + 2)).alive, false, 'its access tokens are dead');
+    equal(await ledger.rotateRefresh('r2', pair('g', 'r4', 't4'), T0 + 3), { ok: false, ended: null }, 'the current refresh token no longer works');
+    equal(await ledger.getRefresh('r3', T0 + 3), null, 'the replay stored nothing');
+    equal((await ledger.check('other', 0, T0 + 3, false)).alive, true, 'another grant is untouched');
+  });
+
+  test('two rotations of one refresh token at once: one gets the next pair, the other is a replay and ends the grant', async ({ ledger }) => {
+    await ledger.createGrant(grant('g', { kind: 'agent' }));
+    await ledger.issuePair(pair('g', 'r1', 't1'), T0);
+    const [a, b] = await Promise.all([ledger.rotateRefresh('r1', pair('g', 'ra', 'ta'), T0 + 1), ledger.rotateRefresh('r1', pair('g', 'rb', 'tb'), T0 + 1)]);
+    equal([a.ok, b.ok].filter(Boolean).length, 1, 'exactly one rotation');
+    equal([a, b].filter((o) => !o.ok && o.ended?.grantId === 'g').length, 1, 'the other ended the grant');
+    equal(await ledger.check('g', 0, T0 + 2, false), { alive: false }, 'over');
+  });
+
+  test('an expired refresh token is nothing; ending the grant ends its refresh tokens', async ({ ledger }) => {
+    await ledger.createGrant(grant('g', { kind: 'agent' }));
+    await ledger.issuePair({ ...pair('g', 'r1', 't1'), refresh: { grantId: 'g', issuedAt: T0, expiresAt: T0 + 10, sealed: 'x' } }, T0);
+    equal(await ledger.getRefresh('r1', T0 + 10), null, 'expired');
+    equal(await ledger.rotateRefresh('r1', pair('g', 'r2', 't2'), T0 + 10), { ok: false, ended: null }, 'refused, the grant untouched');
+    await ledger.issuePair(pair('g', 'r5', 't5'), T0 + 11);
+    await ledger.end({ grantId: 'g' });
+    equal(await ledger.getRefresh('r5', T0 + 12), null, 'gone with its grant');
   });
 }

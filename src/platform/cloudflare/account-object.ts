@@ -15,13 +15,16 @@ import type {
   GrantEntry,
   GrantSummary,
   Ledger,
+  PairOutcome,
   PendingBox,
+  RefreshEntry,
   RefreshOutcome,
   RefreshTicket,
   TokenCheck,
   TokenEntry,
+  TokenPair,
 } from '../../grants/ledger.ts';
-import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, tokensBeyondCap } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, liveToken, LEASE_MS, listed, rotationVerdict, tokensBeyondCap } from '../../grants/ledger.ts';
 
 /** While a lease from before a restart of this object may still be held, waiters look again this often. */
 const STORED_LEASE_POLL_MS = 250;
@@ -43,6 +46,7 @@ interface Box {
 const GRANT = 'grant:';
 const TOKEN = 'token:';
 const BOX = 'box:';
+const REFRESH = 'refresh:';
 /** Leases are also stored: one held when the object restarts (a deploy, an eviction) still holds. */
 const LEASE = 'lease:';
 
@@ -142,7 +146,41 @@ export class AccountObject extends DurableObject implements Ledger {
   async mintToken(tokenId: string, token: TokenEntry, now: number): Promise<{ ok: true; version: number; sealed: string } | { ok: false }> {
     const grant = await this.#alive(token.grantId, now);
     if (grant === null) return { ok: false };
-    // Room for this one: expired tokens go, then the grant's oldest beyond the cap.
+    await this.#addToken(grant, tokenId, token, now);
+    return { ok: true, version: grant.version, sealed: grant.sealed };
+  }
+
+  async issuePair(pair: TokenPair, now: number): Promise<PairOutcome> {
+    const grant = await this.#alive(pair.refresh.grantId, now);
+    if (grant === null) return { ok: false, ended: null };
+    await this.ctx.storage.put(REFRESH + pair.refreshId, pair.refresh);
+    await this.#addToken(grant, pair.tokenId, pair.token, now);
+    return { ok: true, version: grant.version, sealed: grant.sealed };
+  }
+
+  async getRefresh(refreshId: string, now: number): Promise<RefreshEntry | null> {
+    const entry = await this.ctx.storage.get<RefreshEntry>(REFRESH + refreshId);
+    return entry === undefined || entry.expiresAt <= now ? null : entry;
+  }
+
+  async rotateRefresh(presentedId: string, next: TokenPair, now: number): Promise<PairOutcome> {
+    // One object, one thread: nothing else runs between this read and the writes below.
+    const presented = (await this.ctx.storage.get<RefreshEntry>(REFRESH + presentedId)) ?? null;
+    const grant = presented === null ? null : await this.#alive(presented.grantId, now);
+    switch (rotationVerdict(presented, grant, now)) {
+      case 'refused':
+        return { ok: false, ended: null };
+      case 'replayed':
+        return { ok: false, ended: (await this.#endGrants(grant === null ? [] : [grant]))[0] ?? null };
+      case 'rotate':
+        if (presented!.grantId !== next.refresh.grantId) return { ok: false, ended: null };
+        await this.ctx.storage.put(REFRESH + presentedId, { ...presented!, spent: true } satisfies RefreshEntry);
+        return this.issuePair(next, now);
+    }
+  }
+
+  /** Stores a token for a live grant: expired tokens go first, then the grant's oldest beyond the cap. */
+  async #addToken(grant: GrantEntry, tokenId: string, token: TokenEntry, now: number): Promise<void> {
     const all = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
     const expired = [...all].filter(([, t]) => t.expiresAt <= now).map(([k]) => k);
     const over = tokensBeyondCap([...all].filter(([, t]) => t.expiresAt > now && t.grantId === token.grantId));
@@ -151,7 +189,6 @@ export class AccountObject extends DurableObject implements Ledger {
     await this.ctx.storage.put(TOKEN + tokenId, token);
     await this.#touch(grant, now);
     await this.#armSweep();
-    return { ok: true, version: grant.version, sealed: grant.sealed };
   }
 
   async checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck> {
@@ -199,7 +236,7 @@ export class AccountObject extends DurableObject implements Ledger {
     const now = Date.now();
     const expired: string[] = [];
     let remaining = 0;
-    for (const prefix of [GRANT, TOKEN, BOX, LEASE]) {
+    for (const prefix of [GRANT, TOKEN, BOX, LEASE, REFRESH]) {
       for (const [key, value] of await this.ctx.storage.list<{ expiresAt: number }>({ prefix })) {
         if (value.expiresAt <= now) expired.push(key);
         else remaining++;
@@ -224,7 +261,12 @@ export class AccountObject extends DurableObject implements Ledger {
     if (entries.length === 0) return [];
     const ids = new Set(entries.map((e) => e.grantId));
     const tokens = await this.ctx.storage.list<TokenEntry>({ prefix: TOKEN });
-    const keys = [...entries.map((e) => GRANT + e.grantId), ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k)];
+    const refreshes = await this.ctx.storage.list<RefreshEntry>({ prefix: REFRESH });
+    const keys = [
+      ...entries.map((e) => GRANT + e.grantId),
+      ...[...tokens].filter(([, t]) => ids.has(t.grantId)).map(([k]) => k),
+      ...[...refreshes].filter(([, r]) => ids.has(r.grantId)).map(([k]) => k),
+    ];
     for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
     for (const id of ids) await this.#releaseAny(id);
     return entries.map(endedOf);

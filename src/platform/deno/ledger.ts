@@ -30,13 +30,16 @@ import type {
   GrantEntry,
   GrantSummary,
   Ledger,
+  PairOutcome,
   PendingBox,
+  RefreshEntry,
   RefreshOutcome,
   RefreshTicket,
   TokenCheck,
   TokenEntry,
+  TokenPair,
 } from '../../grants/ledger.ts';
-import { dueForTouch, endedOf, LEASE_MS, liveToken, listed, tokensBeyondCap } from '../../grants/ledger.ts';
+import { dueForTouch, endedOf, LEASE_MS, liveToken, listed, rotationVerdict, tokensBeyondCap } from '../../grants/ledger.ts';
 import { conflictPause, gcAfter, GC_MARGIN_MS, isLockedByAnotherProcess, MAX_CHECKS, optimistic } from './kv.ts';
 
 /** While another refresher holds the lease, a waiter watches the grant and its lease (Deno KV's watch) and looks again at least this often. */
@@ -90,6 +93,8 @@ export class DenoKvLedger implements Ledger {
   /** Changed by every mint: two mints for one grant cannot both count the same tokens. */
   #tokenGuardKey = (grantId: string): Deno.KvKey => [...this.#base, 'grant-tokens', grantId];
   #boxKey = (key: string): Deno.KvKey => [...this.#base, 'box', key];
+  #refreshKey = (refreshId: string): Deno.KvKey => [...this.#base, 'refresh', refreshId];
+  #refreshIndexKey = (grantId: string, refreshId: string): Deno.KvKey => [...this.#base, 'grant-refresh', grantId, refreshId];
   /** Changed by every new grant: ending all of them cannot miss one created meanwhile. */
   get #grantsGuardKey(): Deno.KvKey {
     return [...this.#base, 'grants'];
@@ -234,24 +239,84 @@ export class DenoKvLedger implements Ledger {
       const [grant, guard] = await this.#kv.getMany<[GrantEntry, unknown]>([this.#grantKey(token.grantId), this.#tokenGuardKey(token.grantId)]);
       const entry = alive(grant.value, now);
       if (entry === null) return { done: { ok: false } };
-      const expired: string[] = [];
-      const live: [string, TokenIndex][] = [];
-      for await (const { key, value } of this.#kv.list<TokenIndex>({ prefix: [...this.#base, 'grant-token', token.grantId] })) {
-        const id = key[key.length - 1] as string;
-        if (value.expiresAt <= now) {
-          if (expired.length < EXPIRED_PER_MINT) expired.push(id);
-        } else live.push([id, value]);
-      }
-      const over = tokensBeyondCap(live);
       const op = this.#kv.atomic().check(grant, guard);
-      for (const id of [...expired, ...over]) op.delete(this.#tokenKey(id)).delete(this.#tokenIndexKey(token.grantId, id));
-      const expireIn = gcAfter(token.expiresAt, now);
-      op.set(this.#tokenKey(tokenId), token, { expireIn })
-        .set(this.#tokenIndexKey(token.grantId, tokenId), { issuedAt: token.issuedAt ?? token.expiresAt, expiresAt: token.expiresAt } satisfies TokenIndex, { expireIn })
-        .sum(this.#tokenGuardKey(token.grantId), 1n);
-      if (dueForTouch(entry, now)) op.set(this.#grantKey(entry.grantId), { ...entry, lastUsedAt: now }, { expireIn: gcAfter(entry.expiresAt, now) });
+      await this.#addToken(op, entry, tokenId, token, now);
       return (await op.commit()).ok ? { done: { ok: true, version: entry.version, sealed: entry.sealed } } : null;
     });
+  }
+
+  issuePair(pair: TokenPair, now: number): Promise<PairOutcome> {
+    return optimistic<PairOutcome>('issuePair', async () => {
+      const grantId = pair.refresh.grantId;
+      const [grant, guard] = await this.#kv.getMany<[GrantEntry, unknown]>([this.#grantKey(grantId), this.#tokenGuardKey(grantId)]);
+      const entry = alive(grant.value, now);
+      if (entry === null) return { done: { ok: false, ended: null } };
+      const op = this.#kv.atomic().check(grant, guard);
+      await this.#addPair(op, entry, pair, now);
+      return (await op.commit()).ok ? { done: { ok: true, version: entry.version, sealed: entry.sealed } } : null;
+    });
+  }
+
+  async getRefresh(refreshId: string, now: number): Promise<RefreshEntry | null> {
+    const entry = await this.#kv.get<RefreshEntry>(this.#refreshKey(refreshId));
+    return entry.value === null || entry.value.expiresAt <= now ? null : entry.value;
+  }
+
+  async rotateRefresh(presentedId: string, next: TokenPair, now: number): Promise<PairOutcome> {
+    const outcome = await optimistic<PairOutcome>('rotateRefresh', async () => {
+      const presented = await this.#kv.get<RefreshEntry>(this.#refreshKey(presentedId));
+      const grantId = presented.value?.grantId ?? next.refresh.grantId;
+      const [grant, guard] = await this.#kv.getMany<[GrantEntry, unknown]>([this.#grantKey(grantId), this.#tokenGuardKey(grantId)]);
+      const entry = alive(grant.value, now);
+      switch (rotationVerdict(presented.value, entry, now)) {
+        case 'refused':
+          return { done: { ok: false, ended: null } };
+        case 'replayed': {
+          // Spent is final: only the grant's own record needs checking before it ends.
+          if (grant.value === null) return { done: { ok: false, ended: null } };
+          const ended = await this.#endCommit([grant as Deno.KvEntry<GrantEntry>], null);
+          return ended === null ? null : { done: { ok: false, ended: ended[0] ?? null } };
+        }
+        case 'rotate': {
+          if (presented.value!.grantId !== next.refresh.grantId) return { done: { ok: false, ended: null } };
+          // The presented token, the grant and its token guard are checked: of two rotations of one token, one commits; the other reads it spent.
+          const op = this.#kv
+            .atomic()
+            .check(presented, grant, guard)
+            .set(this.#refreshKey(presentedId), { ...presented.value!, spent: true } satisfies RefreshEntry, { expireIn: gcAfter(presented.value!.expiresAt, now) });
+          await this.#addPair(op, entry!, next, now);
+          return (await op.commit()).ok ? { done: { ok: true, version: entry!.version, sealed: entry!.sealed } } : null;
+        }
+      }
+    });
+    if (!outcome.ok && outcome.ended !== null) await this.#dropTokens([outcome.ended.grantId]);
+    return outcome;
+  }
+
+  /** Adds a refresh token and an access token for a live grant to `op`. */
+  async #addPair(op: Deno.AtomicOperation, entry: GrantEntry, pair: TokenPair, now: number): Promise<void> {
+    const expireIn = gcAfter(pair.refresh.expiresAt, now);
+    op.set(this.#refreshKey(pair.refreshId), pair.refresh, { expireIn }).set(this.#refreshIndexKey(entry.grantId, pair.refreshId), true, { expireIn });
+    await this.#addToken(op, entry, pair.tokenId, pair.token, now);
+  }
+
+  /** Adds a token for a live grant to `op` (whose commit checks the grant and its token guard): expired ones go, then the oldest beyond the cap. */
+  async #addToken(op: Deno.AtomicOperation, entry: GrantEntry, tokenId: string, token: TokenEntry, now: number): Promise<void> {
+    const expired: string[] = [];
+    const live: [string, TokenIndex][] = [];
+    for await (const { key, value } of this.#kv.list<TokenIndex>({ prefix: [...this.#base, 'grant-token', token.grantId] })) {
+      const id = key[key.length - 1] as string;
+      if (value.expiresAt <= now) {
+        if (expired.length < EXPIRED_PER_MINT) expired.push(id);
+      } else live.push([id, value]);
+    }
+    const over = tokensBeyondCap(live);
+    for (const id of [...expired, ...over]) op.delete(this.#tokenKey(id)).delete(this.#tokenIndexKey(token.grantId, id));
+    const expireIn = gcAfter(token.expiresAt, now);
+    op.set(this.#tokenKey(tokenId), token, { expireIn })
+      .set(this.#tokenIndexKey(token.grantId, tokenId), { issuedAt: token.issuedAt ?? token.expiresAt, expiresAt: token.expiresAt } satisfies TokenIndex, { expireIn })
+      .sum(this.#tokenGuardKey(token.grantId), 1n);
+    if (dueForTouch(entry, now)) op.set(this.#grantKey(entry.grantId), { ...entry, lastUsedAt: now }, { expireIn: gcAfter(entry.expiresAt, now) });
   }
 
   checkToken(tokenId: string, knownVersion: number, now: number): Promise<TokenCheck> {
@@ -362,6 +427,9 @@ export class DenoKvLedger implements Ledger {
         const keys: Deno.KvKey[] = [this.#tokenGuardKey(grantId)];
         for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'grant-token', grantId] })) {
           keys.push(key, this.#tokenKey(key[key.length - 1] as string));
+        }
+        for await (const { key } of this.#kv.list({ prefix: [...this.#base, 'grant-refresh', grantId] })) {
+          keys.push(key, this.#refreshKey(key[key.length - 1] as string));
         }
         for (let i = 0; i < keys.length; i += 200) {
           const op = this.#kv.atomic();
