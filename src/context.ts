@@ -1,5 +1,7 @@
 /** The types a request carries through the app: the runtime's bindings in, per-request services out. */
 import type { AccessTokens } from './callers/access-tokens.ts';
+import type { AgentClients } from './callers/agent-clients.ts';
+import type { AgentTokens } from './callers/agent-tokens.ts';
 import type { BrowserSessions } from './callers/browser-sessions.ts';
 import type { CredentialFlows } from './callers/credential-flows.ts';
 import type { CallerKindName } from './callers/resolve.ts';
@@ -26,6 +28,8 @@ export interface GatewayParts {
   config: Config;
   oauth: OAuthClient;
   tokens: AccessTokens;
+  /** AI agents' tokens (the OAuth authorization server's, for /mcp). */
+  agents: AgentTokens;
   flows: CredentialFlows;
   signIns: SignIns;
   keeper: GrantKeeper;
@@ -50,10 +54,12 @@ export interface Gateway extends GatewayParts, GatewaySite {
   kv: CountingKv;
   sessions: BrowserSessions;
   credentials: ScriptCredentials;
+  /** AI agents' OAuth clients (registered ones in KV, metadata documents fetched). */
+  agentClients: AgentClients;
 }
 
 /** Which kind of caller a request was served for (for the request log line). */
-export type CallerKind = CallerKindName | 'anonymous';
+export type CallerKind = CallerKindName | 'agent' | 'anonymous';
 
 export interface AppEnv {
   Bindings: Bindings;

@@ -6,6 +6,8 @@
  * move the clock; each runtime's entry passes its own Runtime (src/runtime.ts).
  */
 import { AccessTokens } from './callers/access-tokens.ts';
+import { AgentClients } from './callers/agent-clients.ts';
+import { AgentTokens } from './callers/agent-tokens.ts';
 import { BrowserSessions } from './callers/browser-sessions.ts';
 import { type CallerContext, createCallerMemory } from './callers/context.ts';
 import { CredentialFlows, DEFAULT_DEVICE_LIMITS } from './callers/credential-flows.ts';
@@ -46,6 +48,8 @@ export interface AppDependencies {
   deviceLimits?: DeviceLimits;
   /** Wraps the device-flow store (tests inject faults with it). */
   wrapDeviceFlows?: (store: DeviceFlowStore) => DeviceFlowStore;
+  /** How long to wait for an agent's client metadata document (default 5 s). */
+  clientDocumentTimeoutMs?: number;
 }
 
 const DEFAULT_LOOKER_TIMEOUT_MS = 15_000;
@@ -83,9 +87,10 @@ export interface Services {
  * KV. The parts that count KV per request are made only when a route uses them (most API
  * requests never do).
  */
-function requestGateway(site: GatewayParts & GatewaySite, callers: CallerContext, kv: CountingKv): Gateway {
+function requestGateway(site: GatewayParts & GatewaySite, callers: CallerContext, kv: CountingKv, documents: DocumentFetching): Gateway {
   let sessions: BrowserSessions | undefined;
   let credentials: ScriptCredentials | undefined;
+  let agentClients: AgentClients | undefined;
   return {
     ...site,
     kv,
@@ -95,7 +100,16 @@ function requestGateway(site: GatewayParts & GatewaySite, callers: CallerContext
     get credentials() {
       return (credentials ??= new ScriptCredentials(callers, kv));
     },
+    get agentClients() {
+      return (agentClients ??= new AgentClients(callers, kv, documents.fetch, documents.timeoutMs));
+    },
   };
+}
+
+/** How the gateway fetches an agent's client metadata document. */
+interface DocumentFetching {
+  fetch: Fetch;
+  timeoutMs: number | undefined;
 }
 
 export function createServices(deps: AppDependencies): Services {
@@ -109,6 +123,7 @@ export function createServices(deps: AppDependencies): Services {
   const grantMemory = new GrantMemory(now);
   const platform = { clientOf: deps.runtime.clientOf, deviceLimits: deps.deviceLimits ?? DEFAULT_DEVICE_LIMITS };
   const callerMemory = createCallerMemory(now);
+  const documents: DocumentFetching = { fetch: fetchFn, timeoutMs: deps.clientDocumentTimeoutMs };
 
   // Bindings are fixed for an isolate's life; parse them and derive keys once, not per request.
   const configStates = new WeakMap<object, ConfigState>();
@@ -167,6 +182,7 @@ export function createServices(deps: AppDependencies): Services {
       config,
       oauth,
       tokens: new AccessTokens(callers),
+      agents: new AgentTokens(callers),
       flows: new CredentialFlows(callers),
       signIns: new SignIns(sealer, now),
       keeper,
@@ -200,7 +216,7 @@ export function createServices(deps: AppDependencies): Services {
         site = { ...shared.parts, origin, redirectUri: `${origin}/callback` };
         if (state.origins.size < MAX_ORIGINS) state.origins.set(origin, site);
       }
-      return { ok: true, gateway: requestGateway(site, shared.callers, new CountingKv(shared.kv)) };
+      return { ok: true, gateway: requestGateway(site, shared.callers, new CountingKv(shared.kv), documents) };
     },
   };
 }

@@ -54,7 +54,42 @@ export type CredentialFlow =
   | { kind: 'loopback'; redirectUri: string; codeChallenge: string; state: string }
   /** `requester` and `startedAt`: where and when the device asked, for the person to judge. */
   | { kind: 'device'; userCode: string; requester: Requester; startedAt: number }
-  | { kind: 'page' };
+  | { kind: 'page' }
+  | AgentFlow;
+
+/** How an AI agent's client came to be known: it registered itself (RFC 7591), or its client_id is its metadata document's URL. */
+export type AgentRegistration = 'dynamic' | 'metadata';
+
+/** An AI agent's authorization request (OAuth 2.1), checked at /oauth/authorize: where its code goes once the person allows. */
+export interface AgentFlow {
+  kind: 'agent';
+  clientId: string;
+  /** As the client claims it (cleaned of controls); nobody checked it. */
+  clientName: string;
+  registration: AgentRegistration;
+  redirectUri: string;
+  codeChallenge: string;
+  state: string | undefined;
+  /** What the client asked for; the person may grant less. */
+  scope: GrantScope;
+  resource: string;
+}
+
+/** What an agent's authorization code stands for, once redeemed. */
+export interface AgentAuthorization {
+  clientId: string;
+  clientName: string;
+  registration: AgentRegistration;
+  redirectUri: string;
+  resource: string;
+  /** What the person granted. */
+  scope: GrantScope;
+}
+
+export type AgentCodeRedemption =
+  | { ok: true; held: HeldGrant; agent: AgentAuthorization; grantId: string }
+  /** `replayed`: a real code that was already used (or expired): the grant it issued, if any, is to end. */
+  | { ok: false; reason: string; spent?: HeldGrant; replayed?: { personKey: string; grantId: string } };
 
 /** A credential waiting for the person's answer, as the consent page shows it. */
 export interface PendingConsent {
@@ -110,14 +145,14 @@ export class CredentialFlows {
   }
 
   /** The consent waiting under `id` for the browser holding `cookieValue`, or null. */
-  async peekConsent(id: string, cookieValue: string | undefined): Promise<PendingConsent | null> {
-    const found = await this.#consentBox(id, cookieValue, 'peek');
+  async peekConsent(id: string, cookieValue: string | undefined, family: ConsentFamily = 'script'): Promise<PendingConsent | null> {
+    const found = await this.#consentBox(id, cookieValue, 'peek', family);
     return found === null ? null : found.pending;
   }
 
   /** Takes the consent (single use) with its grant opened, or null. */
-  async takeConsent(id: string, cookieValue: string | undefined): Promise<{ pending: PendingConsent; held: HeldGrant } | null> {
-    const found = await this.#consentBox(id, cookieValue, 'take');
+  async takeConsent(id: string, cookieValue: string | undefined, family: ConsentFamily = 'script'): Promise<{ pending: PendingConsent; held: HeldGrant } | null> {
+    const found = await this.#consentBox(id, cookieValue, 'take', family);
     if (found === null) return null;
     const held = await this.#openHeld(found.pending.personKey, found.box);
     return held === null ? null : { pending: found.pending, held };
@@ -129,6 +164,54 @@ export class CredentialFlows {
     const box: PendingBox = { ...(await this.#sealHeld(held)), redirectUri: flow.redirectUri, codeChallenge: flow.codeChallenge };
     await this.#x.ledgerFor(held.personKey).putBox(`code:${hashFor('code', code.secret)}`, box, this.#x.now() + CODE_TTL_MS);
     return code.value;
+  }
+
+  /** Allowed by the person: an OAuth authorization code for the agent (single use, 60 s), bound to its client, redirect_uri, PKCE challenge and resource. */
+  async issueAgentCode(held: HeldGrant, flow: AgentFlow, granted: GrantScope): Promise<string> {
+    const code = this.#x.minter.mint('agent-code', held.personKey);
+    const agent: AgentAuthorization = {
+      clientId: flow.clientId,
+      clientName: flow.clientName,
+      registration: flow.registration,
+      redirectUri: flow.redirectUri,
+      resource: flow.resource,
+      scope: granted,
+    };
+    const box: PendingBox = {
+      ...(await this.#sealHeld(held)),
+      redirectUri: flow.redirectUri,
+      codeChallenge: flow.codeChallenge,
+      flow: await this.#seal(held.personKey, 'agent', agent),
+    };
+    await this.#x.ledgerFor(held.personKey).putBox(`agent-code:${hashFor('agent-code', code.secret)}`, box, this.#x.now() + CODE_TTL_MS);
+    return code.value;
+  }
+
+  /**
+   * The agent trades its code (once, within 60 s) with its PKCE verifier, the same client_id,
+   * redirect_uri and resource. The grant a code issues is named by the code itself, so a code
+   * presented again after its redemption names the grant to end.
+   */
+  async redeemAgentCode(
+    codeValue: string | undefined,
+    presented: { verifier: string | undefined; redirectUri: string | undefined; clientId: string | undefined; resource: string | undefined },
+  ): Promise<AgentCodeRedemption> {
+    const code = this.#x.minter.parse('agent-code', codeValue);
+    if (code === null || code.personKey === undefined) return { ok: false, reason: 'The code is not one this gateway issued.' };
+    const grantId = this.#x.minter.derivedId('agent-grant', code.secret);
+    const box = await this.#x.ledgerFor(code.personKey).takeBox(`agent-code:${hashFor('agent-code', code.secret)}`, this.#x.now());
+    const gone = { ok: false as const, reason: 'The code has expired or was already used.', replayed: { personKey: code.personKey, grantId } };
+    if (box === null || box.flow === undefined) return gone;
+    const held = await this.#openHeld(code.personKey, box);
+    const agent = await this.#open<AgentAuthorization>(code.personKey, 'agent', box.flow);
+    if (held === null || agent === null) return gone;
+    // The code is spent either way (single use): a mismatch leaves its grant to be ended.
+    const refuse = (reason: string): AgentCodeRedemption => ({ ok: false, reason, spent: held });
+    if (presented.clientId !== agent.clientId) return refuse('client_id does not match the authorization request.');
+    if (box.redirectUri !== presented.redirectUri) return refuse('redirect_uri does not match the authorization request.');
+    if (presented.resource !== undefined && presented.resource !== agent.resource) return refuse('resource does not match the authorization request.');
+    if (!pkceMatches(presented.verifier, box.codeChallenge)) return refuse('code_verifier is missing or does not match the code_challenge.');
+    return { ok: true, held, agent, grantId };
   }
 
   /** The command line trades its code (once, within 60 s, with its PKCE verifier and the same redirect_uri). */
@@ -144,10 +227,7 @@ export class CredentialFlows {
     if (typeof verifier !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) {
       return { ok: false, reason: 'code_verifier is missing or malformed.', spent: held };
     }
-    const challenge = encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
-    if (typeof box.codeChallenge !== 'string' || !constantTimeEqual(new TextEncoder().encode(challenge), new TextEncoder().encode(box.codeChallenge))) {
-      return { ok: false, reason: 'code_verifier does not match the code_challenge.', spent: held };
-    }
+    if (!pkceMatches(verifier, box.codeChallenge)) return { ok: false, reason: 'code_verifier does not match the code_challenge.', spent: held };
     return { ok: true, held };
   }
 
@@ -246,7 +326,7 @@ export class CredentialFlows {
    * device grants). Their new Looker tokens are revoked. Returns how many there were.
    */
   async cancelPending(personKey: string): Promise<number> {
-    const boxes = await this.#x.ledgerFor(personKey).takeBoxes(['consent:', 'code:', 'device-grant:'], this.#x.now());
+    const boxes = await this.#x.ledgerFor(personKey).takeBoxes(['consent:', 'code:', 'device-grant:', 'agent-code:'], this.#x.now());
     await Promise.all(
       boxes.map(async (box) => {
         const held = await this.#openHeld(personKey, box);
@@ -256,7 +336,7 @@ export class CredentialFlows {
     return boxes.length;
   }
 
-  async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take'): Promise<{ pending: PendingConsent; box: PendingBox } | null> {
+  async #consentBox(id: string, cookieValue: string | undefined, mode: 'peek' | 'take', family: ConsentFamily): Promise<{ pending: PendingConsent; box: PendingBox } | null> {
     if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return null;
     const cookie = this.#x.minter.parse('consent', cookieValue);
     if (cookie === null || cookie.personKey === undefined) return null;
@@ -267,9 +347,10 @@ export class CredentialFlows {
     if (box === null || box.consentHash === undefined || box.flow === undefined) return null;
     const presented = new TextEncoder().encode(hashFor('consent', secret));
     if (!constantTimeEqual(presented, new TextEncoder().encode(box.consentHash))) return null;
-    if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
     const flow = await this.#open<CredentialFlow>(personKey, 'flow', box.flow);
-    if (flow === null) return null;
+    // An agent's consent is answered on its own page, a script's on the command line's: never one for the other.
+    if (flow === null || (flow.kind === 'agent') !== (family === 'agent')) return null;
+    if (mode === 'take' && (await ledger.takeBox(`consent:${id}`, now)) === null) return null;
     return { pending: { id, personKey, name: box.name, scope: box.scope ?? 'write', user: box.user, flow }, box };
   }
 
@@ -306,6 +387,16 @@ export class CredentialFlows {
     const opened = await this.#open<SealedHeld>(personKey, 'pending', box);
     return opened === null ? null : { personKey, name: box.name, scope: box.scope ?? 'write', user: box.user, tokens: opened.tokens, lookerRedirectUri: opened.lookerRedirectUri };
   }
+}
+
+/** Which consent page answers a waiting grant: an AI agent's, or a script credential's. */
+export type ConsentFamily = 'agent' | 'script';
+
+/** Whether a PKCE verifier (RFC 7636: 43–128 unreserved characters) hashes (S256) to the challenge. */
+function pkceMatches(verifier: string | undefined, challenge: string | undefined): boolean {
+  if (typeof verifier !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || typeof challenge !== 'string') return false;
+  const computed = encodeBase64urlNoPadding(sha256(new TextEncoder().encode(verifier)));
+  return constantTimeEqual(new TextEncoder().encode(computed), new TextEncoder().encode(challenge));
 }
 
 /** The sealed part of a waiting grant. */

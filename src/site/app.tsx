@@ -11,6 +11,7 @@ import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { authRoutes } from './auth.tsx';
 import { cliRoutes } from './cli.tsx';
 import { healthRoutes } from './health.ts';
+import { oauthRoutes } from './oauth.tsx';
 import { pageHeaders } from './page-headers.ts';
 import { pageRoutes } from './pages.tsx';
 import type { Services } from '../services.ts';
@@ -57,6 +58,7 @@ export function createSiteApp(services: Services) {
   app.route('/', authRoutes);
   app.route('/', pageRoutes);
   app.route('/', cliRoutes);
+  app.route('/', oauthRoutes);
 
   app.notFound((c) => {
     if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);

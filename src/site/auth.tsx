@@ -106,6 +106,15 @@ authRoutes.get('/callback', async (c) => {
 async function refusalForCommandLine(c: Context<AppEnv>, gw: Gateway, pending: PendingSignIn | null, code: string, message: string | undefined): Promise<Response | null> {
   if (pending === null || pending.purpose.kind !== 'credential') return null;
   const { flow } = pending.purpose;
+  if (flow.kind === 'agent') {
+    // The application's redirect_uri was checked against its registration at /oauth/authorize.
+    const target = new URL(flow.redirectUri);
+    target.searchParams.set('error', code === 'access_denied' ? 'access_denied' : 'server_error');
+    if (message !== undefined) target.searchParams.set('error_description', message);
+    if (flow.state !== undefined) target.searchParams.set('state', flow.state);
+    target.searchParams.set('iss', gw.origin);
+    return c.redirect(target.href, 302);
+  }
   if (flow.kind === 'loopback') {
     const target = new URL(flow.redirectUri);
     target.searchParams.set('error', code);

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import { cookies } from '../callers/cookies.ts';
+import { cleanName } from '../callers/names.ts';
 import type { CredentialFlow, HeldGrant } from '../callers/credential-flows.ts';
 import type { SignInPurpose } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
@@ -52,22 +53,11 @@ export async function holdCredentialForConsent(c: Context<AppEnv>, gw: Gateway, 
     return storageUnavailable(c, 'prepare the credential', '/');
   }
   cookies.setConsent(c, consent.id, consent.cookieValue);
-  return c.redirect(`/cli/consent/${consent.id}`, 303);
+  // An AI agent's consent has its own page (what it may do at Looker, where it goes back to).
+  return c.redirect(`${init.flow.kind === 'agent' ? '/oauth/consent' : '/cli/consent'}/${consent.id}`, 303);
 }
 
 /** A name a person gave a credential: printable, trimmed, at most 64 characters; else a default. */
 export function credentialName(raw: string | undefined, fallback: string): string {
-  const cleaned = (raw ?? '')
-    .normalize('NFC')
-    // Controls, and invisible format characters (bidirectional overrides, zero-width ones) that could reorder what a page says.
-    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
-    // Blank letters (Hangul fillers, the blank Braille pattern) are spaces in disguise.
-    .replace(/[\u115F\u1160\u3164\uFFA0\u2800]/g, ' ')
-    // At most two combining marks on a letter: a stack of them spills over the lines around the name.
-    .replace(/(\p{M}{2})\p{M}+/gu, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
-  // Cut on characters, not UTF-16 units (half a surrogate pair shows as garbage).
-  const name = Array.from(cleaned).slice(0, NAME_MAX).join('').trim();
-  return name === '' ? fallback : name;
+  return cleanName(raw, fallback, NAME_MAX);
 }
