@@ -11,6 +11,7 @@ import { createApiApp } from './api/app.ts';
 import { isApiUrl } from './http/raw-url.ts';
 import { type AppDependencies, createServices } from './services.ts';
 import { createSiteApp } from './site/app.tsx';
+import type { McpHandler } from './site/mcp.ts';
 
 export type { AppDependencies } from './services.ts';
 
@@ -18,10 +19,14 @@ export interface GatewayApp {
   fetch(request: Request, env: Bindings, ctx?: ExecutionContext): Promise<Response>;
 }
 
-export function createApp(deps: AppDependencies): GatewayApp {
+/**
+ * `mcp`: the MCP server that answers an authenticated agent at /mcp (src/mcp/). Until one
+ * is given, /mcp is not served: agents can be authorized, but there is nothing to call.
+ */
+export function createApp(deps: AppDependencies & { mcp?: McpHandler }): GatewayApp {
   const services = createServices(deps);
   const api = createApiApp(services);
-  const site = createSiteApp(services);
+  const site = createSiteApp(services, deps.mcp === undefined ? {} : { mcp: deps.mcp });
   return {
     fetch: async (request, env, ctx) => {
       const url = request.url;

@@ -9,6 +9,7 @@ import type { KeyValueStore } from '../src/callers/records.ts';
 import type { DeviceFlowStore, DeviceLimits } from '../src/callers/device-store.ts';
 import type { Ledger } from '../src/grants/ledger.ts';
 import { cloudflareRuntime } from '../src/platform/cloudflare/runtime.ts';
+import type { McpHandler } from '../src/site/mcp.ts';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';
@@ -40,6 +41,12 @@ export interface HarnessOptions {
   /** Wraps the device-flow store: for injecting faults. */
   wrapDeviceFlows?: (store: DeviceFlowStore) => DeviceFlowStore;
   deviceLimits?: DeviceLimits;
+  /** The MCP server behind /mcp (without one, /mcp is not served). */
+  mcp?: McpHandler;
+  /** Answers for fetches to hosts other than Looker's (an agent's client metadata document); by URL. */
+  elsewhere?: (request: Request) => Promise<Response> | Response;
+  /** How long the gateway waits for a client metadata document. */
+  clientDocumentTimeoutMs?: number;
 }
 
 export class Clock {
@@ -89,6 +96,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const app = createApp({
     fetch: async (input, init) => {
       const request = new Request(input, init);
+      if (!request.url.startsWith(LOOKER) && options.elsewhere !== undefined) return options.elsewhere(request);
       upstream.push(request);
       await options.beforeLooker?.(request);
       const response = await sim.fetch(input, init);
@@ -106,6 +114,8 @@ export function createHarness(options: HarnessOptions = {}) {
     ...(options.wrapLedger === undefined ? {} : { wrapLedger: options.wrapLedger }),
     ...(options.wrapDeviceFlows === undefined ? {} : { wrapDeviceFlows: options.wrapDeviceFlows }),
     ...(options.deviceLimits === undefined ? {} : { deviceLimits: options.deviceLimits }),
+    ...(options.mcp === undefined ? {} : { mcp: options.mcp }),
+    ...(options.clientDocumentTimeoutMs === undefined ? {} : { clientDocumentTimeoutMs: options.clientDocumentTimeoutMs }),
     // As in production (CF-Connecting-IP and request.cf: tests pass `cf` in the request's init), but
     // work after the answer is not handed to the test runner's waitUntil: tests await what they test.
     runtime: cloudflareRuntime({ defer: () => {} }),

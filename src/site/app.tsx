@@ -11,6 +11,7 @@ import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { authRoutes } from './auth.tsx';
 import { cliRoutes } from './cli.tsx';
 import { healthRoutes } from './health.ts';
+import { mcpRoutes, type McpHandler } from './mcp.ts';
 import { oauthRoutes } from './oauth.tsx';
 import { pageHeaders } from './page-headers.ts';
 import { pageRoutes } from './pages.tsx';
@@ -19,7 +20,8 @@ import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
 import { FAVICON_SVG } from './views/favicon.ts';
 import { STYLESHEET } from './views/style.ts';
 
-export function createSiteApp(services: Services) {
+/** `mcp`: the MCP server behind /mcp; without one, /mcp is not served at all. */
+export function createSiteApp(services: Services, options: { mcp?: McpHandler } = {}) {
   const { log, now } = services;
   const app = new Hono<AppEnv>();
 
@@ -59,6 +61,7 @@ export function createSiteApp(services: Services) {
   app.route('/', pageRoutes);
   app.route('/', cliRoutes);
   app.route('/', oauthRoutes);
+  if (options.mcp !== undefined) app.route('/', mcpRoutes(options.mcp));
 
   app.notFound((c) => {
     if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);

@@ -129,6 +129,7 @@ pageRoutes.post('/access/revoke', async (c) => {
   }
   for (const grant of ended) {
     if (grant.kind === 'credential') gw.log.info('credential_revoked', { requestId: c.get('requestId'), clientId: grant.clientId, reason: 'revoked from the access page' });
+    if (grant.kind === 'agent') gw.log.info('agent_revoked', { requestId: c.get('requestId'), personKey: session.access.personKey, reason: 'revoked from the access page' });
   }
   if (grantId === session.access.grantId) {
     gw.sessions.clear(c);
@@ -149,7 +150,11 @@ pageRoutes.get('/access/sign-out-everywhere', async (c) => {
     return storageUnavailable(c, 'list your access', '/access');
   }
   const sessions = grants.filter((g) => g.kind === 'session').length;
-  return c.html(<SignOutEverywherePage sessions={sessions} credentials={grants.filter((g) => g.kind === 'credential')} />, 200, NO_STORE);
+  return c.html(
+    <SignOutEverywherePage sessions={sessions} credentials={grants.filter((g) => g.kind === 'credential')} agents={grants.filter((g) => g.kind === 'agent').length} />,
+    200,
+    NO_STORE,
+  );
 });
 
 pageRoutes.post('/access/sign-out-everywhere', async (c) => {

@@ -1,5 +1,6 @@
 import type { GrantSummary } from '../../grants/ledger.ts';
 import type { LookerUser } from '../../looker/api.ts';
+import { scopeInWords } from './agent-consent.tsx';
 import { Layout } from './layout.tsx';
 import { When } from './when.tsx';
 
@@ -17,6 +18,7 @@ function Revoke(props: { grantId: string; label: string }) {
 export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; currentGrantId: string; notice?: string }) {
   const sessions = props.grants.filter((g) => g.kind === 'session');
   const credentials = props.grants.filter((g) => g.kind === 'credential');
+  const agents = props.grants.filter((g) => g.kind === 'agent');
   return (
     <Layout title="Your access" wide>
       <h1>Your access</h1>
@@ -108,6 +110,44 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
         </div>
       )}
 
+      <h2>AI agents</h2>
+      {agents.length === 0 ? (
+        <p class="muted" id="no-agents">
+          None. An AI tool (an MCP client) connected to this gateway is listed here once you allow it.
+        </p>
+      ) : (
+        <div class="scroll">
+        <table id="agents">
+          <thead>
+            <tr>
+              <th>Application (its own name)</th>
+              <th>Sends you back to</th>
+              <th>May</th>
+              <th>Allowed</th>
+              <th>Last used</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {agents.map((a) => (
+              <tr>
+                <td>{a.label}</td>
+                <td>{a.redirectHost ?? '—'}</td>
+                <td>{scopeInWords(a.scope ?? 'write')}</td>
+                <td>
+                  <When ms={a.createdAt} />
+                </td>
+                <td>{a.lastUsedAt === 0 ? 'never' : <When ms={a.lastUsedAt} />}</td>
+                <td>
+                  <Revoke grantId={a.grantId} label={a.label} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        </div>
+      )}
+
       <h2>New script credential</h2>
       <form method="post" action="/access/credentials" class="actions">
         <label>
@@ -131,7 +171,7 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           Sign out everywhere…
         </a>
       </p>
-      <p class="muted">Ends every browser session and every script credential above, including this browser's. You are asked to confirm.</p>
+      <p class="muted">Ends every browser session, script credential and AI agent above, including this browser's. You are asked to confirm.</p>
       <p>
         <a href="/">Home</a>
       </p>
@@ -140,14 +180,19 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
 }
 
 /** "Sign out everywhere?" — what it ends, and one POST to do it. */
-export function SignOutEverywherePage(props: { sessions: number; credentials: GrantSummary[] }) {
+export function SignOutEverywherePage(props: { sessions: number; credentials: GrantSummary[]; agents?: number }) {
   return (
     <Layout title="Sign out everywhere?">
       <h1>Sign out everywhere?</h1>
       <p>
         This ends <strong>{props.sessions}</strong> browser {props.sessions === 1 ? 'session' : 'sessions'} (this one included) and{' '}
-        <strong>{props.credentials.length}</strong> script {props.credentials.length === 1 ? 'credential' : 'credentials'}, here and at
-        Looker. Scripts using them stop working until someone signs them in again.
+        <strong>{props.credentials.length}</strong> script {props.credentials.length === 1 ? 'credential' : 'credentials'}
+        {props.agents === undefined || props.agents === 0 ? null : (
+          <>
+            {' '}and <strong id="agents-to-end">{props.agents}</strong> AI {props.agents === 1 ? 'agent' : 'agents'}
+          </>
+        )}
+        , here and at Looker. Scripts using them stop working until someone signs them in again.
       </p>
       {props.credentials.length === 0 ? null : (
         <ul id="credentials-to-end">

@@ -1,0 +1,121 @@
+/**
+ * /mcp's authentication (MCP authorization, RFC 9728 §5.1, RFC 6750): only an AI agent's
+ * access token issued for this gateway's /mcp is accepted; anything else (none, a
+ * script's gateway token, a browser's cookie, a token for another resource, an ended
+ * grant) gets 401 with the challenge that leads an MCP client to the authorization
+ * server. An authenticated request goes to the MCP server (the handler), with a function
+ * that calls the Looker API as the agent's grant: its Looker token, refreshed as /api/*
+ * refreshes it, never leaves the gateway, and the grant's scope is enforced on every call.
+ */
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { bearerToken } from '../callers/access-tokens.ts';
+import type { AgentCaller } from '../callers/agent-tokens.ts';
+import type { AppEnv, Gateway } from '../context.ts';
+import { GrantUnavailableError } from '../grants/access.ts';
+import type { Grant } from '../grants/record.ts';
+import { allows, requiredScope, WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
+import type { Logger } from '../log.ts';
+import { fetchWithDeadline } from '../looker/http.ts';
+import { bearerChallenge, mcpResource, MCP_PATH, resourceMetadataUrl } from '../oauth/metadata.ts';
+
+/** A call to the Looker API as the agent: `path` under /api/4.0 (with its query), `body` sent as JSON. Looker's answer as it is. */
+export type LookerCall = (method: string, path: string, body?: unknown) => Promise<Response>;
+
+/** What the MCP server is given for one authenticated request. */
+export interface McpCaller {
+  looker: LookerCall;
+  scope: GrantScope;
+  resourceMetadataUrl: string;
+  clientId?: string;
+  log?: Logger;
+}
+
+/** The MCP server: answers one request of an authenticated agent. */
+export type McpHandler = (request: Request, caller: McpCaller) => Promise<Response>;
+
+/** A path the agent's Looker calls may take: plain segments under /api/4.0, never Looker's own sign-in endpoints. */
+const SAFE_PATH = /^\/(?!(?:login|logout|token)(?:[/?.]|$))[A-Za-z0-9_\-.:~/%]*(?:\?[^#\s]*)?$/i;
+const AMBIGUOUS = /\/\/|\/\.\.?(?:[/?]|$)|%2f|%5c|%2e|\\/i;
+
+export function mcpRoutes(handle: McpHandler) {
+  const routes = new Hono<AppEnv>();
+  routes.all(MCP_PATH, async (c) => {
+    const gw = c.get('gateway');
+    c.header('cache-control', 'no-store');
+    const value = bearerToken(c.req.header('authorization'));
+    if (value === undefined) return challenge(c, gw);
+    let found;
+    try {
+      found = await gw.agents.resolve(value, mcpResource(gw.origin));
+    } catch (error) {
+      if (!(error instanceof GrantUnavailableError)) throw error;
+      return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not confirm the token right now; try again.' }, 503, { 'retry-after': '1' });
+    }
+    if (found === null) return challenge(c, gw, 'invalid_token');
+    c.set('caller', 'agent');
+    const { caller } = found;
+    return handle(c.req.raw, {
+      looker: lookerFor(gw, caller, found.grant),
+      scope: caller.agent.scope,
+      resourceMetadataUrl: resourceMetadataUrl(gw.origin),
+      clientId: caller.agent.clientId,
+      log: gw.log,
+    });
+  });
+  return routes;
+}
+
+function challenge(c: Context<AppEnv>, gw: Gateway, error?: string) {
+  const description = error === undefined ? undefined : 'The access token is unknown, expired, revoked, or not for this resource.';
+  return c.json(
+    { error: error ?? 'unauthorized', error_description: description ?? 'This MCP server needs an access token from this gateway (see resource_metadata).' },
+    401,
+    { 'www-authenticate': bearerChallenge(gw.origin, error === undefined ? {} : { error, ...(description === undefined ? {} : { description }) }) },
+  );
+}
+
+/** The Looker API as this agent's grant: refreshed when needed (once more on Looker's 401), its scope enforced first. */
+function lookerFor(gw: Gateway, caller: AgentCaller, initial: Grant): LookerCall {
+  let grant = initial;
+  return async (method, path, body) => {
+    const verb = method.toUpperCase();
+    if (!SAFE_PATH.test(path) || AMBIGUOUS.test(path)) {
+      return Response.json({ message: `The path ${path.split('?')[0]} is not one an agent may call.` }, { status: 400 });
+    }
+    let canonical: string;
+    try {
+      canonical = `/api/4.0${decodeURIComponent(path.split('?')[0]!)}`.toLowerCase();
+    } catch {
+      return Response.json({ message: 'The path is not well-formed.' }, { status: 400 });
+    }
+    if (!allows(caller.agent.scope, requiredScope(verb, canonical))) {
+      return Response.json({ message: `${verb} ${path.split('?')[0]} needs ${WRITE_SCOPE}; this agent may only read.`, required_scope: WRITE_SCOPE }, { status: 403 });
+    }
+    const url = `${gw.config.lookerApiUrl}/api/4.0${path}`;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const outcome = await gw.keeper.callWithAccessToken(
+      caller.access,
+      grant,
+      (accessToken) =>
+        fetchWithDeadline(
+          gw.oauth.fetch,
+          url,
+          {
+            method: verb,
+            headers: {
+              authorization: `Bearer ${accessToken}`,
+              accept: 'application/json',
+              ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+            },
+            ...(payload === undefined ? {} : { body: payload }),
+          },
+          gw.config.upstreamTimeoutMs,
+          'Calling the Looker API for an agent',
+        ),
+      { isRefused: (res) => res.status === 401, canRepeat: true, discard: (res) => res.body?.cancel() ?? Promise.resolve() },
+    );
+    grant = outcome.grant;
+    return outcome.result;
+  };
+}

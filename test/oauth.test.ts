@@ -1,0 +1,503 @@
+/**
+ * The gateway as an OAuth authorization server for AI agents, end to end in the Workers
+ * runtime with the Looker simulator: discovery, registration, client metadata documents,
+ * the authorization request, the agent's Looker sign-in and consent page, the token
+ * endpoint (codes, refresh rotation and replay), revocation, /mcp's authentication, and the
+ * agent's place on "Your access".
+ */
+import { describe, expect, it } from 'vitest';
+import type { McpCaller } from '../src/site/mcp.ts';
+import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, LOOKER, pkcePair, sdkLogin } from './helpers.ts';
+
+const REDIRECT = 'https://agent.example/callback';
+const RESOURCE = `${GATEWAY}/mcp`;
+const CHALLENGE_HEADER = `Bearer resource_metadata="${GATEWAY}/.well-known/oauth-protected-resource/mcp", scope="looker:read"`;
+
+/** An MCP server that reports what the route gave it and calls Looker as the agent. */
+function recordingMcp(seen: McpCaller[]) {
+  return async (_request: Request, caller: McpCaller) => {
+    seen.push(caller);
+    const user = await caller.looker('GET', '/user');
+    const write = await caller.looker('PATCH', '/user/1', { first_name: 'x' });
+    return Response.json({ scope: caller.scope, userStatus: user.status, user: await user.json(), writeStatus: write.status });
+  };
+}
+
+function harness(options: HarnessOptions = {}) {
+  const seen: McpCaller[] = [];
+  return { h: createHarness({ mcp: recordingMcp(seen), ...options }), seen };
+}
+
+async function register(h: Harness, body: unknown = { client_name: 'Claude', redirect_uris: [REDIRECT] }): Promise<Response> {
+  return h.request('/oauth/register', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+async function registeredClient(h: Harness, redirectUris = [REDIRECT], name = 'Claude'): Promise<string> {
+  const res = await register(h, { client_name: name, redirect_uris: redirectUris });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { client_id: string }).client_id;
+}
+
+function authorizePath(params: Record<string, string | undefined>): string {
+  const query = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return `/oauth/authorize?${query}`;
+}
+
+interface AgentRequest {
+  clientId: string;
+  verifier: string;
+  challenge: string;
+  state: string;
+  redirectUri: string;
+  path: string;
+}
+
+async function agentRequest(clientId: string, overrides: Record<string, string | undefined> = {}): Promise<AgentRequest> {
+  const { verifier, challenge } = await pkcePair();
+  const state = `state-${crypto.randomUUID()}`;
+  const params = {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    scope: 'looker:read looker:write',
+    resource: RESOURCE,
+    ...overrides,
+  };
+  return { clientId, verifier, challenge, state, redirectUri: params.redirect_uri ?? REDIRECT, path: authorizePath(params) };
+}
+
+/** GET /oauth/authorize → Looker (the simulator approves) → /callback → the consent page's path. */
+async function toConsent(h: Harness, request: AgentRequest): Promise<string> {
+  const start = await h.request(request.path);
+  expect(start.status).toBe(302);
+  expect(new URL(start.headers.get('location')!).origin).toBe(LOOKER);
+  const back = new URL(await h.authorize(start));
+  const callback = await h.request(back.pathname + back.search);
+  expect(callback.status).toBe(303);
+  const consent = callback.headers.get('location')!;
+  expect(consent).toMatch(/^\/oauth\/consent\//);
+  return consent;
+}
+
+function answer(h: Harness, consentPath: string, decision: 'allow' | 'deny', write = false): Promise<Response> {
+  const form = new URLSearchParams({ decision });
+  if (write) form.set('write', 'on');
+  return h.request(consentPath, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: GATEWAY }, body: form.toString() });
+}
+
+function token(h: Harness, fields: Record<string, string>): Promise<Response> {
+  return h.request('/oauth/token', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+/** Allow on the consent page: the code the application's redirect_uri receives. */
+async function allowedCode(h: Harness, request: AgentRequest, write = false): Promise<string> {
+  const allowed = await answer(h, await toConsent(h, request), 'allow', write);
+  expect(allowed.status).toBe(303);
+  const back = new URL(allowed.headers.get('location')!);
+  expect(`${back.origin}${back.pathname}`).toBe(request.redirectUri);
+  expect(back.searchParams.get('state')).toBe(request.state);
+  expect(back.searchParams.get('iss')).toBe(GATEWAY);
+  return back.searchParams.get('code')!;
+}
+
+function redeem(h: Harness, request: AgentRequest, code: string, overrides: Record<string, string> = {}): Promise<Response> {
+  return token(h, {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: request.verifier,
+    redirect_uri: request.redirectUri,
+    client_id: request.clientId,
+    resource: RESOURCE,
+    ...overrides,
+  });
+}
+
+async function authorizedAgent(h: Harness, options: { write?: boolean } = {}): Promise<{ request: AgentRequest; tokens: Tokens }> {
+  const request = await agentRequest(await registeredClient(h));
+  const res = await redeem(h, request, await allowedCode(h, request, options.write ?? false));
+  expect(res.status).toBe(200);
+  return { request, tokens: (await res.json()) as Tokens };
+}
+
+function mcp(h: Harness, accessToken?: string): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
+  return h.request('/mcp', { method: 'POST', withCookies: false, headers, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+}
+
+describe('discovery', () => {
+  it('serves the authorization server metadata and the protected resource metadata (at /mcp and at the root), readable from any origin', async () => {
+    const { h } = harness();
+    const as = await h.request('/.well-known/oauth-authorization-server', { withCookies: false });
+    expect(as.status).toBe(200);
+    expect(as.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await as.json()).toEqual({
+      issuer: GATEWAY,
+      authorization_endpoint: `${GATEWAY}/oauth/authorize`,
+      token_endpoint: `${GATEWAY}/oauth/token`,
+      registration_endpoint: `${GATEWAY}/oauth/register`,
+      revocation_endpoint: `${GATEWAY}/oauth/revoke`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
+      scopes_supported: ['looker:read', 'looker:write'],
+      authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
+    });
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+      const pr = await h.request(path, { withCookies: false });
+      expect(await pr.json()).toMatchObject({ resource: RESOURCE, authorization_servers: [GATEWAY], scopes_supported: ['looker:read', 'looker:write'], bearer_methods_supported: ['header'] });
+    }
+    const preflight = await h.request('/oauth/token', { method: 'OPTIONS', withCookies: false, headers: { origin: 'https://inspector.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('/mcp without a token: 401 with the challenge that leads to the metadata', async () => {
+    const { h, seen } = harness();
+    const res = await mcp(h);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(CHALLENGE_HEADER);
+    expect(seen).toEqual([]);
+  });
+
+  it('without an MCP server, /mcp is not served at all', async () => {
+    const h = createHarness();
+    expect((await mcp(h)).status).toBe(404);
+  });
+});
+
+describe('dynamic client registration', () => {
+  it('registers a public client: 201, a client_id, when, and what was kept (a name cleaned of controls)', async () => {
+    const { h } = harness();
+    const res = await register(h, { client_name: 'Claude\u202e\u0007 Desktop', redirect_uris: [REDIRECT, 'http://127.0.0.1:33418/cb', 'http://localhost/cb'], token_endpoint_auth_method: 'client_secret_post' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.client_id).toMatch(/^lgwi_/);
+    expect(body.client_id_issued_at).toBe(Math.floor(h.clock.ms / 1000));
+    expect(body).toMatchObject({ client_name: 'Claude Desktop', token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT, 'http://127.0.0.1:33418/cb', 'http://localhost/cb'] });
+    // KV holds a hash-keyed, sealed record: neither the client_id nor the name in the clear.
+    const stored = [...(await (h.kv as unknown as { dump(): Promise<Map<string, string>> }).dump())];
+    expect(stored).toHaveLength(1);
+    expect(stored[0]![0]).toMatch(/^agent-client:[0-9a-f]{64}$/);
+    expect(stored[0]![1]).not.toContain('Claude');
+  });
+
+  const refused: [string, unknown, number?][] = [
+    ['http on another host', { redirect_uris: ['http://agent.example/cb'] }],
+    ['a fragment', { redirect_uris: ['https://agent.example/cb#x'] }],
+    ['a custom scheme', { redirect_uris: ['javascript:alert(1)'] }],
+    ['userinfo', { redirect_uris: ['https://user@agent.example/cb'] }],
+    ['no redirect URI', { redirect_uris: [] }],
+    ['eleven redirect URIs', { redirect_uris: Array.from({ length: 11 }, (_, i) => `https://agent.example/cb${i}`) }],
+    ['an implicit grant type', { redirect_uris: [REDIRECT], grant_types: ['implicit'] }],
+    ['a body over 8 KiB', { redirect_uris: [REDIRECT], client_name: 'x'.repeat(9000) }, 413],
+    ['not an object', ['https://agent.example/cb']],
+  ];
+  for (const [what, body, status] of refused) {
+    it(`refuses ${what}, storing nothing`, async () => {
+      const { h } = harness();
+      const res = await register(h, body);
+      expect(res.status).toBe(status ?? 400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^invalid_(redirect_uri|client_metadata)$/);
+      expect((await (h.kv as unknown as { dump(): Promise<Map<string, string>> }).dump()).size).toBe(0);
+    });
+  }
+});
+
+describe('the authorization request', () => {
+  it('before the redirect_uri is known good, every error is a page, never a redirect', async () => {
+    const { h } = harness();
+    const clientId = await registeredClient(h, [REDIRECT, 'http://127.0.0.1:4000/cb']);
+    const bad: Record<string, string | undefined>[] = [
+      { client_id: undefined },
+      { client_id: 'lgwi_madeup' },
+      { redirect_uri: 'https://agent.example/callback/more' },
+      { redirect_uri: 'https://agent.example/callbackx' },
+      { redirect_uri: 'https://agent.example:8443/callback' },
+      { redirect_uri: 'https://agent.example/callback#f' },
+      { redirect_uri: 'https://evil.example/callback' },
+      { redirect_uri: 'http://127.0.0.1:4000/other' },
+    ];
+    for (const overrides of bad) {
+      const res = await h.request((await agentRequest(clientId, overrides)).path);
+      expect(res.status, JSON.stringify(overrides)).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+    // A loopback redirect URI may come back on another port (RFC 8252).
+    expect((await h.request((await agentRequest(clientId, { redirect_uri: 'http://127.0.0.1:5555/cb' })).path)).status).toBe(302);
+  });
+
+  it('after it, errors go back to the application with state and iss: PKCE plain or missing, bad scope, another resource, response_type', async () => {
+    const { h } = harness();
+    const clientId = await registeredClient(h);
+    const cases: [Record<string, string | undefined>, string][] = [
+      [{ code_challenge_method: 'plain' }, 'invalid_request'],
+      [{ code_challenge_method: undefined }, 'invalid_request'],
+      [{ code_challenge: undefined }, 'invalid_request'],
+      [{ scope: 'admin' }, 'invalid_scope'],
+      [{ resource: `${GATEWAY}/api` }, 'invalid_target'],
+      [{ resource: 'https://other.example/mcp' }, 'invalid_target'],
+      [{ response_type: 'token' }, 'unsupported_response_type'],
+    ];
+    for (const [overrides, error] of cases) {
+      const request = await agentRequest(clientId, overrides);
+      const res = await h.request(request.path);
+      expect(res.status, JSON.stringify(overrides)).toBe(302);
+      const back = new URL(res.headers.get('location')!);
+      expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+      expect(back.searchParams.get('error')).toBe(error);
+      expect(back.searchParams.get('state')).toBe(request.state);
+      expect(back.searchParams.get('iss')).toBe(GATEWAY);
+    }
+  });
+
+  it('the consent page says what the person must judge; read-only unless they tick write; Deny answers access_denied', async () => {
+    const { h } = harness();
+    const request = await agentRequest(await registeredClient(h, [REDIRECT], 'Claude'));
+    const consentPath = await toConsent(h, request);
+    const page = await h.request(consentPath);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain('form-action \'self\' https://agent.example');
+    const html = await page.text();
+    expect(html).toContain('calls itself <strong id="client-name">Claude</strong>');
+    expect(html).toContain('nobody checked it');
+    expect(html).toContain('<dd id="redirect-host">agent.example</dd>');
+    expect(html).toContain('registered itself');
+    expect(html).toContain('read and change your Looker data');
+    expect(html).toMatch(/<input type="checkbox" name="write" value="on" id="write"\/?>/);
+    expect(html).not.toMatch(/<input[^>]*\schecked/);
+    const denied = await answer(h, consentPath, 'deny');
+    const back = new URL(denied.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('iss')).toBe(GATEWAY);
+    expect(back.searchParams.get('state')).toBe(request.state);
+    expect(h.sim.hasAccessToken(h.tokenResponses.at(-1)!.access_token as string)).toBe(false);
+    // The script consent page does not answer an agent's consent.
+    expect((await h.request(consentPath.replace('/oauth/', '/cli/'))).status).toBe(410);
+  });
+});
+
+describe('tokens', () => {
+  it('code → tokens (read-only by default) → /mcp with the Looker API as the agent; write refused for a read-only grant', async () => {
+    const { h, seen } = harness();
+    const { tokens } = await authorizedAgent(h);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'looker:read' });
+    expect(tokens.access_token).toMatch(/^lgwat_/);
+    expect(tokens.refresh_token).toMatch(/^lgwar_/);
+    const res = await mcp(h, tokens.access_token);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { scope: string; userStatus: number; writeStatus: number };
+    expect(body).toMatchObject({ scope: 'read', userStatus: 200, writeStatus: 403 });
+    expect(seen[0]!.resourceMetadataUrl).toBe(`${GATEWAY}/.well-known/oauth-protected-resource/mcp`);
+    // The Looker token never reached the MCP server: only the gateway's own.
+    expect(JSON.stringify(seen)).not.toContain(h.tokenResponses.at(-1)!.access_token as string);
+  });
+
+  it('ticking write grants looker:write', async () => {
+    const { h } = harness();
+    const { tokens } = await authorizedAgent(h, { write: true });
+    expect(tokens.scope).toBe('looker:read looker:write');
+    const body = (await (await mcp(h, tokens.access_token)).json()) as { scope: string };
+    expect(body.scope).toBe('write');
+  });
+
+  it('refresh rotates; a spent refresh token presented again ends the whole grant and its Looker token is revoked', async () => {
+    const { h } = harness();
+    const { request, tokens } = await authorizedAgent(h);
+    const lookerToken = h.tokenResponses.at(-1)!.access_token as string;
+    const first = await token(h, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: request.clientId });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const next = (await first.json()) as Tokens;
+    expect(next.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await mcp(h, next.access_token)).status).toBe(200);
+    // Another client's id: refused, and the token is not spent.
+    expect((await token(h, { grant_type: 'refresh_token', refresh_token: next.refresh_token, client_id: 'lgwi_other' })).status).toBe(400);
+    const replay = await token(h, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: request.clientId });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(h.logs.some((l) => l.includes('"agent_refresh_replayed"'))).toBe(true);
+    expect(h.sim.hasAccessToken(lookerToken)).toBe(false);
+    expect((await token(h, { grant_type: 'refresh_token', refresh_token: next.refresh_token, client_id: request.clientId })).status).toBe(400);
+    h.clock.advance(6);
+    expect((await mcp(h, next.access_token)).status).toBe(401);
+  });
+
+  it('a code is single use: presented again, it ends the grant it issued', async () => {
+    const { h } = harness();
+    const request = await agentRequest(await registeredClient(h));
+    const code = await allowedCode(h, request);
+    const first = await redeem(h, request, code);
+    const tokens = (await first.json()) as Tokens;
+    expect((await mcp(h, tokens.access_token)).status).toBe(200);
+    const again = await redeem(h, request, code);
+    expect(again.status).toBe(400);
+    expect(((await again.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(h.logs.some((l) => l.includes('"agent_code_replayed"'))).toBe(true);
+    expect((await mcp(h, tokens.access_token)).status).toBe(401);
+    expect((await token(h, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: request.clientId })).status).toBe(400);
+  });
+
+  it('a code needs the right verifier, client, redirect_uri and resource; a refused redemption spends it and ends its Looker token', async () => {
+    const { h } = harness();
+    const clientId = await registeredClient(h);
+    const other = await pkcePair();
+    const wrong: Record<string, string>[] = [
+      { code_verifier: other.verifier },
+      { code_verifier: '' },
+      { client_id: 'lgwi_someone' },
+      { redirect_uri: 'https://agent.example/other' },
+      { resource: `${GATEWAY}/api` },
+    ];
+    for (const overrides of wrong) {
+      const request = await agentRequest(clientId);
+      const code = await allowedCode(h, request);
+      const lookerToken = h.tokenResponses.at(-1)!.access_token as string;
+      const res = await redeem(h, request, code, overrides);
+      expect(res.status, JSON.stringify(overrides)).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
+      expect(h.sim.hasAccessToken(lookerToken)).toBe(false);
+      expect((await redeem(h, request, code)).status).toBe(400);
+    }
+  });
+
+  it('revocation (RFC 7009): a refresh or access token ends the grant; unknown tokens get 200 too', async () => {
+    const { h } = harness();
+    for (const which of ['refresh_token', 'access_token'] as const) {
+      const { request, tokens } = await authorizedAgent(h);
+      const res = await h.request('/oauth/revoke', {
+        method: 'POST',
+        withCookies: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: tokens[which], client_id: request.clientId }).toString(),
+      });
+      expect(res.status).toBe(200);
+      expect((await mcp(h, tokens.access_token)).status).toBe(401);
+      expect((await token(h, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: request.clientId })).status).toBe(400);
+    }
+    const unknown = await h.request('/oauth/revoke', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=nothing' });
+    expect(unknown.status).toBe(200);
+  });
+});
+
+describe('audiences', () => {
+  it("an agent's access token is refused at /api/*; a script's gateway token is refused at /mcp", async () => {
+    const { h, seen } = harness();
+    const { tokens } = await authorizedAgent(h);
+    expect((await bearerRequest(h, tokens.access_token, '/api/4.0/user')).status).toBe(401);
+    const { credential } = await cliLogin(h);
+    const scriptToken = await sdkLogin(h, credential.client_id, credential.client_secret);
+    const res = await mcp(h, scriptToken);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(seen).toEqual([]);
+    // Nor does a refresh token work as an access token.
+    expect((await mcp(h, tokens.refresh_token)).status).toBe(401);
+  });
+});
+
+describe('Your access', () => {
+  it('lists an agent under its own heading and revokes it', async () => {
+    const { h } = harness();
+    await h.signIn();
+    const { tokens } = await authorizedAgent(h, { write: true });
+    const page = await (await h.request('/access')).text();
+    expect(page).toContain('<h2>AI agents</h2>');
+    const row = page.slice(page.indexOf('<table id="agents">'));
+    expect(row).toContain('<td>Claude</td><td>agent.example</td><td>read and change your Looker data</td>');
+    const grantId = /<table id="agents">[\s\S]*?name="grant" value="([^"]+)"/.exec(page)![1]!;
+    const revoked = await h.request('/access/revoke', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: GATEWAY }, body: `grant=${grantId}` });
+    expect(revoked.status).toBe(303);
+    expect((await mcp(h, tokens.access_token)).status).toBe(401);
+    expect(await (await h.request('/access')).text()).toContain('id="no-agents"');
+  });
+
+  it('sign out everywhere ends agents too', async () => {
+    const { h } = harness();
+    await h.signIn();
+    const { request, tokens } = await authorizedAgent(h);
+    expect(await (await h.request('/access/sign-out-everywhere')).text()).toContain('<strong id="agents-to-end">1</strong>');
+    const res = await h.request('/access/sign-out-everywhere', { method: 'POST', headers: { origin: GATEWAY } });
+    expect(res.status).toBe(303);
+    expect((await mcp(h, tokens.access_token)).status).toBe(401);
+    expect((await token(h, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: request.clientId })).status).toBe(400);
+  });
+});
+
+describe('client metadata documents', () => {
+  const DOC = 'https://agent.example/oauth/client.json';
+  const document = (overrides: Record<string, unknown> = {}) => JSON.stringify({ client_id: DOC, client_name: 'Doc Agent', redirect_uris: [REDIRECT], ...overrides });
+
+  it('a client_id that is a document URL: fetched (no redirects followed), its redirect_uris and name used; cached briefly', async () => {
+    const fetched: Request[] = [];
+    const { h } = harness({
+      elsewhere: (request) => {
+        fetched.push(request);
+        return new Response(document(), { headers: { 'content-type': 'application/json' } });
+      },
+    });
+    const request = await agentRequest(DOC);
+    const consentPath = await toConsent(h, request);
+    const html = await (await h.request(consentPath)).text();
+    expect(html).toContain('Doc Agent');
+    expect(html).toContain('a document at agent.example');
+    expect(fetched[0]!.redirect).toBe('manual');
+    const res = await redeem(h, request, await (async () => {
+      const allowed = await answer(h, consentPath, 'allow');
+      return new URL(allowed.headers.get('location')!).searchParams.get('code')!;
+    })());
+    expect(res.status).toBe(200);
+    expect((await h.request((await agentRequest(DOC)).path)).status).toBe(302);
+    expect(fetched).toHaveLength(1);
+  });
+
+  const refusals: [string, string, ((r: Request) => Response | Promise<Response>)?][] = [
+    ['a private address', 'https://10.0.0.7/client.json'],
+    ['a loopback address', 'https://127.0.0.1/client.json'],
+    ['an IPv6 loopback', 'https://[::1]/client.json'],
+    ['a link-local address (metadata services)', 'https://169.254.169.254/latest/client.json'],
+    ['an IPv4-mapped private address', 'https://[::ffff:192.168.1.1]/client.json'],
+    ['localhost', 'https://localhost/client.json'],
+    ['plain http', 'http://agent.example/client.json'],
+    ['no path', 'https://agent.example/'],
+    ['a document naming another client_id', DOC, () => new Response(document({ client_id: 'https://other.example/c.json' }))],
+    ['a document over 5 KiB', DOC, () => new Response(document({ padding: 'x'.repeat(6000) }))],
+    ['a document over 5 KiB without a length', DOC, () => new Response(new Blob([document({ padding: 'x'.repeat(6000) })]).stream())],
+    ['a redirect', DOC, () => new Response(null, { status: 302, headers: { location: 'https://agent.example/elsewhere.json' } })],
+    ['a document that is not JSON', DOC, () => new Response('<html>')],
+    ['a bad redirect URI in the document', DOC, () => new Response(document({ redirect_uris: ['http://agent.example/cb'] }))],
+    ['no answer in time', DOC, (r) => new Promise<Response>((_, reject) => r.signal.addEventListener('abort', () => reject(new Error('aborted'))))],
+  ];
+  for (const [what, clientId, serve] of refusals) {
+    it(`refuses ${what}: a page, no redirect`, async () => {
+      const fetched: string[] = [];
+      const { h } = harness({
+        clientDocumentTimeoutMs: 50,
+        elsewhere: (request) => {
+          fetched.push(request.url);
+          return serve?.(request) ?? new Response(document());
+        },
+      });
+      const res = await h.request((await agentRequest(clientId)).path);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.text()).toContain('metadata document was refused');
+      if (serve === undefined) expect(fetched).toEqual([]);
+    });
+  }
+});
