@@ -11,6 +11,7 @@ import { createApiApp } from './api/app.ts';
 import { isApiUrl } from './http/raw-url.ts';
 import { type AppDependencies, createServices } from './services.ts';
 import { createSiteApp } from './site/app.tsx';
+import { handleMcp } from './mcp/handler.ts';
 import type { McpHandler } from './site/mcp.ts';
 
 export type { AppDependencies } from './services.ts';
@@ -19,14 +20,11 @@ export interface GatewayApp {
   fetch(request: Request, env: Bindings, ctx?: ExecutionContext): Promise<Response>;
 }
 
-/**
- * `mcp`: the MCP server that answers an authenticated agent at /mcp (src/mcp/). Until one
- * is given, /mcp is not served: agents can be authorized, but there is nothing to call.
- */
+/** `mcp`: the MCP server that answers an authenticated agent at /mcp (default: src/mcp/'s; tests may give another). */
 export function createApp(deps: AppDependencies & { mcp?: McpHandler }): GatewayApp {
   const services = createServices(deps);
   const api = createApiApp(services);
-  const site = createSiteApp(services, deps.mcp === undefined ? {} : { mcp: deps.mcp });
+  const site = createSiteApp(services, { mcp: deps.mcp ?? handleMcp });
   return {
     fetch: async (request, env, ctx) => {
       const url = request.url;

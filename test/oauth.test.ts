@@ -6,7 +6,7 @@
  * agent's place on "Your access".
  */
 import { describe, expect, it } from 'vitest';
-import type { McpCaller } from '../src/site/mcp.ts';
+import type { McpCaller } from '../src/mcp/handler.ts';
 import { bearerRequest, cliLogin, createHarness, GATEWAY, type Harness, type HarnessOptions, LOOKER, pkcePair, sdkLogin } from './helpers.ts';
 
 const REDIRECT = 'https://agent.example/callback';
@@ -174,9 +174,29 @@ describe('discovery', () => {
     expect(seen).toEqual([]);
   });
 
-  it('without an MCP server, /mcp is not served at all', async () => {
+  it("with the gateway's own MCP server: an agent's token reaches the Looker tools as its person, and a read-only grant is challenged for more at make_look", async () => {
     const h = createHarness();
-    expect((await mcp(h)).status).toBe(404);
+    const { tokens } = await authorizedAgent(h);
+    const call = (id: number, name: string, args: Record<string, unknown>) =>
+      h.request('/mcp', {
+        method: 'POST',
+        withCookies: false,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+          authorization: `Bearer ${tokens.access_token}`,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+      });
+    const models = await call(1, 'get_models', {});
+    expect(models.status).toBe(200);
+    const text = await models.text();
+    expect(text).toContain('"demo"');
+    expect(text).not.toMatch(/"isError":\s*true/);
+    const write = await call(2, 'make_look', { model: 'demo', explore: 'orders', fields: ['orders.count'], title: 'Agent look' });
+    expect(write.status).toBe(403);
+    expect(write.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope".*scope="looker:read looker:write".*resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
   });
 });
 

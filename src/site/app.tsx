@@ -20,8 +20,8 @@ import { ConfigErrorPage, ErrorPage } from './views/error.tsx';
 import { FAVICON_SVG } from './views/favicon.ts';
 import { STYLESHEET } from './views/style.ts';
 
-/** `mcp`: the MCP server behind /mcp; without one, /mcp is not served at all. */
-export function createSiteApp(services: Services, options: { mcp?: McpHandler } = {}) {
+/** `mcp`: the MCP server behind /mcp. */
+export function createSiteApp(services: Services, options: { mcp: McpHandler }) {
   const { log, now } = services;
   const app = new Hono<AppEnv>();
 
@@ -61,7 +61,7 @@ export function createSiteApp(services: Services, options: { mcp?: McpHandler } 
   app.route('/', pageRoutes);
   app.route('/', cliRoutes);
   app.route('/', oauthRoutes);
-  if (options.mcp !== undefined) app.route('/', mcpRoutes(options.mcp));
+  app.route('/', mcpRoutes(options.mcp));
 
   app.notFound((c) => {
     if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);

@@ -14,24 +14,12 @@ import type { AgentCaller } from '../callers/agent-tokens.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantUnavailableError } from '../grants/access.ts';
 import type { Grant } from '../grants/record.ts';
-import { allows, requiredScope, WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
-import type { Logger } from '../log.ts';
+import { allows, requiredScope, WRITE_SCOPE } from '../grants/scope.ts';
+import type { LookerCall, McpCaller } from '../mcp/handler.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
 import { bearerChallenge, mcpResource, MCP_PATH, resourceMetadataUrl } from '../oauth/metadata.ts';
 
-/** A call to the Looker API as the agent: `path` under /api/4.0 (with its query), `body` sent as JSON. Looker's answer as it is. */
-export type LookerCall = (method: string, path: string, body?: unknown) => Promise<Response>;
-
-/** What the MCP server is given for one authenticated request. */
-export interface McpCaller {
-  looker: LookerCall;
-  scope: GrantScope;
-  resourceMetadataUrl: string;
-  clientId?: string;
-  log?: Logger;
-}
-
-/** The MCP server: answers one request of an authenticated agent. */
+/** The MCP server: answers one request of an authenticated agent (src/mcp/handler.ts; tests may give another). */
 export type McpHandler = (request: Request, caller: McpCaller) => Promise<Response>;
 
 /** A path the agent's Looker calls may take: plain segments under /api/4.0, never Looker's own sign-in endpoints. */
