@@ -1,15 +1,27 @@
 /** `npm run bench` flags → the run's settings. A full run by default; --quick for a smoke run. */
 import { parseArgs } from 'node:util';
 
-export const USAGE = `npm run bench [-- --quick] [--duration S] [--rounds N] [--warmup S] [--concurrency 1,8,32]
-                [--download-mib 1024] [--upload-mib 256]
+export const USAGE = `npm run bench [-- --runtime workers|deno] [--quick] [--duration S] [--rounds N] [--warmup S]
+                [--concurrency 1,8,32] [--download-mib 1024] [--upload-mib 256]
                 [--instructions] [--instruction-requests 1000] [--instruction-rounds 3]
+                [--requests 2000]
 
+  --runtime        workers (the default): the gateway on workerd against a bare Worker;
+                   deno: the gateway on deno serve against a bare Deno pass-through
   --quick          a smoke run: fewer and shorter rounds, two concurrencies, 64 MiB down and
                    16 MiB up; flags given beside it still apply
-  --instructions   also count workerd instructions per request under callgrind (needs valgrind)`;
+  --instructions   also count workerd instructions per request under callgrind (needs valgrind;
+                   Workers only)
+  --requests       Deno only: requests per round and server (CPU time and KV operations are
+                   read before and after a fixed number of requests; --duration and --warmup
+                   are the Workers run's)`;
+
+/** The runtimes the benchmark measures the gateway on. */
+export const RUNTIMES = ['workers', 'deno'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
 
 export interface BenchOptions {
+  runtime: Runtime;
   quick: boolean;
   durationMs: number;
   rounds: number;
@@ -20,6 +32,8 @@ export interface BenchOptions {
   instructions: boolean;
   instructionRequests: number;
   instructionRounds: number;
+  /** Deno: requests per round and server. */
+  requests: number;
 }
 
 /** The value flags, as a full run and as a quick run sets them. */
@@ -32,6 +46,7 @@ const FULL = {
   'upload-mib': '256',
   'instruction-requests': '1000',
   'instruction-rounds': '3',
+  requests: '2000',
 };
 const QUICK: typeof FULL = {
   duration: '0.5',
@@ -42,6 +57,7 @@ const QUICK: typeof FULL = {
   'upload-mib': '16',
   'instruction-requests': '200',
   'instruction-rounds': '2',
+  requests: '500',
 };
 
 /** A flag the run cannot use; the message says which and why. */
@@ -56,7 +72,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
   const defaults = values.quick ? QUICK : FULL;
   const value = (name: keyof typeof FULL): string => values[name] ?? defaults[name];
   const mib = 1024 * 1024;
+  const runtime = RUNTIMES.find((name) => name === values.runtime);
+  if (runtime === undefined) throw new OptionsError(`--runtime must be ${RUNTIMES.join(' or ')} (got ${JSON.stringify(values.runtime)})`);
+  if (runtime !== 'workers' && values.instructions) throw new OptionsError('--instructions counts workerd instructions: it goes with --runtime workers only');
   return {
+    runtime,
     quick: values.quick,
     durationMs: positive('duration', value('duration')) * 1000,
     rounds: count('rounds', value('rounds')),
@@ -67,6 +87,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | undefined 
     instructions: values.instructions,
     instructionRequests: count('instruction-requests', value('instruction-requests')),
     instructionRounds: count('instruction-rounds', value('instruction-rounds')),
+    requests: count('requests', value('requests')),
   };
 }
 
@@ -77,6 +98,7 @@ function flags(argv: readonly string[]) {
       strict: true,
       allowPositionals: false,
       options: {
+        runtime: { type: 'string', default: 'workers' },
         quick: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
         instructions: { type: 'boolean', default: false },
@@ -88,6 +110,7 @@ function flags(argv: readonly string[]) {
         'upload-mib': { type: 'string' },
         'instruction-requests': { type: 'string' },
         'instruction-rounds': { type: 'string' },
+        requests: { type: 'string' },
       },
     }).values;
   } catch (error) {

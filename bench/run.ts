@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run bench [-- --quick] [-- --duration 2 --rounds 3 --concurrency 1,8,32 --download-mib 1024 --upload-mib 256 --instructions]
+// npm run bench -- --runtime deno [--quick] [--requests 2000 --rounds 3 …]: the gateway on Deno, see deno-run.ts
 //
+// The rest of this file is the Workers run (the default, --runtime workers).
 // In one run, on this machine, against the Looker simulator (its own Node process):
 //   direct       GET simulator /api/4.0/user with a bearer token
 //   the Workers  of workers.ts: a bare pass-through Worker (the platform floor), the same
@@ -11,13 +13,14 @@
 // workerd CPU and KV operations per request, workerd's memory while streaming a large
 // download and upload, with --instructions workerd instructions per request under
 // callgrind, and ends with each target of targets.ts marked met or not.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countInstructions, type Instructions } from './callgrind.ts';
+import { runDeno } from './deno-run.ts';
 import { createClient } from './load.ts';
+import { emptyDir, freePort, originOf, portOf } from './local.ts';
 import { measureStreams, type Streamed } from './memory.ts';
 import { OptionsError, parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { renderReport, verdictsOf, type BenchResults } from './report.ts';
@@ -31,7 +34,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, 'bench-out');
 const CLIENT_ID = 'bench-client';
 
-async function main(options: BenchOptions): Promise<void> {
+async function runWorkers(options: BenchOptions): Promise<void> {
   process.chdir(root);
   console.log('Building the gateway bundle (wrangler deploy --dry-run)…');
   const bundle = buildGateway(root, join(OUT, 'gateway'));
@@ -134,31 +137,6 @@ function writeReport(results: BenchResults): void {
   console.log('Written to bench-out/results.md and bench-out/results.json');
 }
 
-const originOf = (port: number) => `http://127.0.0.1:${port}`;
-
-function portOf(ports: ReadonlyMap<string, number>, id: string): number {
-  const port = ports.get(id);
-  if (port === undefined) throw new Error(`no port was chosen for ${id}`);
-  return port;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo; // a TCP listener's address is always an AddressInfo
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function emptyDir(dir: string): string {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
 let options: BenchOptions | undefined;
 try {
   options = parseOptions(process.argv.slice(2));
@@ -172,7 +150,12 @@ if (options === undefined) {
   process.exit(0);
 }
 try {
-  await main(options);
+  if (options.runtime === 'deno') {
+    process.chdir(root);
+    await runDeno(root, OUT, options);
+  } else {
+    await runWorkers(options);
+  }
   // Miniflare can leave handles open after dispose; the report is written, so leave now.
   process.exit(0);
 } catch (error) {

@@ -7,7 +7,7 @@ import type { Comparison, Quantity, Target, Threshold } from './targets.ts';
 
 /** What the verdicts read from a run. Absent or non-finite numbers are "not measured". */
 export interface RunFigures {
-  /** bare/gateway workerd instructions per request (only with --instructions). */
+  /** Workers: bare/gateway workerd instructions per request (only with --instructions). */
   instructionsRatio?: number | undefined;
   perConcurrency: ConcurrencyFigures[];
   /** The gateway's streams; each is judged only if Looker's answer came through whole (200). */
@@ -20,6 +20,15 @@ export interface ConcurrencyFigures {
   p50AddedMs?: number | undefined;
   kvReadsPerRequest?: number | undefined;
   kvWritesPerRequest?: number | undefined;
+  /** On Deno: bare/gateway server CPU per request. */
+  cpuRatio?: number | undefined;
+  /** On Deno: Deno KV operations per request (the worse of the browser's and the script's). */
+  kvOperationsPerRequest?: number | undefined;
+  /**
+   * On Deno: of those, what the grant's liveness re-check (once every few seconds, not per
+   * request) may account for; the limit kvOperationsPerRequest is judged against instead of 0.
+   */
+  kvOperationsAllowedPerRequest?: number | undefined;
 }
 
 export interface StreamFigures {
@@ -55,6 +64,8 @@ interface Reading {
   where: string;
   value: number | undefined;
   streamedMiB?: number;
+  /** The limit for this reading, when it is not the target's threshold. */
+  limit?: number;
   /** Why the reading cannot count even though a value was taken. */
   failure?: string;
 }
@@ -116,6 +127,23 @@ const QUANTITIES: Record<Quantity, QuantityReader> = {
     digits: 2,
     unmeasured: 'no throughput rounds',
   },
+  cpuRatio: {
+    read: perConcurrency((row) => row.cpuRatio),
+    format: (value, digits) => `${value.toFixed(digits)}×`,
+    digits: 2,
+    unmeasured: 'no rounds',
+  },
+  kvOperationsPerRequest: {
+    read: (figures) =>
+      figures.perConcurrency.map((row) => {
+        const allowed = row.kvOperationsAllowedPerRequest;
+        if (allowed === undefined) return { where: `at ${row.concurrency}`, value: row.kvOperationsPerRequest };
+        return { where: `at ${row.concurrency} (the liveness re-checks allow ${allowed.toFixed(4)})`, value: row.kvOperationsPerRequest, limit: allowed };
+      }),
+    format: (value, digits) => `${value.toFixed(digits)} operations`,
+    digits: 2,
+    unmeasured: 'no rounds',
+  },
 };
 
 export function compare(value: number, comparison: Comparison, limit: number): boolean {
@@ -154,7 +182,7 @@ function judgeOne(target: Target, figures: RunFigures): Verdict {
 }
 
 function judgeReading(target: Target, quantity: QuantityReader, reading: Reading): JudgedReading {
-  const limit = limitFor(target.threshold, reading.streamedMiB);
+  const limit = reading.limit ?? limitFor(target.threshold, reading.streamedMiB);
   const { where, value } = reading;
   if (!isFigure(value)) return { where, value: undefined, limit, status: 'not measured', text: `${MARK['not measured']} not measured ${where}` };
   const status: Status = reading.failure === undefined && compare(value, target.comparison, limit) ? 'met' : 'not met';

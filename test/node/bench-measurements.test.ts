@@ -12,7 +12,7 @@ import { figuresOf, renderReport, verdictsOf, type BenchResults } from '../../be
 import { p50Added, summarize } from '../../bench/throughput.ts';
 import { COMPARISONS } from '../../bench/workers.ts';
 
-const round = (rps: number, p50: number, cpuPerRequestMs = 1): LoadResult => ({ rps, p50, p99: p50 * 4, requests: rps, errors: 0, cpuPerRequestMs });
+const round = (rps: number, p50: number, cpuPerRequestMs = 1): LoadResult => ({ rps, p50, p99: p50 * 4, requests: rps, errors: 0, cpuPerRequestMs, seconds: 1 });
 
 const rounds = {
   direct: [round(8000, 0.1), round(9000, 0.1), round(10000, 0.1)],

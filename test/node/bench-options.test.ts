@@ -7,6 +7,7 @@ const MIB = 1024 * 1024;
 describe('parseOptions', () => {
   it('defaults to the full run', () => {
     expect(parseOptions([])).toEqual({
+      runtime: 'workers',
       quick: false,
       durationMs: 2000,
       rounds: 3,
@@ -17,7 +18,26 @@ describe('parseOptions', () => {
       instructions: false,
       instructionRequests: 1000,
       instructionRounds: 3,
+      requests: 2000,
     });
+  });
+
+  it('reads --runtime workers or deno, Workers by default', () => {
+    expect(parseOptions([])?.runtime).toBe('workers');
+    expect(parseOptions(['--runtime', 'workers'])?.runtime).toBe('workers');
+    expect(parseOptions(['--runtime', 'deno'])?.runtime).toBe('deno');
+    expect(parseOptions(['--runtime=deno', '--quick'])).toMatchObject({ runtime: 'deno', quick: true, requests: 500 });
+  });
+
+  it('leaves the Workers run as it was when --runtime is not given', () => {
+    const { runtime, requests, ...workers } = parseOptions(['--instructions', '--rounds', '4']) ?? {};
+    expect(runtime).toBe('workers');
+    expect(requests).toBe(2000);
+    expect(workers).toMatchObject({ instructions: true, rounds: 4, durationMs: 2000, concurrencies: [1, 8, 32] });
+  });
+
+  it('takes --requests for the Deno rounds', () => {
+    expect(parseOptions(['--runtime', 'deno', '--requests', '3000'])).toMatchObject({ runtime: 'deno', requests: 3000 });
   });
 
   it('makes --quick a shorter run with smaller streams and no callgrind', () => {
@@ -55,6 +75,12 @@ describe('parseOptions', () => {
     [['--concurrency', '1,,8'], /--concurrency must be a number/],
     [['--download-mib=-1'], /--download-mib must be a number/],
     [['--bogus'], /bogus/],
+    [['--runtime', 'node'], /--runtime must be workers or deno \(got "node"\)/],
+    [['--runtime', 'Deno'], /--runtime must be workers or deno/],
+    [['--runtime', ''], /--runtime must be workers or deno/],
+    [['--runtime'], /runtime/],
+    [['--runtime', 'deno', '--instructions'], /--instructions .* --runtime workers only/],
+    [['--requests', '0'], /--requests must be more than 0/],
     [['stray'], /stray/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(OptionsError);
