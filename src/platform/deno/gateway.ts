@@ -9,6 +9,7 @@ import { createApp, isApiUrl } from '../../app.ts';
 import type { Runtime } from '../../runtime.ts';
 import { withPrivateCaching } from './caching.ts';
 import { openRuntime, type OpenKv } from './open.ts';
+import { stdoutLogSink } from './stdout-log.ts';
 
 export interface DenoGatewayOptions {
   /** Default Deno.openKv. */
@@ -29,7 +30,7 @@ export async function openGateway(env: Record<string, string>, options: DenoGate
     'problems' in opened
       ? { storesFor: () => ({ ok: false, problems: opened.problems }), clientOf: () => ({ address: 'unknown' }), defer: (work) => void work.catch(() => {}) }
       : opened;
-  const app = createApp({ runtime });
+  const app = createApp({ runtime, logSink: stdoutLogSink() });
 
   if (!('problems' in opened)) {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
