@@ -36,17 +36,20 @@ export interface DenoKvPerRequest {
 }
 
 /**
- * The Deno KV operations that are not per request: a gateway instance trusts its memory
- * of a grant for LIVENESS_TTL_MS, then asks the ledger again (on Workers a Durable
- * Object, on Deno the same Deno KV). One re-check reads at most the grant and the
- * script's token record and, when the grant's use is due to be recorded (once a minute),
- * writes it once.
+ * The Deno KV operations that come with time, not with requests: a gateway instance
+ * trusts its memory of a grant for LIVENESS_TTL_MS, then asks the ledger again (on
+ * Workers a Durable Object, on Deno the same Deno KV). Every request in flight when that
+ * memory lapses asks for itself (a request never awaits a promise another request made:
+ * on Workers that can hang), so at concurrency c up to c re-checks run at once. One
+ * re-check reads the grant (and, for a script, its token record) and, when the grant's use
+ * is due to be recorded (once a minute), tries one write; when another re-check's write
+ * got there first, it reads again. At most 5 operations.
  */
-export const LIVENESS_RECHECK_OPERATIONS = 3;
+export const LIVENESS_RECHECK_OPERATIONS = 5;
 
-/** The most KV operations one grant's liveness re-checks make in `seconds`: a re-check at the start, then one every LIVENESS_TTL_MS. */
-export function livenessAllowance(seconds: number): number {
-  return LIVENESS_RECHECK_OPERATIONS * (Math.floor((seconds * 1000) / LIVENESS_TTL_MS) + 1);
+/** The most KV operations one grant's liveness re-checks make in `seconds` at `concurrency`: a round of re-checks at the start, then one every LIVENESS_TTL_MS. */
+export function livenessAllowance(seconds: number, concurrency: number): number {
+  return LIVENESS_RECHECK_OPERATIONS * concurrency * (Math.floor((seconds * 1000) / LIVENESS_TTL_MS) + 1);
 }
 
 export interface DenoRow {
@@ -107,7 +110,7 @@ export function summarizeDeno(concurrency: number, rounds: Record<string, DenoRo
       p99: median(runs.map((r) => r.p99)),
       cpuPerRequestMs: median(runs.map((r) => r.cpuPerRequestMs)),
     };
-    if (runs.some((r) => r.kv !== undefined)) kv[id] = kvPerRequest(runs, `${id} at concurrency ${concurrency}`);
+    if (runs.some((r) => r.kv !== undefined)) kv[id] = kvPerRequest(runs, concurrency, `${id} at concurrency ${concurrency}`);
   }
   const cpuRatios: Record<string, RatioSummary> = {};
   const rpsRatios: Record<string, RatioSummary> = {};
@@ -126,7 +129,7 @@ export function summarizeDeno(concurrency: number, rounds: Record<string, DenoRo
  * answered, 200 or not), and what the liveness re-checks allow of them. Throws rather than report 0 when a round was not counted or no
  * request was answered.
  */
-export function kvPerRequest(rounds: readonly DenoRound[], where: string): DenoKvPerRequest {
+export function kvPerRequest(rounds: readonly DenoRound[], concurrency: number, where: string): DenoKvPerRequest {
   let requests = 0;
   let reads = 0;
   let writes = 0;
@@ -137,7 +140,7 @@ export function kvPerRequest(rounds: readonly DenoRound[], where: string): DenoK
     reads += counted.reads;
     writes += counted.writes;
     requests += round.requests + round.errors;
-    allowed += livenessAllowance(round.seconds);
+    allowed += livenessAllowance(round.seconds, concurrency);
   }
   if (requests === 0) throw new Error(`${where}: no request answered, so no KV operations per request`);
   return { reads: reads / requests, writes: writes / requests, operations: (reads + writes) / requests, allowed: allowed / requests };

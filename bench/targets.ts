@@ -118,7 +118,7 @@ export const DENO_TARGETS: readonly Target[] = [
   },
   {
     id: 'kv-operations',
-    sentence: "no Deno KV operation per steady-state request, for a browser's session and a script's bearer token (beyond the grant's liveness re-check, at most one every 5 s)",
+    sentence: "no Deno KV operation per steady-state request, for a browser's session and a script's bearer token (beyond the grant's liveness re-check: every 5 s, one per request in flight at most)",
     quantity: 'kvOperationsPerRequest',
     // 0, or at most what the liveness re-checks account for over the round (verdicts.ts reads that limit from the run).
     comparison: '≤',

@@ -63,22 +63,23 @@ describe('summarizeDeno', () => {
 
 describe('kvPerRequest', () => {
   it('allows what the liveness re-checks make over the rounds, per request', () => {
-    // Three rounds of 2 s: one re-check each at most.
-    expect(kvPerRequest(rounds.gateway, 'gateway').allowed).toBeCloseTo((3 * LIVENESS_RECHECK_OPERATIONS) / 6000, 12);
+    // Three rounds of 2 s at concurrency 8: one re-check per request in flight each, at most.
+    expect(kvPerRequest(rounds.gateway, 8, 'gateway').allowed).toBeCloseTo((3 * 8 * LIVENESS_RECHECK_OPERATIONS) / 6000, 12);
   });
 
   it('refuses a round that was not counted, and rounds with no request', () => {
-    expect(() => kvPerRequest([round(0.2)], 'gateway at 8')).toThrow(/gateway at 8: a round without KV counts/);
-    expect(() => kvPerRequest([{ ...round(0.2, 0, {}), requests: 0 }], 'gateway at 8')).toThrow(/no request answered/);
+    expect(() => kvPerRequest([round(0.2)], 8, 'gateway at 8')).toThrow(/gateway at 8: a round without KV counts/);
+    expect(() => kvPerRequest([{ ...round(0.2, 0, {}), requests: 0 }], 8, 'gateway at 8')).toThrow(/no request answered/);
   });
 });
 
 describe('livenessAllowance', () => {
-  it('allows one re-check at the start and one every 5 s', () => {
-    expect(livenessAllowance(0.5)).toBe(LIVENESS_RECHECK_OPERATIONS);
-    expect(livenessAllowance(4.99)).toBe(LIVENESS_RECHECK_OPERATIONS);
-    expect(livenessAllowance(5)).toBe(2 * LIVENESS_RECHECK_OPERATIONS);
-    expect(livenessAllowance(12)).toBe(3 * LIVENESS_RECHECK_OPERATIONS);
+  it('allows one re-check per request in flight at the start, and again every 5 s', () => {
+    expect(livenessAllowance(0.5, 1)).toBe(LIVENESS_RECHECK_OPERATIONS);
+    expect(livenessAllowance(4.99, 1)).toBe(LIVENESS_RECHECK_OPERATIONS);
+    expect(livenessAllowance(5, 1)).toBe(2 * LIVENESS_RECHECK_OPERATIONS);
+    expect(livenessAllowance(12, 1)).toBe(3 * LIVENESS_RECHECK_OPERATIONS);
+    expect(livenessAllowance(0.5, 32)).toBe(32 * LIVENESS_RECHECK_OPERATIONS);
   });
 });
 
@@ -112,7 +113,7 @@ describe('a Deno run judged', () => {
         cpuRatio: expect.closeTo(0.8, 10),
         requestsPerSecondRatio: expect.closeTo(0.75, 10),
         kvOperationsPerRequest: 5 / 6000,
-        kvOperationsAllowedPerRequest: (3 * LIVENESS_RECHECK_OPERATIONS) / 6000,
+        kvOperationsAllowedPerRequest: (3 * 8 * LIVENESS_RECHECK_OPERATIONS) / 6000,
       },
     ]);
     expect(figures.streams.map((s) => s.direction)).toEqual(['download']);
@@ -129,6 +130,7 @@ describe('a Deno run judged', () => {
   });
 
   it('fails the KV target when the operations come with the requests', () => {
+    // One read for every third request: far more than the re-checks at concurrency 8 account for.
     const perRequest = [round(0.25, 1500, { get: 2000 }), round(0.25, 1500, {}), round(0.25, 1500, {})];
     expect(denoVerdictsOf(results(perRequest)).find((v) => v.target.id === 'kv-operations')?.status).toBe('not met');
   });

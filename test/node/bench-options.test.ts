@@ -36,6 +36,12 @@ describe('parseOptions', () => {
     expect(workers).toMatchObject({ instructions: true, rounds: 4, durationMs: 2000, concurrencies: [1, 8, 32] });
   });
 
+  it('gives the Deno run five rounds unless told otherwise', () => {
+    expect(parseOptions(['--runtime', 'deno'])).toMatchObject({ rounds: 5, requests: 2000, concurrencies: [1, 8, 32] });
+    expect(parseOptions(['--runtime', 'deno', '--rounds', '3'])?.rounds).toBe(3);
+    expect(parseOptions(['--runtime', 'deno', '--quick'])?.rounds).toBe(2);
+  });
+
   it('takes --requests for the Deno rounds', () => {
     expect(parseOptions(['--runtime', 'deno', '--requests', '3000'])).toMatchObject({ runtime: 'deno', requests: 3000 });
   });
