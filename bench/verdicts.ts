@@ -141,7 +141,8 @@ const QUANTITIES: Record<Quantity, QuantityReader> = {
         return { where: `at ${row.concurrency} (the liveness re-checks allow ${allowed.toFixed(4)})`, value: row.kvOperationsPerRequest, limit: allowed };
       }),
     format: (value, digits) => `${value.toFixed(digits)} operations`,
-    digits: 2,
+    // A few operations in thousands of requests (the re-checks) must not print as 0.00.
+    digits: 4,
     unmeasured: 'no rounds',
   },
 };
