@@ -29,14 +29,25 @@ describe('parseChildren', () => {
 
 describe.runIf(process.platform === 'linux')('on this machine', () => {
   it('counts a child process in the tree and its CPU time', async () => {
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 300; while (Date.now() < end); setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+    // The child spins until it has used 200 ms of CPU (however busy the machine), says so, then idles.
+    const spin = "while (process.cpuUsage().user < 200_000); process.stdout.write('ready\\n'); setTimeout(() => {}, 30_000)";
+    const child = spawn(process.execPath, ['-e', spin], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(processTree(process.pid)).toContain(child.pid);
-      expect(treeCpuMs(process.pid)).toBeGreaterThanOrEqual(cpuMs(process.pid) + cpuMs(child.pid ?? 0));
-      expect(cpuMs(child.pid ?? 0)).toBeGreaterThan(100);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the child did not spin up within 20 s')), 20_000);
+        child.stdout.once('data', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      const pid = child.pid ?? 0;
+      expect(processTree(process.pid)).toContain(pid);
+      const [mine, its] = [cpuMs(process.pid), cpuMs(pid)];
+      expect(its).toBeGreaterThanOrEqual(150);
+      // Read after the two parts, and CPU time only grows.
+      expect(treeCpuMs(process.pid)).toBeGreaterThanOrEqual(mine + its);
     } finally {
       child.kill();
     }
-  });
+  }, 30_000);
 });
