@@ -19,6 +19,8 @@ export const SESSION_COOKIE = 'lgw_session';
 const LOGIN_COOKIE_PREFIX = 'lgw_login_';
 const CONSENT_COOKIE_PREFIX = 'lgw_consent_';
 const HOST_PREFIX = '__Host-';
+/** The most a browser keeps of one cookie's name and value together (RFC 6265 §6.1's least limit; Chrome's and Firefox's). */
+const MAX_COOKIE_BYTES = 4096;
 /** Sign-ins one browser may have in progress at once (each is a cookie sent with every request). */
 export const MAX_PENDING_LOGINS = 5;
 /** How long a sign-in, or a consent, may take. */
@@ -74,6 +76,9 @@ export const cookies = {
 
   /** The name a sign-in's login cookie has (to bind its sealed value to it). */
   loginCookieName,
+
+  /** Whether a browser keeps this cookie: name and value at most MAX_COOKIE_BYTES (RFC 6265 §6.1; larger ones are dropped silently). */
+  fits: (name: string, value: string): boolean => new TextEncoder().encode(`${HOST_PREFIX}${name}=${value}`).byteLength <= MAX_COOKIE_BYTES,
 
   readConsent: (c: Context, id: string): string | undefined => read(c, CONSENT_COOKIE_PREFIX + id),
   setConsent: (c: Context, id: string, value: string): void => setCookie(c, CONSENT_COOKIE_PREFIX + id, value, options(LOGIN_TTL_SECONDS)),

@@ -27,6 +27,14 @@ export interface PendingSignIn {
   purpose: SignInPurpose;
 }
 
+/** A sign-in whose cookie a browser would not keep. */
+export class SignInTooLargeError extends Error {
+  constructor() {
+    super('The sign-in is too large for its cookie');
+    this.name = 'SignInTooLargeError';
+  }
+}
+
 export class SignIns {
   readonly #sealer: Sealer;
   readonly #now: () => number;
@@ -36,11 +44,17 @@ export class SignIns {
     this.#now = now;
   }
 
-  /** Remembers a sign-in in its cookie. */
+  /**
+   * Remembers a sign-in in its cookie. Throws SignInTooLargeError, setting nothing, when
+   * the cookie would be too large for a browser to keep (an AI agent's request carries
+   * its client_id, redirect_uri and state): the browser would drop it silently and the
+   * sign-in fail at /callback.
+   */
   async begin(c: Context, pending: Omit<PendingSignIn, 'createdAt'>): Promise<void> {
     const name = cookies.loginCookieName(pending.state);
     const key = await this.#sealer.keyFor('login', new TextEncoder().encode(pending.state));
     const value = await seal(key, name, JSON.stringify({ ...pending, createdAt: this.#now() }));
+    if (!cookies.fits(name, value)) throw new SignInTooLargeError();
     cookies.setLogin(c, pending.state, value);
   }
 

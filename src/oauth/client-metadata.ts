@@ -79,10 +79,17 @@ function refusedIpv6(address: string): boolean {
     const hi = Number.parseInt(mapped[1]!, 16);
     return refusedIpv4([hi >> 8, hi & 0xff]);
   }
-  const first = Number.parseInt(a.split(':')[0] || '0', 16);
+  const groups = a.split(':');
+  const first = Number.parseInt(groups[0] || '0', 16);
+  // 6to4 (2002:AABB:CCDD::/48) reaches the IPv4 address AA.BB.CC.DD: judged as IPv4.
+  if (first === 0x2002) {
+    const hi = Number.parseInt(groups[1] || '0', 16);
+    return refusedIpv4([hi >> 8, hi & 0xff]);
+  }
   return (
     (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
     (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
+    (first & 0xffc0) === 0xfec0 || // site-local fec0::/10 (deprecated, still routed on some private networks)
     (first & 0xff00) === 0xff00 || // multicast
     a.startsWith('64:ff9b:') || // NAT64 reaches IPv4 behind it
     a.startsWith('::') // other IPv4-compatible and unspecified forms

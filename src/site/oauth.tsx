@@ -12,6 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AgentFlow } from '../callers/credential-flows.ts';
 import { cookies } from '../callers/cookies.ts';
 import { logClientId } from '../callers/agent-tokens.ts';
+import { SignInTooLargeError } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { parseScope } from '../grants/scope.ts';
 import { readAtMost, readForm } from '../http/form.ts';
@@ -133,7 +134,13 @@ oauthRoutes.get('/oauth/authorize', async (c) => {
     resource,
   };
   // The agent gets a Looker grant of its own: the person signs in to Looker for it, then answers the consent page.
-  return startSignIn(c, gw, { kind: 'credential', name: client.name, flow });
+  try {
+    return await startSignIn(c, gw, { kind: 'credential', name: client.name, flow });
+  } catch (error) {
+    // The request travels through the sign-in in a cookie: said now, not lost at the callback.
+    if (error instanceof SignInTooLargeError) return back('invalid_request', 'The request is too large to carry through the sign-in (client_id, redirect_uri, client name and state together, about 3 KB at most); send a shorter state.');
+    throw error;
+  }
 });
 
 oauthRoutes.get('/oauth/consent/:id', async (c) => {
@@ -194,6 +201,9 @@ oauthRoutes.post('/oauth/token', async (c) => {
       case 'authorization_code':
         return await redeemCode(c, gw, form);
       case 'refresh_token': {
+        // RFC 8707 §2.2: a refresh may name the resource again; any other is refused, the token unspent.
+        const resource = field('resource');
+        if (resource !== undefined && resource !== mcpResource(gw.origin)) return tokenError(c, 'invalid_target', `The only resource here is ${mcpResource(gw.origin)}.`);
         const refreshed = await gw.agents.refresh(field('refresh_token'), field('client_id'));
         return refreshed.ok ? c.json(refreshed.answer) : tokenError(c, 'invalid_grant', refreshed.reason);
       }
