@@ -514,3 +514,55 @@ describe('floods', () => {
     expect((await redeem(h, request, await allowedCode(h, request))).status).toBe(200);
   });
 });
+
+describe('races', () => {
+  it('two redemptions of one code at once: never two sets of tokens; the loser is invalid_grant', async () => {
+    // The code's box is taken atomically, so only one redemption can pass its checks. The loser
+    // finds the code spent and ends the grant the code names; how that meets the winner depends
+    // on timing: before the winner stores its grant, nothing is there to end and the winner keeps
+    // its tokens (a known window: closing it needs the ledger to remember an ended grant id
+    // before the grant exists); between storing the grant and its tokens, the winner's tokens are
+    // refused (503, nothing created; in this runtime's scheduling, this is what happens); after,
+    // the winner's tokens end. Only a holder of the PKCE verifier can win, so the window matters
+    // only once PKCE is already lost.
+    const { h } = harness();
+    const request = await agentRequest(await registeredClient(h));
+    const code = await allowedCode(h, request);
+    const [a, b] = await Promise.all([redeem(h, request, code), redeem(h, request, code)]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0] === 400 || statuses[1] === 400).toBe(true);
+    expect(statuses).not.toEqual([200, 200]);
+    const loser = a.status === 400 ? a : b;
+    expect(await errorOf(loser)).toBe('invalid_grant');
+  });
+});
+
+describe('scope and revocation', () => {
+  it('a write box ticked by a forged form is ignored when the application asked only to read', async () => {
+    const { h } = harness();
+    const request = await agentRequest(await registeredClient(h), { scope: 'looker:read' });
+    const res = await redeem(h, request, await allowedCode(h, request, true));
+    expect(((await res.json()) as Tokens).scope).toBe('looker:read');
+  });
+
+  it("revocation naming another client's client_id ends nothing (and still answers 200)", async () => {
+    const { h } = harness();
+    const { tokens } = await authorizedAgent(h);
+    const other = await registeredClient(h, [REDIRECT], 'Other');
+    for (const value of [tokens.access_token, tokens.refresh_token]) {
+      const res = await h.request('/oauth/revoke', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: value, client_id: other }).toString() });
+      expect(res.status).toBe(200);
+    }
+    expect((await mcp(h, tokens.access_token)).status).toBe(200);
+  });
+
+  it('the token endpoint refuses a JSON body and an oversize form without reading further', async () => {
+    const { h } = harness();
+    const json = await h.request('/oauth/token', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/json' }, body: '{"grant_type":"refresh_token"}' });
+    expect(json.status).toBe(400);
+    expect(await errorOf(json)).toBe('invalid_request');
+    const big = await h.request('/oauth/token', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=refresh_token&refresh_token=${'x'.repeat(200_000)}` });
+    expect(big.status).toBe(400);
+    expect(big.headers.get('cache-control')).toContain('no-store');
+  });
+});
