@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * durations recorded yet) would go by file size, and the end-to-end command-line files are
  * a few lines each.
  */
-const LONGEST_FIRST = ['sdk-node.e2e', 'cli-loopback.e2e', 'cli-device.e2e', 'operator-tools.e2e', 'browser.e2e', 'cli-login', 'cli-commands'];
+const LONGEST_FIRST = ['sdk-node.e2e', 'cli-loopback.e2e', 'cli-device.e2e', 'operator-tools.e2e', 'mcp.e2e', 'browser.e2e', 'cli-login', 'cli-commands'];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
