@@ -245,6 +245,7 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
       expect.arrayContaining(['GET /.well-known/oauth-protected-resource/mcp 200', 'GET /.well-known/oauth-authorization-server 200', 'POST /oauth/register 201']),
     );
     expect(provider.client?.client_id).toMatch(/^lgwi_/);
+    await eventually('its agent_registered line', () => (dev.events('agent_registered', { clientId: provider.client!.client_id }).length === 1 ? true : undefined));
     expect(provider.authorizationUrls).toHaveLength(1);
     const at = provider.authorizationUrls[0]!;
     expect(`${at.origin}${at.pathname}`).toBe(`${dev.url}/oauth/authorize`);
@@ -370,6 +371,7 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
     expect(atMcp.status).toBe(401);
     expect(atMcp.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect((await refresh(renewed.refresh_token)).status).toBe(400);
+    await eventually('an agent_refresh_replayed line', () => (dev.events('agent_refresh_replayed', { clientId }).length === 1 ? true : undefined));
   });
 
   it('a client metadata document on this machine (http, loopback) is refused without being fetched', async () => {
