@@ -66,8 +66,9 @@ describe('operator commands', () => {
     expect(output).toContain('Looker refused the admin API key (404)');
   });
 
+  // The doctor tests find the app the first test registered (one simulator for the file):
+  // each process loads wrangler's config reader, some 2 CPU-seconds, so none is run twice.
   it('doctor passes for a correct configuration and fails, with fixes, for a wrong one', async () => {
-    await run('register.mjs', []);
     const good = await run('doctor.mjs', []);
     expect(good.output).toContain('All checks passed.');
     expect(good.code).toBe(0);
@@ -78,7 +79,6 @@ describe('operator commands', () => {
   });
 
   it('doctor --runtime deno checks Deno from node_modules and where the KV file goes, not wrangler.toml', async () => {
-    await run('register.mjs', []);
     const kvFile = join(cwd, 'state', 'kv.sqlite3');
     const missing = await run('doctor.mjs', ['--runtime', 'deno'], { DENO_KV_PATH: kvFile, TRUSTED_PROXY_HEADER: 'x-forwarded-for' });
     expect(missing.output).toMatch(/✓ deno \d+\.\d+\.\d+/);
