@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHarness, GATEWAY } from './helpers.ts';
+import { csrfCallers } from './policy-cases.ts';
 
 const APP = 'https://app.example';
 
@@ -19,24 +20,8 @@ describe('CSRF: cookie-authenticated unsafe methods', () => {
     ['text/plain', 'a', 'text/plain'],
     ['multipart', '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n', 'multipart/form-data; boundary=b'],
   ];
-  const allowed: [string, Record<string, string>][] = [
-    ['own origin', { origin: GATEWAY }],
-    ['own origin, same-origin fetch', { origin: GATEWAY, 'sec-fetch-site': 'same-origin' }],
-    ['Origin null but Sec-Fetch-Site same-origin', { origin: 'null', 'sec-fetch-site': 'same-origin' }],
-    ['an ALLOWED_ORIGINS origin', { origin: APP, 'sec-fetch-site': 'cross-site' }],
-    ['no browser headers at all (a script)', {}],
-  ];
-  const refused: [string, Record<string, string>][] = [
-    ['another origin', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }],
-    ['another origin without Sec-Fetch-Site', { origin: 'https://evil.example' }],
-    ['a look-alike of an allowed origin', { origin: 'https://app.example.evil.example' }],
-    ['an allowed origin over http', { origin: 'http://app.example' }],
-    ['Origin null from a browser', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
-    ['Origin null alone', { origin: 'null' }],
-    ['no Origin, Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
-    ['no Origin, Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
-    ['no Origin, Sec-Fetch-Site none', { 'sec-fetch-site': 'none' }],
-  ];
+  // Shared with the gateway on Deno's end-to-end test (test/policy-cases.ts).
+  const { allowed, refused } = csrfCallers(GATEWAY, APP);
 
   for (const method of methods) {
     for (const [bodyName, body, contentType] of bodies) {
