@@ -15,9 +15,10 @@
  * Everything else the command does is tested in-process in test/node/cli-*.test.ts.
  *
  * Two test files run the two parts (cli-loopback.e2e.test.ts, cli-device.e2e.test.ts), so
- * that they run side by side against the run's shared gateway.
+ * that they run side by side against the run's shared gateway. Starting the command and
+ * reading what it wrote is cli-process.ts's, shared with the gateway on Deno's test.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import { LookerNodeSDK, NodeSettingsIniFile } from '@looker/sdk-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Person } from '../node/person.ts';
+import { type Command, Commands, DEVICE_PROMPT, LOGIN_TIMEOUT_SECONDS, printedAddress, readIniSection, REPOSITORY_CLI } from './cli-process.ts';
 import {
   answerAtGateway,
   answerAtLooker,
@@ -34,16 +36,10 @@ import {
   issuedSecretsIn,
   launchChromium,
   quietSdkDebugNoise,
-  ROOT,
   screenshotPath,
   sharedDevGateway,
   warnIfNoChromium,
 } from './harness.ts';
-
-
-const REPOSITORY_CLI = join(ROOT, 'cli', 'looker-oauth-gateway.mjs');
-/** Long enough for a slow machine, short enough that a sign-in that never comes back fails the test, not its timeout. */
-const LOGIN_TIMEOUT_SECONDS = 90;
 
 /** The system's Node 20 (the oldest the served copy promises to run on), if the machine has one. */
 function systemNode20(): { path: string; version: string } | undefined {
@@ -69,37 +65,6 @@ interface Runner {
   script: () => string;
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A running command: a wait for a line of its output, and its end. */
-interface Command {
-  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  finished: Promise<Finished>;
-}
-
-/** The signed-in credential as looker.ini holds it. */
-interface IniCredential {
-  baseUrl: string | undefined;
-  clientId: string | undefined;
-  clientSecret: string | undefined;
-}
-
-function readIniSection(path: string, section: string): IniCredential {
-  let current = '';
-  const values = new Map<string, string>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const header = /^\s*\[([^\]]*)\]/.exec(line);
-    if (header !== null) current = header[1]!;
-    const entry = /^\s*([^=;#\s]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (entry !== null && current === section) values.set(entry[1]!, entry[2]!);
-  }
-  return { baseUrl: values.get('base_url'), clientId: values.get('client_id'), clientSecret: values.get('client_secret') };
-}
-
 /** The loopback sign-in, status, token and logout (and the served copy's smoke run); or the device sign-in and every Deny. */
 export type Part = 'loopback' | 'device and deny';
 
@@ -117,7 +82,7 @@ export function cliEndToEnd(part: Part): void {
     let browser: Browser;
     let work: string;
     let servedCopy: string | undefined;
-    const running = new Set<ChildProcess>();
+    const commands = new Commands(() => work);
     let restoreConsole: (() => void) | undefined;
 
     beforeAll(async () => {
@@ -133,15 +98,8 @@ export function cliEndToEnd(part: Part): void {
     });
 
     afterEach(async () => {
-      // A failed test may leave a command waiting for a browser: end it (each one is this test's own child).
-      for (const child of running) {
-        if (child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await exited;
-        }
-      }
-      running.clear();
+      // A failed test may leave a command waiting for a browser: end it.
+      await commands.stopAll();
     });
 
     afterAll(async () => {
@@ -158,39 +116,9 @@ export function cliEndToEnd(part: Part): void {
       expect(existsSync(ini)).toBe(false);
     }
 
-    function start(runner: Runner, args: string[], env: Record<string, string> = {}): Command {
-      const { BROWSER: _ignored, ...inherited } = process.env;
-      const child = spawn(runner.node, [runner.script(), ...args], {
-        cwd: work,
-        env: { ...inherited, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      running.add(child);
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (d) => (stdout += d));
-      child.stderr!.on('data', (d) => (stderr += d));
-      const finished = new Promise<Finished>((done) => child.on('close', (code) => done({ code, stdout, stderr })));
-      return {
-        async waitForStderr(pattern, timeoutMs = 20_000) {
-          const deadline = Date.now() + timeoutMs;
-          for (;;) {
-            const match = pattern.exec(stderr);
-            if (match !== null) return match;
-            if (child.exitCode !== null || Date.now() > deadline) {
-              throw new Error(`No ${pattern} in the command's output (${child.exitCode === null ? 'still running' : `exit ${child.exitCode}`}):\n${stderr}`);
-            }
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        },
-        finished,
-      };
-    }
+    const start = (runner: Runner, args: string[], env: Record<string, string> = {}): Command => commands.start(runner.node, runner.script(), args, env);
 
     const run = (runner: Runner, args: string[]) => start(runner, args).finished;
-
-    /** The address the command prints for the browser (on a line of its own, indented). */
-    const printedAddress = async (command: Command) => (await command.waitForStderr(/^ {2}(http:\/\/\S+\/cli\/authorize\?\S+)$/m))[1]!;
 
     /** The person's part of a loopback sign-in: Looker's consent, then the gateway's, then the command's own page. */
     async function signInInBrowser(page: Page, address: string, name: string, decision: 'Allow' | 'Deny') {
@@ -334,7 +262,7 @@ export function cliEndToEnd(part: Part): void {
       when(part === 'device and deny')('login --device: the code typed at /device in Chromium, then Looker and Allow', async () => {
         const deviceIni = join(dir(), 'device.ini');
         const command = start(runner, ['login', dev.url, '--device', '--ini', deviceIni, '--name', 'e2e-device']);
-        const match = await command.waitForStderr(/Open (\S+) in a browser where you can sign in, and enter the code ([A-Z]{4}-[A-Z]{4})/);
+        const match = await command.waitForStderr(DEVICE_PROMPT);
         const [, verificationUri, userCode] = match;
         expect(verificationUri).toBe(`${dev.url}/device`);
         // No address with the code in it: the person types the code this device shows.
@@ -390,7 +318,7 @@ export function cliEndToEnd(part: Part): void {
       when(part === 'device and deny').each(['the gateway', 'Looker'] as const)('Deny for a device at %s: its polling ends with exit 1', async (where) => {
         const deniedIni = join(dir(), 'device-denied.ini');
         const command = start(runner, ['login', dev.url, '--device', '--ini', deniedIni, '--name', 'e2e-device-denied']);
-        const [, , userCode] = await command.waitForStderr(/Open (\S+) in a browser where you can sign in, and enter the code ([A-Z]{4}-[A-Z]{4})/);
+        const [, , userCode] = await command.waitForStderr(DEVICE_PROMPT);
         const last = await new Person().allowDevice(dev.url, userCode!, where === 'Looker' ? 'Deny' : 'Allow', where === 'Looker' ? 'Allow' : 'Deny');
         expect(new URL(last.url).origin).toBe(dev.url);
         expect(last.body).toMatch(/<h1[^>]*>Denied<\/h1>/);
