@@ -1,42 +1,35 @@
 /**
  * The gateway on Deno, as `npm run dev -- --runtime deno` runs it (deno serve of
- * src/platform/deno/server.ts, a local Deno KV file, the Looker simulator): a browser
- * sign-in followed through Looker with fetch, a proxied /api/4.0/user, a script credential
- * and its SDK login, and a sign-out that stays signed out. Every answer says who may cache
- * it, and no code, secret or token is in the KV file or the log.
+ * src/platform/deno/server.ts, a local Deno KV file, the Looker simulator; started once by
+ * the global setup and shared with deno-policies.e2e, deno-cli.e2e and the browser test's
+ * deno-browser.ts), fetch-driven: a browser sign-in followed through Looker with fetch, a
+ * proxied /api/4.0/user, a script credential and its SDK login, the credential revoked and
+ * the browser signed out, each for good. Every answer says who may cache it, and no code,
+ * secret or token is in the KV file or the log.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { denoBinary } from '../../scripts/lib/deno-bin.mjs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FetchBrowser } from './fetch-browser.ts';
-import { type DevGateway, startDevGateway } from './harness.ts';
+import { denoGateway, type DevGateway, haveDeno, issuedSecretsIn } from './harness.ts';
 
-const haveDeno = denoBinary() !== null;
-if (!haveDeno && process.env.CI) throw new Error('No Deno in node_modules: CI must have it (npm install brings the deno devDependency).');
-if (!haveDeno) console.warn('Skipping the Deno end-to-end test: no Deno in node_modules (npm install).');
+describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno), fetch-driven', () => {
+  let gateway: DevGateway;
 
-let gateway: DevGateway;
+  beforeAll(() => {
+    gateway = denoGateway();
+  });
 
-beforeAll(async () => {
-  if (haveDeno) gateway = await startDevGateway({ runtime: 'deno' });
-});
+  /** From a redirect to Looker, through the simulator's consent page, back to the gateway (or to the loopback). */
+  async function throughLooker(browser: FetchBrowser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
+    const atLooker = await browser.follow(start, startUrl);
+    expect(atLooker.url.origin).toBe(gateway.simUrl);
+    const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
+    return browser.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gateway.url);
+  }
 
-afterAll(async () => {
-  await gateway?.stop();
-});
-
-/** From a redirect to Looker, through the simulator's consent page, back to the gateway (or to the loopback). */
-async function throughLooker(browser: FetchBrowser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
-  const atLooker = await browser.follow(start, startUrl);
-  expect(atLooker.url.origin).toBe(gateway.simUrl);
-  const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
-  return browser.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gateway.url);
-}
-
-describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno)', () => {
-  it('signs in through Looker, proxies /api/4.0/user, issues a credential for the SDK, and a sign-out stays signed out', async () => {
+  it('signs in through Looker, proxies /api/4.0/user, issues a credential for the SDK, and a revoke and a sign-out stay so', async () => {
     const browser = new FetchBrowser();
     const home = await browser.fetch(`${gateway.url}/`);
     expect(home.status).toBe(200);
@@ -84,25 +77,43 @@ describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno)'
     const kvFiles = () => readdirSync(join(gateway.stateDir, 'deno')).map((name) => readFileSync(join(gateway.stateDir, 'deno', name)));
     expect(kvFiles().some((bytes) => bytes.includes(Buffer.from(credential.client_id)))).toBe(true);
 
-    // Sign out everywhere: the browser's session, the credential and its token end at once, for good.
+    // The credential revoked on "Your access": it and its token end at once, for good, and the browser's session lives on.
+    // (Not "sign out everywhere": that would end the sessions of the other Deno tests, running beside this one.)
     const access = await browser.fetch(`${gateway.url}/access`);
     expect(access.status).toBe(200);
-    const signOut = await browser.fetch(`${gateway.url}/access/sign-out-everywhere`, { method: 'POST', headers: { origin: gateway.url, 'sec-fetch-site': 'same-origin' } });
-    expect(signOut.status).toBe(303);
-    expect((await browser.fetch(`${gateway.url}/api/4.0/user`)).status).toBe(401);
+    const page = await access.text();
+    const grant = /<input type="hidden" name="grant" value="([^"]+)"/.exec(page.slice(page.indexOf(credential.client_id)))?.[1];
+    if (grant === undefined) throw new Error(`No revoke form for ${credential.client_id} on Your access`);
+    const sameOrigin = { origin: gateway.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' };
+    const revoked = await browser.fetch(`${gateway.url}/access/revoke`, { method: 'POST', headers: sameOrigin, body: new URLSearchParams({ grant }).toString() });
+    expect({ status: revoked.status, location: revoked.headers.get('location') }).toEqual({ status: 303, location: '/access' });
     expect((await fetch(`${gateway.url}/api/4.0/user`, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(401);
     const again = await fetch(`${gateway.url}/api/4.0/login`, {
       method: 'POST',
       body: new URLSearchParams({ client_id: credential.client_id, client_secret: credential.client_secret }).toString(),
     });
     expect(again.status).toBe(404);
+    expect((await browser.fetch(`${gateway.url}/api/4.0/user`)).status).toBe(200);
+
+    // Then the browser signs out: its session ends for good (the cookie it held, sent again, is refused).
+    const session = browser.cookie(gateway.url, '__Host-lgw_session');
+    expect(session).toBeDefined();
+    const signOut = await browser.fetch(`${gateway.url}/logout`, { method: 'POST', headers: sameOrigin });
+    expect(signOut.status).toBe(303);
+    expect(browser.cookie(gateway.url, '__Host-lgw_session')).toBeUndefined();
+    expect((await fetch(`${gateway.url}/api/4.0/user`, { headers: { cookie: `__Host-lgw_session=${session}` } })).status).toBe(401);
 
     // What Deno KV's file and the log hold: no code, verifier, secret or token.
-    const secrets = [verifier, code, credential.client_secret, accessToken, ...browser.visited.flatMap((u) => ['code', 'state'].map((k) => u.searchParams.get(k)).filter((v): v is string => v !== null && v.length >= 8))];
+    const secrets = [verifier, code, credential.client_secret, accessToken, session!, ...browser.visited.flatMap((u) => ['code', 'state'].map((k) => u.searchParams.get(k)).filter((v): v is string => v !== null && v.length >= 8))];
     const files = kvFiles();
     expect(secrets.filter((s) => files.some((bytes) => bytes.includes(Buffer.from(s))))).toEqual([]);
     const printed = gateway.output();
     expect(secrets.filter((s) => printed.includes(s))).toEqual([]);
     expect(gateway.events('request').length).toBeGreaterThan(5);
+  });
+
+  it("the gateway's log holds none of the secrets, tokens or codes it issued so far (to any of the Deno tests)", () => {
+    expect(gateway.events('credential_created').length).toBeGreaterThan(0);
+    expect(issuedSecretsIn(gateway.output())).toEqual([]);
   });
 });

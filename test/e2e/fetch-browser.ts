@@ -25,6 +25,11 @@ export class FetchBrowser {
     return res;
   }
 
+  /** The value of the cookie `name` this browser holds for `origin`, if any. */
+  cookie(origin: string, name: string): string | undefined {
+    return this.#jar.get(origin)?.get(name);
+  }
+
   /** Follows redirects from `res` until an answer that is not one, or one that leaves for `stopAt`. */
   async follow(res: Response, from: string, stopAt?: (url: URL) => boolean): Promise<{ res: Response; url: URL }> {
     let url = new URL(from);

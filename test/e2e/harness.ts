@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { denoBinary } from '../../scripts/lib/deno-bin.mjs';
 
 /** What the global setup tells every test file about the shared gateway. */
 export interface SharedGatewayInfo {
@@ -29,6 +30,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     devGateway: SharedGatewayInfo;
     sdkDevGateway: SharedGatewayInfo;
+    /** Null without Deno (the deno devDependency's binary): its tests are then skipped. */
+    denoDevGateway: SharedGatewayInfo | null;
   }
 }
 
@@ -51,6 +54,17 @@ export const SDK_GATEWAY_OPTIONS: DevOptions = {
   simAccessTokenTtl: SDK_SIM_ACCESS_TOKEN_TTL_SECONDS,
   vars: { GATEWAY_TOKEN_TTL_SECONDS: String(SDK_GATEWAY_TOKEN_TTL_SECONDS) },
 };
+
+/**
+ * The gateway on Deno (`npm run dev -- --runtime deno`), started by the global setup beside
+ * the Workers ones, with the shared gateway's variables and one ALLOWED_ORIGINS entry (the
+ * policy tables' browser app, test/policy-cases.ts).
+ */
+export const DENO_ALLOWED_ORIGIN = 'https://app.example';
+export const DENO_GATEWAY_OPTIONS: DevOptions = { runtime: 'deno', vars: { ...SHARED_GATEWAY_VARS, ALLOWED_ORIGINS: DENO_ALLOWED_ORIGIN } };
+
+export const haveDeno = denoBinary() !== null;
+if (!haveDeno && process.env.CI) throw new Error('No Deno in node_modules: CI must have it (npm install brings the deno devDependency).');
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -199,6 +213,16 @@ export function sharedDevGateway(): DevGateway {
 /** The SDK test's gateway ({@link SDK_GATEWAY_OPTIONS}), started by dev-gateway.setup.ts. */
 export function sdkDevGateway(): DevGateway {
   return { ...gatewayReading(inject('sdkDevGateway')), stop: async () => {} };
+}
+
+/**
+ * The gateway on Deno ({@link DENO_GATEWAY_OPTIONS}), started by dev-gateway.setup.ts beside
+ * the Workers ones and shared by the files that test it (skipped without Deno: {@link haveDeno}).
+ */
+export function denoGateway(): DevGateway {
+  const info = inject('denoDevGateway');
+  if (info === null) throw new Error('The global setup started no gateway on Deno (no Deno in node_modules).');
+  return { ...gatewayReading(info), stop: async () => {} };
 }
 
 /** The Worker's JSON log lines among whatever else wrangler prints. */
