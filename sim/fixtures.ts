@@ -77,6 +77,9 @@ export function registerFixtures(app: Hono, sim: SimContext): void {
     return new Response('{"ok":true}', { status: 200, headers });
   });
 
+  /** An answer Looker lets anyone keep (as for a CDN): the gateway's answer must still be for its one caller only. */
+  app.get('/api/4.0/public_answer', (c) => c.json({ ok: true }, 200, { 'cache-control': 'public, max-age=600' }));
+
   /** An HTML answer (a load balancer's error page, say): a browser would render it as a document. */
   app.get('/api/4.0/html_page', (c) => c.html('<!doctype html><title>Looker</title><script>document.title = "ran"</script>'));
 

@@ -97,6 +97,11 @@ export class Person {
     return atLooker === 'Deny' ? afterLooker : this.submit(afterLooker, atGateway);
   }
 
+  /** The value of the cookie `name` this person's browser holds for `url`'s host, if any. */
+  cookie(url: string, name: string): string | undefined {
+    return this.jar.get(new URL(url).hostname)?.get(name);
+  }
+
   private keepCookies(host: string, headers: Headers): void {
     const cookies = this.jar.get(host) ?? new Map<string, string>();
     this.jar.set(host, cookies);
