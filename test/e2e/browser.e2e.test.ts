@@ -2,10 +2,12 @@
  * The whole sign-in in a real browser: open the gateway, click "Sign in with Looker",
  * approve on the simulator's consent page, see the user's name, sign out.
  * Runs against the gateway `npm run dev`'s script started (shared by the run's files), so
- * it also proves that command works.
+ * it also proves that command works; and, in the same Chromium, against the gateway on
+ * Deno (`npm run dev -- --runtime deno`: deno-browser.ts).
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { denoBrowserSignIn } from './deno-browser.ts';
 import { type DevGateway, haveChromium, launchChromium, screenshotPath, sharedDevGateway, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('the browser test');
@@ -109,4 +111,6 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     await page.getByRole('link', { name: 'Try again' }).waitFor();
     await context.close();
   });
+
+  denoBrowserSignIn(() => browser);
 });
