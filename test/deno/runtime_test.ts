@@ -1,10 +1,11 @@
 /**
  * What the Deno runtime adds around the stores: who the client is (the connection, or an
  * opt-in proxy header), holder records that end at their expiry whatever Deno KV still
- * holds, and answers that say who may cache them.
+ * holds, answers that say who may cache them, and a Host that is no host refused.
  */
 import { plainHttpAnswer } from '../../src/app.ts';
 import { withPrivateCaching } from '../../src/platform/deno/caching.ts';
+import { badHostAnswer } from '../../src/platform/deno/host.ts';
 import { DenoKvHolderStore } from '../../src/platform/deno/holder-store.ts';
 import { openRuntime } from '../../src/platform/deno/open.ts';
 import { denoRuntime } from '../../src/platform/deno/runtime.ts';
@@ -133,5 +134,34 @@ Deno.test('deno serve with a Host header that makes no URL: 400 from the app, be
   } finally {
     for (const { server } of servers) await server.shutdown();
     kv.close();
+  }
+});
+
+Deno.test('a Host that is no host name or address is refused with 400 no-store, before anything parses the URL', async () => {
+  // Deno makes request.url of the Host as sent, even when that is no URL (which a Request
+  // cannot hold): a stand-in with the two things the check reads.
+  const withHost = (host: string, url: string) => ({ headers: new Headers({ host }), url }) as unknown as Request;
+  const good: [string, string][] = [
+    ['localhost:8787', 'http://localhost:8787/api/4.0/user'],
+    ['gateway.example.com', 'http://gateway.example.com/'],
+    ['127.0.0.1:8787', 'http://127.0.0.1:8787/'],
+    ['[::1]:8787', 'http://[::1]:8787/'],
+  ];
+  for (const [host, url] of good) equal(badHostAnswer(withHost(host, url)), undefined, host);
+  equal(badHostAnswer(new Request('http://localhost:8787/')), undefined, 'no Host header: the URL Deno made');
+  const bad: [string, string][] = [
+    ['gateway example', 'http://gateway example/callback?code=x'],
+    ['localhost:8787/api/4.0', 'http://localhost:8787/api/4.0/user'],
+    ['localhost:8787?fields=id', 'http://localhost:8787?fields=id/api/4.0/user'],
+    ['localhost:8787#', 'http://localhost:8787#/'],
+    ['user@evil.example', 'http://user@evil.example/'],
+    ['localhost:99999', 'http://localhost:99999/'],
+    ['999.999.999.999', 'http://999.999.999.999/'],
+  ];
+  for (const [host, url] of bad) {
+    const answer = badHostAnswer(withHost(host, url));
+    equal(answer?.status, 400, host);
+    equal(answer?.headers.get('cache-control'), 'no-store', `${host}: no-store`);
+    equal(((await answer?.json()) as { message: string }).message.includes('Host'), true, `${host}: says why`);
   }
 });

@@ -179,6 +179,25 @@ describe.skipIf(!haveDeno)('the gateway on Deno: header and path policies throug
     }
   });
 
+  it('a Host header that is no host name is refused with 400: Deno builds the URL from it as sent', async () => {
+    const before = gateway.output().length;
+    // A space makes no URL at all; a "/" in it would make another path (/api/4.0/user), and a query of it another query.
+    const noUrl = await send('/callback?code=deno-e2e-not-a-code&state=x', { headers: { host: 'gateway example' } });
+    const otherPath = await withSession('/user', { headers: { host: `${new URL(gateway.url).host}/api/4.0` } });
+    const otherQuery = await withSession('/api/4.0/user', { headers: { host: `${new URL(gateway.url).host}?fields=id` } });
+    for (const answer of [noUrl, otherPath, otherQuery]) {
+      expect({ status: answer.status, type: answer.headers['content-type'], message: json(answer).message }, answer.headers.host).toEqual({
+        status: 400,
+        type: 'application/json',
+        message: expect.stringContaining('Host'),
+      });
+    }
+    // Nothing was thrown (Deno would print the error, with the URL and its query) and nothing was forwarded.
+    await eventually('the requests to pass', () => (gateway.events('request').length > 0 ? true : undefined));
+    expect(gateway.output().slice(before)).not.toContain('deno-e2e-not-a-code');
+    expect(gateway.events('request').filter((line) => [noUrl, otherPath, otherQuery].some((a) => a.requestId === line.requestId))).toEqual([]);
+  });
+
   it("every answer says who may keep it: private or no-store, Looker's public made private; only the public files are public", async () => {
     // A few more kinds of answer: Looker's own "public", HEAD, 304, a wrong method, no session, plain http for another host, the other public files.
     const lookerPublic = await withSession('/api/4.0/public_answer');

@@ -8,6 +8,7 @@
 import { createApp, isApiUrl } from '../../app.ts';
 import type { Runtime } from '../../runtime.ts';
 import { withPrivateCaching } from './caching.ts';
+import { badHostAnswer } from './host.ts';
 import { openRuntime, type OpenKv } from './open.ts';
 import { stdoutLogSink } from './stdout-log.ts';
 
@@ -46,6 +47,8 @@ export async function openGateway(env: Record<string, string>, options: DenoGate
 
   return {
     async fetch(request, info) {
+      const badHost = badHostAnswer(request);
+      if (badHost !== undefined) return badHost;
       if (!('problems' in opened)) request = opened.arrived(request, info.remoteAddr);
       return withPrivateCaching(await app.fetch(request, env), isApiUrl(request.url));
     },
