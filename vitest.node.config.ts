@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * durations recorded yet) would go by file size, and the end-to-end command-line files are
  * a few lines each.
  */
-const LONGEST_FIRST = ['sdk-node.e2e', 'cli-loopback.e2e', 'cli-device.e2e', 'operator-tools.e2e', 'mcp.e2e', 'browser.e2e', 'cli-login', 'cli-commands'];
+const LONGEST_FIRST = ['sdk-node.e2e', 'cli-loopback.e2e', 'cli-device.e2e', 'operator-tools.e2e', 'mcp.e2e', 'browser.e2e', 'deno-cli.e2e', 'cli-login', 'cli-commands'];
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -27,8 +27,9 @@ class LongestFirst extends BaseSequencer {
 // Tests that run in Node rather than workerd: unit tests of Node-side code (test/node:
 // the CLI, the benchmark's verdicts) and the end-to-end tests (test/e2e), which drive
 // `npm run dev`'s script (wrangler dev + the Looker simulator) and Debian's Chromium. One
-// such gateway, started by the global setup, serves every file (the SDK test starts one
-// more of its own, with short token lifetimes).
+// such gateway, started by the global setup, serves every file (the SDK test has one
+// more of its own, with short token lifetimes), and one on Deno (`--runtime deno`) serves
+// the deno*.e2e files.
 export default defineConfig({
   test: {
     include: ['test/node/**/*.test.ts', 'test/e2e/**/*.e2e.test.ts'],
