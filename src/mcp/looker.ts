@@ -3,7 +3,7 @@
  * grant (the Looker token never comes here), narrowed to what the grant's scope allows,
  * with Looker's errors turned into one error carrying Looker's own message.
  */
-import { allows, requiredScope, WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
+import { allowsApiCall, WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
 
 /**
  * A call to the Looker API as the caller: `path` is under /api/4.0 (e.g.
@@ -37,17 +37,7 @@ export class ScopeError extends Error {
  * paths from checked segments (segment()), so there is nothing else to canonicalise.
  */
 export function scopedLooker(looker: LookerCall, scope: GrantScope): LookerCall {
-  return (method, path, body) => {
-    const pathname = path.split('?')[0] ?? path;
-    let canonical: string;
-    try {
-      canonical = decodeURIComponent(`/api/4.0${pathname}`).toLowerCase();
-    } catch {
-      return Promise.reject(new ScopeError(method, path));
-    }
-    if (!allows(scope, requiredScope(method.toUpperCase(), canonical))) return Promise.reject(new ScopeError(method, path));
-    return looker(method, path, body);
-  };
+  return (method, path, body) => (allowsApiCall(scope, method, path) ? looker(method, path, body) : Promise.reject(new ScopeError(method, path)));
 }
 
 /** A name or id as one path segment: letters, digits and `_ - . :`, never a dot segment. */
