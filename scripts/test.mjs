@@ -56,7 +56,8 @@ const results = (
     // place on the CPU instead of adding to it (some Node tests have time windows, such as
     // an SDK token good for 5 s, that a busier machine can miss).
     Promise.all([
-      ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ')}`, command, args)),
+      // Named as a person would type them (`tsc …`, not the path of TypeScript's native compiler in node_modules).
+      ...typechecks.map(([command, ...args]) => run(`typecheck: ${[command, ...args].join(' ').replace(/^node \S*\/bin\/tsc/, 'tsc')}`, command, args)),
       run('lint:deps', 'npm', ['run', '--silent', 'lint:deps']),
     ]).then(async (checks) => [...checks, await run('tests in Deno (deno check, deno test)', 'node', ['scripts/test-deno.mjs'])]),
     run('tests in workerd (vitest.config.ts)', 'vitest', ['run', ...extra]),

@@ -5,10 +5,10 @@
  * it also proves that command works; and, in the same Chromium, against the gateway on
  * Deno (`npm run dev -- --runtime deno`: deno-browser.ts).
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { denoBrowserSignIn } from './deno-browser.ts';
-import { type DevGateway, haveChromium, launchChromium, screenshotPath, sharedDevGateway, warnIfNoChromium } from './harness.ts';
+import { type DevGateway, haveChromium, launchChromium, screenshot, sharedDevGateway, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('the browser test');
 
@@ -16,11 +16,22 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
   let dev: DevGateway;
   let browser: Browser;
   let gateway: string;
+  /**
+   * One browser context for these tests, its cookies cleared before each: a context's
+   * first page starts a renderer process (over a CPU-second here), its later pages do not
+   * (so the pages are left open).
+   */
+  let context: BrowserContext;
 
   beforeAll(async () => {
     dev = sharedDevGateway();
     gateway = dev.url;
     browser = await launchChromium();
+    context = await browser.newContext();
+  });
+
+  beforeEach(async () => {
+    await context.clearCookies();
   });
 
   afterAll(async () => {
@@ -28,7 +39,6 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
   });
 
   it('signs in, shows the Looker user, signs out', async () => {
-    const context = await browser.newContext();
     const page = await context.newPage();
 
     await page.goto(`${gateway}/`);
@@ -37,14 +47,14 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     // Looker's (simulated) consent page.
     await page.waitForURL(/\/auth\?/);
     expect(await page.textContent('h1')).toContain('Allow access?');
-    await page.screenshot({ path: screenshotPath('consent') });
+    await screenshot(page, 'consent');
     await page.getByRole('button', { name: 'Allow' }).click();
 
     // Back at the gateway, signed in.
     await page.waitForURL(`${gateway}/`);
     expect(await page.textContent('#user-name')).toBe('Dana Demo');
     expect(await page.textContent('#user-email')).toBe('dana.demo@example.com');
-    await page.screenshot({ path: screenshotPath('signed-in') });
+    await screenshot(page, 'signed-in');
     const cookies = await context.cookies(gateway);
     const session = cookies.find((c) => c.name === '__Host-lgw_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
@@ -68,15 +78,13 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     await page.waitForURL(`${gateway}/`);
     await page.getByRole('link', { name: 'Sign in with Looker' }).waitFor();
     expect((await context.cookies(gateway)).find((c) => c.name === '__Host-lgw_session')).toBeUndefined();
-    await page.screenshot({ path: screenshotPath('signed-out') });
+    await screenshot(page, 'signed-out');
     const after = await context.request.get(`${gateway}/api/4.0/user`);
     expect(after.status()).toBe(401);
     expect(((await after.json()) as { login_url: string }).login_url).toBe(`${gateway}/login`);
-    await context.close();
   });
 
   it('sign-ins started in two tabs at once both finish, in either order', async () => {
-    const context = await browser.newContext();
     const first = await context.newPage();
     const second = await context.newPage();
     // Both tabs reach Looker's consent page before either answers it.
@@ -98,18 +106,15 @@ describe.skipIf(!haveChromium)('sign-in in a real browser', () => {
     expect(cookies.filter((c) => c.name.startsWith('__Host-lgw_login'))).toEqual([]);
     expect(cookies.filter((c) => c.name === '__Host-lgw_session')).toHaveLength(1);
     expect((await context.request.get(`${gateway}/api/4.0/user`)).status()).toBe(200);
-    await context.close();
   });
 
   it('a denial on the consent page shows a clear page with "Try again"', async () => {
-    const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${gateway}/login`);
     await page.getByRole('button', { name: 'Deny' }).click();
     await page.waitForURL(/\/callback\?/);
     expect(await page.textContent('h1')).toBe('Access denied');
     await page.getByRole('link', { name: 'Try again' }).waitFor();
-    await context.close();
   });
 
   denoBrowserSignIn(() => browser);

@@ -36,7 +36,7 @@ import {
   issuedSecretsIn,
   launchChromium,
   quietSdkDebugNoise,
-  screenshotPath,
+  screenshot,
   sharedDevGateway,
   warnIfNoChromium,
 } from './harness.ts';
@@ -182,7 +182,7 @@ export function cliEndToEnd(part: Part): void {
           const page = await context.newPage();
           await signInInBrowser(page, address.href, 'e2e-laptop', 'Allow');
           expect(await page.textContent('body')).toContain('You can close this tab');
-          await page.screenshot({ path: screenshotPath(`cli-loopback-done-${runner.dir}`) });
+          await screenshot(page, `cli-loopback-done-${runner.dir}`);
           await context.close();
         } else {
           expect((await new Person().signIn(address.href)).body).toContain('You can close this tab');
@@ -284,7 +284,7 @@ export function cliEndToEnd(part: Part): void {
         expect(consent).toContain('a name the device chose');
         await answerAtGateway(page, dev, 'Allow');
         expect(await page.textContent('#done-message')).toContain('“e2e-device” is signed in');
-        await page.screenshot({ path: screenshotPath(`cli-device-allowed-${runner.dir}`) });
+        await screenshot(page, `cli-device-allowed-${runner.dir}`);
         await context.close();
 
         // The command collects the credential at its next poll (every second on this gateway).

@@ -51,7 +51,8 @@ export function denoBrowserSignIn(browserOf: () => Browser): void {
       expect(cookies.filter((c) => c.name.startsWith('__Host-lgw_login'))).toEqual([]);
 
       // From the page's origin: a GET, and a POST (the browser's own Origin and Sec-Fetch-Site pass the CSRF check).
-      const fromPage = (path: string, init: RequestInit): Promise<Fetched> =>
+      // What crosses into the page is plain data (a string body), not a RequestInit.
+      const fromPage = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Fetched> =>
         page.evaluate(
           async ([path, init]) => {
             const res = await fetch(path, init);

@@ -12,7 +12,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserServer, type Locator, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { denoBinary } from '../../scripts/lib/deno-bin.mjs';
 
@@ -32,6 +32,8 @@ declare module 'vitest' {
     sdkDevGateway: SharedGatewayInfo;
     /** Null without Deno (the deno devDependency's binary): its tests are then skipped. */
     denoDevGateway: SharedGatewayInfo | null;
+    /** The run's Chromium (its playwright endpoint); null without Chromium. */
+    chromiumEndpoint: string | null;
   }
 }
 
@@ -78,10 +80,15 @@ export function warnIfNoChromium(what: string): void {
   if (!haveChromium) console.warn(`Skipping ${what}: no Chromium at ${CHROMIUM} (apt-get install chromium).`);
 }
 
-/** Where screenshots go (kept by CI as artifacts). */
-export function screenshotPath(name: string): string {
+/**
+ * A screenshot of the page into test-results/, when E2E_SCREENSHOTS is set (to look at the
+ * pages a run went through); otherwise nothing: each costs about 0.4 CPU-seconds, and they
+ * assert nothing.
+ */
+export async function screenshot(page: Page, name: string, options: { mask?: Locator[] } = {}): Promise<void> {
+  if (!process.env.E2E_SCREENSHOTS) return;
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-  return join(ROOT, 'test-results', `${name}.png`);
+  await page.screenshot({ ...options, path: join(ROOT, 'test-results', `${name}.png`) });
 }
 
 export function freePort(): Promise<number> {
@@ -249,19 +256,44 @@ export function issuedSecretsIn(text: string): string[] {
   return text.match(/lgw[stod]_[A-Za-z0-9_-]{20,}/g) ?? [];
 }
 
+/**
+ * How Chromium is started: headless, and as light as it goes on a two-core machine (one
+ * renderer process where Chromium would start several: the pages under test are the
+ * gateway's and the simulator's, never hostile to each other).
+ */
+const CHROMIUM_LAUNCH = {
+  executablePath: CHROMIUM,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--renderer-process-limit=1',
+    '--disable-site-isolation-trials',
+    '--disable-features=site-per-process,IsolateOrigins',
+  ],
+};
+
+/**
+ * Starts the run's one Chromium (test/e2e/dev-gateway.setup.ts); files connect to it with
+ * {@link launchChromium} and each works in browser contexts of its own. One launch for the
+ * run instead of one per file saves about a CPU-second each.
+ */
+export function startChromiumServer(): Promise<BrowserServer> {
+  return chromium.launchServer(CHROMIUM_LAUNCH);
+}
+
+/**
+ * The run's Chromium, for this file: a connection whose close() ends this file's contexts
+ * and leaves the browser to the others. Outside a run with the global setup (a script of
+ * one's own), a Chromium of its own.
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const endpoint = inject('chromiumEndpoint');
+  return endpoint == null ? chromium.launch(CHROMIUM_LAUNCH) : chromium.connect(endpoint);
 }
 
 /** On the simulator's consent page ("Allow access?" at Looker), the person clicks Allow or Deny. */

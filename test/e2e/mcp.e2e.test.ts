@@ -34,7 +34,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerAtLooker, type DevGateway, eventually, haveChromium, launchChromium, screenshotPath, sharedDevGateway, warnIfNoChromium } from './harness.ts';
+import { answerAtLooker, type DevGateway, eventually, haveChromium, launchChromium, screenshot, sharedDevGateway, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('the MCP client test');
 
@@ -261,7 +261,7 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
     expect(provider.stored).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), scope: 'looker:read' });
     expect(provider.stored?.access_token).toMatch(/^lgwat_/);
     expect(provider.stored?.refresh_token).toMatch(/^lgwar_/);
-    await page.screenshot({ path: screenshotPath('mcp-authorized') });
+    await screenshot(page, 'mcp-authorized');
 
     client = await connected();
     const tools = await client.listTools();
@@ -313,7 +313,7 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
     await page.getByRole('button', { name: `Revoke ${CLIENT_NAME}` }).click();
     await page.waitForURL(`${dev.url}/access`);
     expect(await row.count()).toBe(0);
-    await page.screenshot({ path: screenshotPath('mcp-revoked') });
+    await screenshot(page, 'mcp-revoked');
 
     const revokedAccess = provider.stored!.access_token;
     const seen = exchanges.length;

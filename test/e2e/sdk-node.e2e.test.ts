@@ -28,7 +28,7 @@ import {
   launchChromium,
   quietSdkDebugNoise,
   ROOT,
-  screenshotPath,
+  screenshot,
   SDK_GATEWAY_TOKEN_TTL_SECONDS as GATEWAY_TOKEN_TTL_SECONDS,
   SDK_SIM_ACCESS_TOKEN_TTL_SECONDS as SIM_ACCESS_TOKEN_TTL_SECONDS,
   sdkDevGateway,
@@ -110,9 +110,8 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
     await answerAtLooker(page, dev);
     await answerAtGateway(page, dev);
     await page.locator('#client-secret').waitFor();
-    // The picture is kept as a CI artifact: the secret is masked in it.
-    await page.screenshot({
-      path: screenshotPath('sdk-credential-created'),
+    // The secret is masked in the picture (taken when E2E_SCREENSHOTS is set).
+    await screenshot(page, 'sdk-credential-created', {
       mask: [page.locator('#client-secret'), page.locator('#ini-snippet'), page.locator('#env-snippet')],
     });
 
@@ -257,7 +256,7 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
     await revoke.click();
     await page.waitForURL(`${dev.url}/access`);
     expect(await page.locator('#credentials', { hasText: clientId }).count()).toBe(0);
-    await page.screenshot({ path: screenshotPath('sdk-credential-revoked') });
+    await screenshot(page, 'sdk-credential-revoked');
 
     // The token the SDK holds is refused as Looker would refuse it…
     const direct = await fetch(`${dev.url}/api/4.0/user`, { headers: { authorization: `Bearer ${token}` } });
