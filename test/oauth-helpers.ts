@@ -64,7 +64,7 @@ export async function agentRequest(clientId: string, overrides: Record<string, s
 }
 
 /** GET /oauth/authorize → Looker (the simulator approves) → /callback → the consent page's path. */
-export async function toConsent(h: Harness, request: AgentRequest): Promise<string> {
+export async function toConsent(h: Harness, request: Pick<AgentRequest, 'path'>): Promise<string> {
   const start = await h.request(request.path);
   expect(start.status).toBe(302);
   expect(new URL(start.headers.get('location')!).origin).toBe(LOOKER);

@@ -11,8 +11,9 @@
  *
  * Not here: a client described by a Client ID Metadata Document. The gateway fetches such
  * a document only from a public https host (src/oauth/client-metadata.ts), which a test on
- * this machine cannot serve under `npm run dev`; test/oauth.test.ts covers it in workerd
- * with an injected fetch. What is proved here is the fence: a document URL on this
+ * this machine cannot serve under `npm run dev`; test/mcp-client-document.test.ts runs the
+ * same SDK client with a document in workerd, the document served by the test through the
+ * gateway's outbound fetch. What is proved here is the fence: a document URL on this
  * machine is refused, and never fetched.
  *
  * One Chromium page in one context does all the browsing (two authorizations, one
@@ -21,19 +22,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  Client,
-  type OAuthClientMetadata,
-  type OAuthClientProvider,
-  type OAuthDiscoveryState,
-  type StoredOAuthClientInformation,
-  type StoredOAuthTokens,
-  InsufficientScopeError,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from '@modelcontextprotocol/client';
+import { Client, InsufficientScopeError, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentProvider } from '../mcp-agent.ts';
 import { answerAtLooker, type DevGateway, eventually, haveChromium, launchChromium, screenshot, sharedDevGateway, warnIfNoChromium } from './harness.ts';
 
 warnIfNoChromium('the MCP client test');
@@ -89,64 +81,6 @@ class LoopbackRedirect {
   }
   close(): Promise<void> {
     return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-/** The client's OAuth state, in memory, as the SDK asks for it; authorization URLs are handed to the test. */
-class AgentProvider implements OAuthClientProvider {
-  client: StoredOAuthClientInformation | undefined;
-  stored: StoredOAuthTokens | undefined;
-  #verifier: string | undefined;
-  #discovery: OAuthDiscoveryState | undefined;
-  lastState: string | undefined;
-  /** The authorization URLs the SDK asked to open, in order. */
-  readonly authorizationUrls: URL[] = [];
-  readonly #redirect: LoopbackRedirect;
-  constructor(redirect: LoopbackRedirect) {
-    this.#redirect = redirect;
-  }
-  get redirectUrl(): string {
-    return this.#redirect.url;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: CLIENT_NAME, redirect_uris: [this.#redirect.url], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
-  }
-  state(): string {
-    this.lastState = randomBytes(16).toString('base64url');
-    return this.lastState;
-  }
-  clientInformation(): StoredOAuthClientInformation | undefined {
-    return this.client;
-  }
-  saveClientInformation(info: StoredOAuthClientInformation): void {
-    this.client = info;
-  }
-  tokens(): StoredOAuthTokens | undefined {
-    return this.stored;
-  }
-  saveTokens(tokens: StoredOAuthTokens): void {
-    this.stored = tokens;
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrls.push(url);
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier;
-  }
-  codeVerifier(): string {
-    if (this.#verifier === undefined) throw new Error('no code verifier saved');
-    return this.#verifier;
-  }
-  saveDiscoveryState(state: OAuthDiscoveryState): void {
-    this.#discovery = state;
-  }
-  discoveryState(): OAuthDiscoveryState | undefined {
-    return this.#discovery;
-  }
-  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
-    if (scope === 'all' || scope === 'tokens') this.stored = undefined;
-    if (scope === 'all' || scope === 'client') this.client = undefined;
-    if (scope === 'all' || scope === 'discovery') this.#discovery = undefined;
   }
 }
 
@@ -222,7 +156,7 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
     dev = sharedDevGateway();
     redirect = new LoopbackRedirect(dev.url);
     await redirect.listen();
-    provider = new AgentProvider(redirect);
+    provider = new AgentProvider({ clientName: CLIENT_NAME, redirectUrl: redirect.url });
     browser = await launchChromium();
     person = await browser.newContext();
     page = await person.newPage();
