@@ -5,7 +5,7 @@
  * is arguably fine, with a comment saying why.
  */
 import { describe, expect, it } from 'vitest';
-import { dumpKv, GATEWAY, type Harness, setCookies } from './helpers.ts';
+import { dumpKv, gate, GATEWAY, type Harness, ledgerWith, setCookies } from './helpers.ts';
 import {
   agentRequest,
   allowedCode,
@@ -160,6 +160,40 @@ describe('PKCE and codes', () => {
     expect(await errorOf(again)).toBe('invalid_grant');
     expect((await mcp(h, tokens.access_token)).status).toBe(401);
     expect((await refresh(h, tokens.refresh_token, request.clientId)).status).toBe(400);
+  });
+
+  it('a code redeemed twice at once: the second arrives before the first has created its grant, and still no tokens survive', async () => {
+    const held = gate();
+    let holding = true;
+    const { h } = harness({
+      wrapLedger: (ledger) =>
+        ledgerWith(ledger, {
+          // The first redemption pauses just before its grant exists, until the second has had its answer.
+          createGrant: async (original, entry) => {
+            if (holding && entry.kind === 'agent') {
+              holding = false;
+              await held.wait();
+            }
+            return original(entry);
+          },
+        }),
+    });
+    const request = await agentRequest(await registeredClient(h));
+    const code = await allowedCode(h, request);
+    const first = redeem(h, request, code);
+    await held.reached;
+    const second = await redeem(h, request, code);
+    expect(second.status).toBe(400);
+    expect(await errorOf(second)).toBe('invalid_grant');
+    held.open();
+    const answer = await first;
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('used twice') });
+    expect(h.logs.some((line) => line.includes('"agent_code_replayed"'))).toBe(true);
+    // Nothing is left alive for the agent: no grant on the person's list, and the code stays spent.
+    const access = await h.request('/access');
+    expect(await access.text()).not.toContain('Claude');
+    expect((await redeem(h, request, code)).status).toBe(400);
   });
 
   it('a code redeemed by another client_id, or with another redirect_uri or resource, is refused and spent', async () => {

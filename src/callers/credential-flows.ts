@@ -46,6 +46,10 @@ export const DEFAULT_DEVICE_LIMITS: DeviceLimits = {
   wrongCodesWindowMs: 10 * 60_000,
   wrongCodeNetworks: 10_000,
 };
+/** The mark a second use of an agent's code leaves for its first (a box that holds nothing). */
+const replayMarkKey = (grantId: string) => `agent-code-replayed:${grantId}`;
+const REPLAY_MARK: PendingBox = { salt: '', sealed: '', name: 'an authorization code used twice', user: { id: '', displayName: '', email: null } };
+
 /** No vowels or look-alikes: codes read aloud or typed from another screen. */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
@@ -199,9 +203,16 @@ export class CredentialFlows {
     const code = this.#x.minter.parse('agent-code', codeValue);
     if (code === null || code.personKey === undefined) return { ok: false, reason: 'The code is not one this gateway issued.' };
     const grantId = this.#x.minter.derivedId('agent-grant', code.secret);
-    const box = await this.#x.ledgerFor(code.personKey).takeBox(`agent-code:${hashFor('agent-code', code.secret)}`, this.#x.now());
+    const ledger = this.#x.ledgerFor(code.personKey);
+    const box = await ledger.takeBox(`agent-code:${hashFor('agent-code', code.secret)}`, this.#x.now());
     const gone = { ok: false as const, reason: 'The code has expired or was already used.', replayed: { personKey: code.personKey, grantId } };
-    if (box === null || box.flow === undefined) return gone;
+    if (box === null || box.flow === undefined) {
+      // Its first redemption may not have created the grant yet (the caller ends it, and would
+      // find nothing): leave a mark that redemption looks for once its tokens exist
+      // (codeWasReplayed). Whichever comes first, the mark or the grant, the grant ends.
+      await ledger.putBox(replayMarkKey(grantId), REPLAY_MARK, this.#x.now() + CONSENT_TTL_MS);
+      return gone;
+    }
     const held = await this.#openHeld(code.personKey, box);
     const agent = await this.#open<AgentAuthorization>(code.personKey, 'agent', box.flow);
     if (held === null || agent === null) return gone;
@@ -212,6 +223,14 @@ export class CredentialFlows {
     if (presented.resource !== undefined && presented.resource !== agent.resource) return refuse('resource does not match the authorization request.');
     if (!pkceMatches(presented.verifier, box.codeChallenge)) return refuse('code_verifier is missing or does not match the code_challenge.');
     return { ok: true, held, agent, grantId };
+  }
+
+  /**
+   * Whether the code behind this agent grant was presented again while it was being
+   * redeemed (see redeemAgentCode): then the tokens just issued must not be handed out.
+   */
+  async codeWasReplayed(personKey: string, grantId: string): Promise<boolean> {
+    return (await this.#x.ledgerFor(personKey).takeBox(replayMarkKey(grantId), this.#x.now())) !== null;
   }
 
   /** The command line trades its code (once, within 60 s, with its PKCE verifier and the same redirect_uri). */

@@ -234,15 +234,22 @@ async function redeemCode(c: Context<AppEnv>, gw: Gateway, form: URLSearchParams
     return tokenError(c, 'invalid_grant', redeemed.reason);
   }
   let answer;
+  let replayed = false;
   try {
     answer = await gw.agents.create(redeemed, gw.config.credentialTtlMs);
+    // The same code presented again meanwhile (before this grant existed for it to end).
+    replayed = answer !== null && (await gw.flows.codeWasReplayed(redeemed.held.personKey, redeemed.grantId));
   } catch {
     answer = null;
   }
-  if (answer === null) {
-    await gw.keeper.end(redeemed.held.personKey, { grantId: redeemed.grantId }, 'could not issue the tokens').catch(() => {});
-    await revokeAccessToken(gw.oauth, redeemed.held.tokens.accessToken).catch(() => {});
-    return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not store the authorization, so nothing was created. Authorize again.' }, 503, { 'retry-after': '5' });
+  if (answer === null || replayed) {
+    const ended = await gw.keeper.end(redeemed.held.personKey, { grantId: redeemed.grantId }, replayed ? 'authorization code used twice' : 'could not issue the tokens').catch(() => []);
+    if (!replayed) {
+      await revokeAccessToken(gw.oauth, redeemed.held.tokens.accessToken).catch(() => {});
+      return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not store the authorization, so nothing was created. Authorize again.' }, 503, { 'retry-after': '5' });
+    }
+    if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: logClientId(redeemed.agent.clientId) });
+    return tokenError(c, 'invalid_grant', 'The code was used twice, so the authorization has ended. Authorize again.');
   }
   return c.json(answer);
 }
