@@ -63,6 +63,31 @@ describe('discovery', () => {
     expect(seen).toEqual([]);
   });
 
+  it('/mcp is reachable from a browser-based client: the preflight passes before any token is asked for, and the 401 challenge is readable', async () => {
+    const { h, seen } = harness();
+    const origin = 'https://inspector.example';
+    const preflight = await h.request('/mcp', {
+      method: 'OPTIONS',
+      withCookies: false,
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, mcp-protocol-version, mcp-method' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type,mcp-protocol-version,mcp-method');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const refused = await h.request('/mcp', { method: 'POST', withCookies: false, headers: { origin, 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    expect(refused.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('www-authenticate');
+    // With a token, from that origin too.
+    const { tokens } = await authorizedAgent(h);
+    const answered = await h.request('/mcp', { method: 'POST', withCookies: false, headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${tokens.access_token}` }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('access-control-allow-origin')).toBe('*');
+    expect(seen).toHaveLength(1);
+  });
+
   it("with the gateway's own MCP server: an agent's token reaches the Looker tools as its person, and a read-only grant is challenged for more at make_look", async () => {
     const h = createHarness();
     const { tokens } = await authorizedAgent(h);

@@ -13,6 +13,7 @@ import { bearerToken } from '../callers/access-tokens.ts';
 import type { AgentCaller } from '../callers/agent-tokens.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantUnavailableError } from '../grants/access.ts';
+import { openToAnyOrigin } from '../http/open-cors.ts';
 import type { Grant } from '../grants/record.ts';
 import { allowsApiCall, WRITE_SCOPE } from '../grants/scope.ts';
 import type { LookerCall, McpCaller } from '../mcp/handler.ts';
@@ -28,6 +29,7 @@ const AMBIGUOUS = /\/\/|\/\.\.?(?:[/?]|$)|%2f|%5c|%2e|\\/i;
 
 export function mcpRoutes(handle: McpHandler) {
   const routes = new Hono<AppEnv>();
+  routes.use(MCP_PATH, openToAnyOrigin);
   routes.all(MCP_PATH, async (c) => {
     const gw = c.get('gateway');
     c.header('cache-control', 'no-store');

@@ -8,7 +8,7 @@
  * tokens callers/agent-tokens.ts.
  */
 import { Hono } from 'hono';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { AgentFlow } from '../callers/credential-flows.ts';
 import { cookies } from '../callers/cookies.ts';
 import { logClientId } from '../callers/agent-tokens.ts';
@@ -16,6 +16,7 @@ import { SignInTooLargeError } from '../callers/sign-ins.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { parseScope } from '../grants/scope.ts';
 import { readAtMost, readForm } from '../http/form.ts';
+import { openToAnyOrigin } from '../http/open-cors.ts';
 import { checkPageFormOrigin, sourceOf } from '../http/same-origin.ts';
 import { revokeAccessToken } from '../looker/oauth.ts';
 import { authorizationServerMetadata, mcpResource, protectedResourceMetadata } from '../oauth/metadata.ts';
@@ -31,22 +32,6 @@ const NO_STORE = { 'cache-control': 'no-store' };
 /** A registration is a few hundred bytes; more is refused unread. */
 const REGISTRATION_LIMIT_BYTES = 8 * 1024;
 
-/**
- * The endpoints an MCP client calls from anywhere (a browser-based one included): readable
- * cross-origin, never with cookies (nothing here reads one).
- */
-const openToAnyOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.method === 'OPTIONS') {
-    return c.body(null, 204, {
-      'access-control-allow-origin': '*',
-      'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type, authorization, mcp-protocol-version',
-      'access-control-max-age': '600',
-    });
-  }
-  await next();
-  c.res.headers.set('access-control-allow-origin', '*');
-};
 for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', '/oauth/register', '/oauth/token', '/oauth/revoke']) {
   oauthRoutes.use(path, openToAnyOrigin);
 }
