@@ -63,6 +63,23 @@ describe('discovery', () => {
     expect(seen).toEqual([]);
   });
 
+  it("the agent's Looker calls are judged as /api/* judges a person's: an ambiguous path or Looker's sign-in endpoints are refused before Looker is asked", async () => {
+    const statuses: Record<string, number> = {};
+    const refused = ['/../login', '/login', '/token', '/Logout', '/%2e%2e/token', '//user', '/user\\x', '/user%2f42', '/user;x', '/user%252e', '/user?fields=id#x'];
+    const h = createHarness({
+      mcp: async (_request, caller) => {
+        for (const path of [...refused, '/user?fields=id']) statuses[path] = (await caller.looker('GET', path)).status;
+        return Response.json({});
+      },
+    });
+    const { tokens } = await authorizedAgent(h);
+    const before = h.upstream.length;
+    expect((await mcp(h, tokens.access_token)).status).toBe(200);
+    expect(statuses).toEqual({ ...Object.fromEntries(refused.map((path) => [path, 400])), '/user?fields=id': 200 });
+    // Only the one good call reached Looker.
+    expect(h.upstream.slice(before).map((r) => new URL(r.url).pathname)).toEqual(['/api/4.0/user']);
+  });
+
   it('/mcp is reachable from a browser-based client: the preflight passes before any token is asked for, and the 401 challenge is readable', async () => {
     const { h, seen } = harness();
     const origin = 'https://inspector.example';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authEndpointOf, canonicalApiPath, resolveApiTarget } from '../src/api/target.ts';
+import { authEndpointOf, canonicalApiPath, resolveApiTarget } from '../src/http/api-target.ts';
 
 // resolveApiTarget builds the target by appending, without parsing it again (it runs on
 // every proxied request). These tests hold it to what a second parse would have checked:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalApiPath } from '../src/api/target.ts';
+import { canonicalApiPath } from '../src/http/api-target.ts';
 import { allows, parseScope, requiredScope, scopeString } from '../src/grants/scope.ts';
 
 /** As the proxy judges a path: canonical (decoded, case-folded) form. */

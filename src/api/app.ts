@@ -31,7 +31,7 @@ import { downstreamResponseHeaders, readRequestHeaders, type RequestHeaders, ups
 import { authenticationHint, credentialEndedHint, requiresAuthentication } from './looker-shapes.ts';
 import { isSudoPath, sdkLogin, sdkLogout, sudoRefused } from './sdk-login.ts';
 import { scopeRefusal } from './scope-check.ts';
-import { resolveApiTarget } from './target.ts';
+import { resolveApiTarget } from '../http/api-target.ts';
 
 const FORWARDED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

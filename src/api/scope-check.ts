@@ -5,7 +5,7 @@
  * Only read-only grants come here: the full (default) path does no extra work.
  */
 import { allows, type GrantScope, requiredScope, type Scope } from '../grants/scope.ts';
-import { canonicalAcceptedPath } from './target.ts';
+import { canonicalAcceptedPath } from '../http/api-target.ts';
 
 export interface ScopeRefusal {
   message: string;

@@ -13,6 +13,7 @@ import { bearerToken } from '../callers/access-tokens.ts';
 import type { AgentCaller } from '../callers/agent-tokens.ts';
 import type { AppEnv, Gateway } from '../context.ts';
 import { GrantUnavailableError } from '../grants/access.ts';
+import { resolveApiTarget } from '../http/api-target.ts';
 import { openToAnyOrigin } from '../http/open-cors.ts';
 import type { Grant } from '../grants/record.ts';
 import { allowsApiCall, WRITE_SCOPE } from '../grants/scope.ts';
@@ -23,9 +24,6 @@ import { bearerChallenge, mcpResource, MCP_PATH, resourceMetadataUrl } from '../
 /** The MCP server: answers one request of an authenticated agent (src/mcp/handler.ts; tests may give another). */
 export type McpHandler = (request: Request, caller: McpCaller) => Promise<Response>;
 
-/** A path the agent's Looker calls may take: plain segments under /api/4.0, never Looker's own sign-in endpoints. */
-const SAFE_PATH = /^\/(?!(?:login|logout|token)(?:[/?.]|$))[A-Za-z0-9_\-.:~/%]*(?:\?[^#\s]*)?$/i;
-const AMBIGUOUS = /\/\/|\/\.\.?(?:[/?]|$)|%2f|%5c|%2e|\\/i;
 
 export function mcpRoutes(handle: McpHandler) {
   const routes = new Hono<AppEnv>();
@@ -70,14 +68,19 @@ function lookerFor(gw: Gateway, caller: AgentCaller, initial: Grant): LookerCall
   let grant = initial;
   return async (method, path, body) => {
     const verb = method.toUpperCase();
-    if (!SAFE_PATH.test(path) || AMBIGUOUS.test(path)) {
-      return Response.json({ message: `The path ${path.split('?')[0]} is not one an agent may call.` }, { status: 400 });
+    // Judged as /api/* judges a person's calls: under /api/4.0, unambiguous, never Looker's own sign-in endpoints.
+    const query = path.indexOf('?');
+    const pathname = query < 0 ? path : path.slice(0, query);
+    const search = query < 0 ? '' : path.slice(query);
+    const target = resolveApiTarget(verb, `/api/4.0${pathname}`, search, gw.config.lookerApiUrl);
+    if (!target.ok || /[#\s]/.test(search)) {
+      return Response.json({ message: `The path ${pathname} is not one an agent may call.` }, { status: 400 });
     }
     // The MCP server narrows its calls to the grant's scope too; this is the route's own check, at the boundary.
     if (!allowsApiCall(caller.agent.scope, verb, path)) {
       return Response.json({ message: `${verb} ${path.split('?')[0]} needs ${WRITE_SCOPE}; this agent may only read.`, required_scope: WRITE_SCOPE }, { status: 403 });
     }
-    const url = `${gw.config.lookerApiUrl}/api/4.0${path}`;
+    const url = target.url;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const outcome = await gw.keeper.callWithAccessToken(
       caller.access,
