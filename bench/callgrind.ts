@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadClient } from './load.ts';
+import type { LoadClient, LoadRequest } from './load.ts';
 import { launchWorker, type RunningWorker } from './workerd.ts';
 import type { MeasuredWorker, RunSetup } from './workers.ts';
 
@@ -31,8 +31,8 @@ export interface InstructionCounts {
 interface Counted {
   worker: MeasuredWorker;
   running: RunningWorker;
-  url: string;
-  headers: Record<string, string>;
+  /** What a client sends it (known once it is signed in). */
+  request?: LoadRequest;
   /** Instructions per request, one per round. */
   rounds: number[];
 }
@@ -55,16 +55,21 @@ export async function countInstructions(client: LoadClient, workers: ReadonlyArr
     for (const { worker, port } of workers) {
       const origin = `http://127.0.0.1:${port}`;
       const running = await launchWorker(worker.define(setup, origin), port, { dir, name: worker.id, callgrind: true });
-      counted.push({ worker, running, url: `${origin}/api/4.0/user`, headers: {}, rounds: [] });
+      counted.push({ worker, running, rounds: [] });
     }
-    for (const target of counted) target.headers = await target.worker.clientHeaders(target.running.origin);
+    for (const target of counted) {
+      const { path, ...request } = await target.worker.client(target.running.origin);
+      target.request = { url: `${target.running.origin}${path}`, ...request };
+    }
     const send = async (target: Counted, total: number) => {
+      const { request } = target;
+      if (request === undefined) throw new Error(`${target.worker.label} under callgrind has no request`);
       let sent = 0;
       const one = async () => {
         while (sent < total) {
           sent++;
-          const status = await client.get(target.url, target.headers);
-          if (status !== 200) throw new Error(`${target.worker.label} under callgrind answered ${status}`);
+          const answer = await client.send(request);
+          if (!answer.ok) throw new Error(`${target.worker.label} under callgrind answered ${answer.status}`);
         }
       };
       await Promise.all(Array.from({ length: CONCURRENCY }, one));

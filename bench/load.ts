@@ -1,26 +1,46 @@
 /**
  * The load generator: closed-loop clients on kept-alive connections, each sending its
- * next GET as soon as the previous answer has been read, for a fixed time.
+ * next request (the same every time: a GET, or a POST with a small body) as soon as the
+ * previous answer has been read, for a fixed time.
  */
 import http from 'node:http';
 import { cpuMs } from './proc.ts';
 import { percentile } from './stats.ts';
 
-/** Where load goes: a URL, the headers each request carries, and the process serving it. */
-export interface LoadTarget {
+/** One request, sent the same way every time. */
+export interface LoadRequest {
   url: string;
+  /** GET when absent. */
+  method?: 'GET' | 'POST' | undefined;
   headers: Record<string, string>;
+  /** A POST's whole body (sent with its Content-Length). */
+  body?: string | undefined;
+  /**
+   * A 200 whose body matches this failed all the same (an MCP tool's error comes back as
+   * a 200); only a request that has one has its answer's body read, the rest drop theirs.
+   */
+  failsIf?: RegExp | undefined;
+}
+
+/** What came back: the status, and whether it counts as a success (a 200 that `failsIf` did not match). */
+export interface Answer {
+  status: number;
+  ok: boolean;
+}
+
+/** Where load goes: the request each client sends, and the process serving it. */
+export interface LoadTarget extends LoadRequest {
   pid: number;
 }
 
 export interface LoadResult {
-  /** Successful (200) requests per second. */
+  /** Successful requests (200, see LoadRequest.failsIf) per second. */
   rps: number;
   /** Latency of successful requests, in ms. */
   p50: number;
   p99: number;
   requests: number;
-  /** Answers other than 200, left out of the figures above. */
+  /** Answers that were no success, left out of the figures above. */
   errors: number;
   /** CPU time the serving process used per request, in ms. */
   cpuPerRequestMs: number;
@@ -30,8 +50,8 @@ export interface LoadResult {
 
 export interface LoadClient {
   agent: http.Agent;
-  /** A GET's status, its body read and dropped. */
-  get(url: string, headers: Record<string, string>): Promise<number>;
+  /** A request's answer, its body read (and dropped, unless `failsIf` reads it). */
+  send(request: LoadRequest): Promise<Answer>;
   /** Per origin: requests sent again after a connection reset, reported so a retry hides nothing. */
   resentAfterReset: Map<string, number>;
   destroy(): void;
@@ -40,14 +60,23 @@ export interface LoadClient {
 export function createClient(): LoadClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const resentAfterReset = new Map<string, number>();
-  const getOnce = (url: string, headers: Record<string, string>) =>
-    new Promise<number>((resolve, reject) => {
-      const request = http.get(url, { agent, headers }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
+  const sendOnce = ({ url, method = 'GET', headers, body, failsIf }: LoadRequest) =>
+    new Promise<Answer>((resolve, reject) => {
+      const withLength = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+      const request = http.request(url, { method, agent, headers: withLength }, (response) => {
+        const status = response.statusCode ?? 0;
+        if (failsIf === undefined) {
+          response.resume();
+          response.on('end', () => resolve({ status, ok: status === 200 }));
+        } else {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status, ok: status === 200 && !failsIf.test(Buffer.concat(chunks).toString('utf8')) }));
+        }
         response.on('error', reject);
       });
       request.on('error', reject);
+      request.end(body);
     });
   return {
     agent,
@@ -55,14 +84,14 @@ export function createClient(): LoadClient {
     // Sent again once if the kept-alive socket it went out on was closed by the server at
     // that moment (what browsers do too). Seen only under callgrind, where everything is
     // ~50× slower and workerd's idle-connection timeout can meet a reused socket.
-    async get(url, headers) {
+    async send(request) {
       try {
-        return await getOnce(url, headers);
+        return await sendOnce(request);
       } catch (error) {
         if (!isConnectionReset(error)) throw error;
-        const origin = new URL(url).origin;
+        const origin = new URL(request.url).origin;
         resentAfterReset.set(origin, (resentAfterReset.get(origin) ?? 0) + 1);
-        return getOnce(url, headers);
+        return sendOnce(request);
       }
     },
     destroy: () => agent.destroy(),
@@ -87,7 +116,7 @@ export interface CountShape {
 }
 
 /**
- * `shape.requests` GETs, `shape.concurrency` at a time, no warm-up: the same figures as
+ * `shape.requests` requests, `shape.concurrency` at a time, no warm-up: the same figures as
  * load(), for a fixed amount of work instead of a fixed time. `cpu` reads the serving
  * process's CPU time (default: the process alone; treeCpuMs adds its children).
  */
@@ -99,9 +128,9 @@ export async function loadCount(client: LoadClient, target: LoadTarget, shape: C
     while (sent < shape.requests) {
       sent++;
       const start = process.hrtime.bigint();
-      const status = await client.get(target.url, target.headers);
+      const answer = await client.send(target);
       const micros = Number(process.hrtime.bigint() - start) / 1000;
-      if (status === 200) latencies.push(micros);
+      if (answer.ok) latencies.push(micros);
       else errors++;
     }
   };
@@ -121,10 +150,10 @@ export async function load(client: LoadClient, target: LoadTarget, shape: LoadSh
     const one = async () => {
       while (performance.now() < until) {
         const start = process.hrtime.bigint();
-        const status = await client.get(target.url, target.headers);
+        const answer = await client.send(target);
         const micros = Number(process.hrtime.bigint() - start) / 1000;
         if (!record) continue;
-        if (status === 200) latencies.push(micros);
+        if (answer.ok) latencies.push(micros);
         else errors++;
       }
     };

@@ -7,6 +7,7 @@ import type { StreamResult } from './memory.ts';
 import type { BenchOptions } from './options.ts';
 import { TARGETS } from './targets.ts';
 import { p50Added, ratioKey, type Comparison, type ThroughputRow } from './throughput.ts';
+import type { RoundsSummary } from './stats.ts';
 import { judge, verdictLines, type RunFigures, type Verdict } from './verdicts.ts';
 import { BARE, GATEWAY, GATEWAY_BEARER } from './workers.ts';
 
@@ -15,8 +16,8 @@ export interface BenchResults {
   machine: { platform: string; arch: string; node: string; cores: number };
   options: BenchOptions;
   bundleBytes: number;
-  /** Everything measured for throughput, in the order of the table's columns. */
-  measured: ReadonlyArray<{ id: string; label: string; isWorker: boolean; countsKv: boolean }>;
+  /** Everything measured for throughput, in the order of the tables' columns; `what` is the request it was measured on. */
+  measured: ReadonlyArray<{ id: string; label: string; what: string; isWorker: boolean; countsKv: boolean }>;
   comparisons: readonly Comparison[];
   throughput: ThroughputRow[];
   streams: StreamResult[];
@@ -58,33 +59,58 @@ const f = (n: number, digits = 1) => n.toFixed(digits);
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 /** "gateway/(bare + log)": a label with spaces in parentheses, so the ratio reads unambiguously. */
 const term = (label: string) => (label.includes(' ') ? `(${label})` : label);
+const labelsOf = (list: ReadonlyArray<{ label: string }>) => list.map((m) => m.label).join(' / ');
+
+/**
+ * How the report splits what was measured: the main table holds every target measured on
+ * the same request as the others (GET /api/4.0/user) and the comparisons among them; a
+ * comparison of two different requests (an MCP tool call against the same Looker call
+ * through /api/*) gets a table of its own, with the CPU one adds over the other, and its
+ * two targets appear there only.
+ */
+export function splitTables(measured: BenchResults['measured'], comparisons: readonly Comparison[]): { main: BenchResults['measured']; mainComparisons: Comparison[]; costs: Comparison[] } {
+  const whatOf = new Map(measured.map((m) => [m.id, m.what]));
+  const twoRequests = ({ of, to }: Comparison) => {
+    const [a, b] = [whatOf.get(of), whatOf.get(to)];
+    return a !== undefined && b !== undefined && a !== b;
+  };
+  const costs = comparisons.filter(twoRequests);
+  const apart = new Set(costs.flatMap((c) => [c.of, c.to]));
+  return {
+    main: measured.filter((m) => !apart.has(m.id)),
+    // Including one with a side not measured at all: its cells say n/a.
+    mainComparisons: comparisons.filter((c) => !costs.includes(c) && !apart.has(c.of) && !apart.has(c.to)),
+    costs,
+  };
+}
 
 export function renderReport(results: BenchResults, verdicts: readonly Verdict[]): string {
   const { options: o, machine } = results;
   const labelOf = new Map(results.measured.map((m) => [m.id, m.label]));
   const name = (id: string) => labelOf.get(id) ?? id;
-  const workers = results.measured.filter((m) => m.isWorker);
-  const kvCounted = results.measured.filter((m) => m.countsKv);
+  const { main, mainComparisons, costs } = splitTables(results.measured, results.comparisons);
+  const workers = main.filter((m) => m.isWorker);
+  const kvCounted = main.filter((m) => m.countsKv);
   const lines: string[] = [];
 
   lines.push(`looker-oauth-gateway benchmark — ${results.startedAt.toISOString()} — ${machine.platform}/${machine.arch}, Node ${machine.node}, ${machine.cores} cores${o.quick ? ' — quick run' : ''}`);
-  lines.push(`GET /api/4.0/user; per concurrency ${o.rounds} interleaved rounds of ${o.durationMs / 1000} s per target (after ${o.warmupMs / 1000} s warm-up), medians; gateway bundle ${f(results.bundleBytes / 1024)} KiB`);
+  const requests = [...new Set(main.map((m) => m.what))].join(', ');
+  lines.push(`${requests}; per concurrency ${o.rounds} interleaved rounds of ${o.durationMs / 1000} s per target (after ${o.warmupMs / 1000} s warm-up), medians; gateway bundle ${f(results.bundleBytes / 1024)} KiB`);
   lines.push('');
 
-  const labels = (list: ReadonlyArray<{ label: string }>) => list.map((m) => m.label).join(' / ');
-  lines.push(
+    lines.push(
     row([
       'concurrency',
-      ...results.measured.map((m) => `${m.label} req/s`),
-      ...results.comparisons.map((c, i) => `${name(c.of)}/${term(name(c.to))}${i === 0 ? ' (median, and range of rounds)' : ''}`),
-      `p50 ${labels(results.measured)} (ms)`,
-      `p99 ${labels(results.measured)} (ms)`,
+      ...main.map((m) => `${m.label} req/s`),
+      ...mainComparisons.map((c, i) => `${name(c.of)}/${term(name(c.to))}${i === 0 ? ' (median, and range of rounds)' : ''}`),
+      `p50 ${labelsOf(main)} (ms)`,
+      `p99 ${labelsOf(main)} (ms)`,
       `p50 added vs ${name(BARE)} (ms)`,
-      `workerd CPU/req ${labels(workers)} (ms)`,
+      `workerd CPU/req ${labelsOf(workers)} (ms)`,
       ...kvCounted.flatMap((m) => [`${m.label} KV reads/req`, `${m.label} KV writes/req`]),
     ]),
   );
-  lines.push(row(['---:', ...results.measured.map(() => '---:'), ...results.comparisons.map(() => '---:'), '---', '---', '---:', '---', ...kvCounted.flatMap(() => ['---:', '---:'])]));
+  lines.push(row(['---:', ...main.map(() => '---:'), ...mainComparisons.map(() => '---:'), '---', '---', '---:', '---', ...kvCounted.flatMap(() => ['---:', '---:'])]));
   for (const r of results.throughput) {
     const medians = (id: string) => r.medians[id];
     const each = (list: ReadonlyArray<{ id: string }>, pick: (id: string) => string) => list.map((m) => pick(m.id)).join(' / ');
@@ -92,20 +118,22 @@ export function renderReport(results: BenchResults, verdicts: readonly Verdict[]
     lines.push(
       row([
         String(r.concurrency),
-        ...results.measured.map((m) => f(medians(m.id)?.rps ?? Number.NaN, 0)),
-        ...results.comparisons.map((c, i) => {
+        ...main.map((m) => f(medians(m.id)?.rps ?? Number.NaN, 0)),
+        ...mainComparisons.map((c, i) => {
           const ratio = r.ratios[ratioKey(c)];
           if (ratio === undefined) return 'n/a';
           return i === 0 ? `${f(ratio.median, 2)}× (${f(ratio.min, 2)}–${f(ratio.max, 2)})` : `${f(ratio.median, 2)}×`;
         }),
-        each(results.measured, (id) => f(medians(id)?.p50 ?? Number.NaN, 2)),
-        each(results.measured, (id) => f(medians(id)?.p99 ?? Number.NaN, 2)),
+        each(main, (id) => f(medians(id)?.p50 ?? Number.NaN, 2)),
+        each(main, (id) => f(medians(id)?.p99 ?? Number.NaN, 2)),
         added === undefined ? 'n/a' : f(added, 2),
         each(workers, (id) => f(medians(id)?.cpuPerRequestMs ?? Number.NaN, 3)),
         ...kvCounted.flatMap((m) => [f(r.kv[m.id]?.reads ?? Number.NaN, 2), f(r.kv[m.id]?.writes ?? Number.NaN, 2)]),
       ]),
     );
   }
+
+  for (const cost of costs) lines.push('', ...costTable(results, cost));
 
   lines.push('');
   lines.push('| streamed | bytes | status | seconds | workerd RSS before → peak (MiB) | growth (MiB) |');
@@ -136,4 +164,58 @@ export function renderReport(results: BenchResults, verdicts: readonly Verdict[]
     lines.push('', `Requests sent again after the server reset a kept-alive connection: ${counts}.`);
   }
   return lines.join('\n');
+}
+
+/** "0.84 (0.80–0.90)": a per-round figure's median and range. */
+const spread = (s: RoundsSummary | undefined, digits: number, unit = '') => (s === undefined ? 'n/a' : `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})`);
+
+/**
+ * One comparison of two different requests, per concurrency: each one's requests/s,
+ * p50/p99 and workerd CPU per request, the baseline (`to`) first; then what `of` adds
+ * (p50, CPU per request) and the ratios, from rounds that ran side by side.
+ */
+export function costTable(results: BenchResults, { of, to }: Comparison): string[] {
+  const byId = new Map(results.measured.map((m) => [m.id, m]));
+  const [a, b] = [byId.get(to), byId.get(of)];
+  if (a === undefined || b === undefined) throw new Error(`cannot show ${of} against ${to}: not both measured`);
+  const pair = `${a.label} / ${b.label}`;
+  const lines = [`${b.label} (${b.what}) against ${a.label} (${a.what}):`, ''];
+  const kv = [a, b].filter((m) => m.countsKv);
+  lines.push(
+    row([
+      'concurrency',
+      `${a.label} req/s`,
+      `${b.label} req/s`,
+      `${term(b.label)}/${term(a.label)} req/s (median, and range of rounds)`,
+      `p50 ${pair} (ms)`,
+      `p99 ${pair} (ms)`,
+      `p50 added (ms)`,
+      `workerd CPU/req ${pair} (ms)`,
+      `CPU added per request (ms; median, and range of rounds)`,
+      `${term(b.label)}/${term(a.label)} CPU per request (median, and range of rounds)`,
+      ...(kv.length > 0 ? [`KV reads, writes/req ${labelsOf(kv)}`] : []),
+    ]),
+  );
+  lines.push(row(['---:', '---:', '---:', '---:', '---', '---', '---:', '---', '---:', '---:', ...(kv.length > 0 ? ['---'] : [])]));
+  for (const r of results.throughput) {
+    const m = (id: string) => r.medians[id];
+    const key = ratioKey({ of, to });
+    const added = p50Added(r, of, to);
+    lines.push(
+      row([
+        String(r.concurrency),
+        f(m(to)?.rps ?? Number.NaN, 0),
+        f(m(of)?.rps ?? Number.NaN, 0),
+        spread(r.ratios[key], 2, '×'),
+        `${f(m(to)?.p50 ?? Number.NaN, 2)} / ${f(m(of)?.p50 ?? Number.NaN, 2)}`,
+        `${f(m(to)?.p99 ?? Number.NaN, 2)} / ${f(m(of)?.p99 ?? Number.NaN, 2)}`,
+        added === undefined ? 'n/a' : f(added, 2),
+        `${f(m(to)?.cpuPerRequestMs ?? Number.NaN, 3)} / ${f(m(of)?.cpuPerRequestMs ?? Number.NaN, 3)}`,
+        spread(r.cpu[key]?.addedMs, 3),
+        spread(r.cpu[key]?.ratio, 2, '×'),
+        ...(kv.length > 0 ? [kv.map((k) => `${f(r.kv[k.id]?.reads ?? Number.NaN, 2)}, ${f(r.kv[k.id]?.writes ?? Number.NaN, 2)}`).join(' / ')] : []),
+      ]),
+    );
+  }
+  return lines;
 }

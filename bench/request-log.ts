@@ -52,10 +52,13 @@ export interface KvTally {
 
 export const emptyTally = (): KvTally => ({ reads: 0, writes: 0, lines: 0 });
 
-/** Adds the API's request lines to `tally` (the site's pages are not what is measured). */
-export function tallyKv(tally: KvTally, lines: readonly RequestLogLine[]): KvTally {
+/**
+ * Adds the request lines of `route` (the measured one: '/api/*', '/mcp') to `tally`; the
+ * other routes' (the sign-in's pages) are not what is measured.
+ */
+export function tallyKv(tally: KvTally, lines: readonly RequestLogLine[], route: string): KvTally {
   for (const line of lines) {
-    if (line.route !== '/api/*') continue;
+    if (line.route !== route) continue;
     tally.reads += line.kvReads ?? 0;
     tally.writes += line.kvWrites ?? 0;
     tally.lines++;

@@ -7,10 +7,13 @@
 //   direct       GET simulator /api/4.0/user with a bearer token
 //   the Workers  of workers.ts: a bare pass-through Worker (the platform floor), the same
 //                with one log line per request, and the real gateway bundle with a session
+//                and with a script's bearer token; and the MCP pair, an agent's tools/call
+//                of get_models at /mcp against the same Looker call through /api/*
 // Workers are served by Miniflare/workerd directly: `wrangler dev`'s proxy caps even a
 // static Worker at a few hundred requests/s, which would measure the dev server instead.
 // The report (bench-out/results.md) gives requests/s, p50/p99 latency, the ratios,
-// workerd CPU and KV operations per request, workerd's memory while streaming a large
+// workerd CPU and KV operations per request (and the CPU an MCP call adds over the same
+// Looker call through /api/*), workerd's memory while streaming a large
 // download and upload, with --instructions workerd instructions per request under
 // callgrind, and ends with each target of targets.ts marked met or not.
 import { writeFileSync } from 'node:fs';
@@ -19,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countInstructions, type Instructions } from './callgrind.ts';
 import { runDeno } from './deno-run.ts';
-import { createClient } from './load.ts';
+import { createClient, type LoadClient } from './load.ts';
 import { emptyDir, freePort, originOf, portOf } from './local.ts';
 import { measureStreams, type Streamed } from './memory.ts';
 import { OptionsError, parseOptions, USAGE, type BenchOptions } from './options.ts';
@@ -28,7 +31,7 @@ import { requestLogReader } from './request-log.ts';
 import { accessToken, startSimulator, TOKEN_REDIRECT_URI } from './simulator.ts';
 import { measureThroughput, type Measured } from './throughput.ts';
 import { launchWorker, type RunningWorker } from './workerd.ts';
-import { buildGateway, COMPARISONS, compatibilityDate, DIRECT, MEASURED_WORKERS, type MeasuredWorker, type RunSetup } from './workers.ts';
+import { buildGateway, COMPARISONS, compatibilityDate, DIRECT, MEASURED_WORKERS, USER, type MeasuredWorker, type RunSetup } from './workers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, 'bench-out');
@@ -51,8 +54,9 @@ async function runWorkers(options: BenchOptions): Promise<void> {
       compatibilityDate: compatibilityDate(root),
       gatewayBundle: bundle.path,
     };
-    const direct: Measured = { id: DIRECT, label: 'direct', url: `${sim.origin}/api/4.0/user`, headers: { authorization: `Bearer ${setup.token}` }, pid: sim.pid };
+    const direct: Measured = { id: DIRECT, label: 'direct', what: USER.what, url: `${sim.origin}/api/4.0/user`, headers: { authorization: `Bearer ${setup.token}` }, pid: sim.pid };
     const measured = [direct, ...(await startWorkers(setup, ports.measured, running))];
+    for (const target of measured) await answersOnce(client, target);
 
     const throughput = await measureThroughput(client, measured, COMPARISONS, options);
     const streams = await measureStreams(client, streamedOf(measured), { download: options.downloadBytes, upload: options.uploadBytes });
@@ -73,7 +77,7 @@ async function runWorkers(options: BenchOptions): Promise<void> {
       bundleBytes: bundle.bytes,
       measured: measured.map((m) => {
         const worker = MEASURED_WORKERS.find((w) => w.id === m.id);
-        return { id: m.id, label: m.label, isWorker: worker !== undefined, countsKv: worker?.countsKv ?? false };
+        return { id: m.id, label: m.label, what: m.what, isWorker: worker !== undefined, countsKv: worker?.countsKv ?? false };
       }),
       comparisons: COMPARISONS,
       throughput,
@@ -109,17 +113,24 @@ async function startWorkers(setup: RunSetup, ports: ReadonlyMap<string, number>,
     const port = portOf(ports, worker.id);
     const started = await launchWorker(worker.define(setup, originOf(port)), port, { dir: logDir, name: worker.id });
     running.push(started);
+    const { path, ...request } = await worker.client(started.origin);
     measured.push({
       id: worker.id,
       label: worker.label,
-      url: `${started.origin}/api/4.0/user`,
-      headers: await worker.clientHeaders(started.origin),
+      what: worker.request.what,
+      url: `${started.origin}${path}`,
+      ...request,
       pid: started.pid,
-      requestLog: worker.countsKv ? requestLogReader(started.logFile) : undefined,
-      logFile: started.logFile,
+      requestLog: worker.countsKv ? { read: requestLogReader(started.logFile), route: worker.request.route, file: started.logFile } : undefined,
     });
   }
   return measured;
+}
+
+/** One request before any is measured, which must succeed: a run never measures refusals or errors. */
+async function answersOnce(client: LoadClient, target: Measured): Promise<void> {
+  const answer = await client.send(target);
+  if (!answer.ok) throw new Error(`${target.label} (${target.what}) answered ${answer.status}${answer.status === 200 ? ' with an error in its body' : ''} before the run`);
 }
 
 function streamedOf(measured: readonly Measured[]): Streamed[] {

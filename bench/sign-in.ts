@@ -1,4 +1,4 @@
-/** Signing in to a running gateway as a browser does, for the session cookie its API calls carry. */
+/** Signing in to a running gateway as a browser, a script and an AI agent do, for what their calls carry. */
 
 /** The `__Host-lgw_session=…` pair to send as a Cookie header. Never printed. */
 export async function gatewaySessionCookie(gateway: string): Promise<string> {
@@ -17,27 +17,19 @@ export async function gatewaySessionCookie(gateway: string): Promise<string> {
 }
 
 /**
- * A script's bearer token, as the command line and an SDK would get one: the loopback
- * sign-in (PKCE, a loopback redirect_uri that nobody needs to listen on: the code is read
- * from the redirect), the consent page's Allow, the code traded for a credential, then
- * the SDK login. Never printed.
+ * Through a sign-in that ends on the gateway's consent page, to the code it sends the
+ * client's redirect_uri: the authorization request (its login cookie kept), Looker's
+ * approval (the simulator's --auto-approve), the gateway's /callback, then Allow on the
+ * consent page. `what` names the flow in errors.
  */
-export async function gatewayBearerToken(gateway: string): Promise<string> {
-  const { createHash, randomBytes } = await import('node:crypto');
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const redirectUri = 'http://127.0.0.1:9/callback';
-  const authorize = new URL(`${gateway}/cli/authorize`);
-  for (const [k, v] of Object.entries({ response_type: 'code', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: 'bench', name: 'bench' })) {
-    authorize.searchParams.set(k, v);
-  }
+async function allowedCode(gateway: string, authorize: URL, what: string): Promise<string> {
   const start = await fetch(authorize, { redirect: 'manual' });
   const loginCookie = start.headers.getSetCookie()[0]?.split(';')[0];
   const approved = await fetch(start.headers.get('location') ?? '', { redirect: 'manual' });
   const callback = await fetch(approved.headers.get('location') ?? '', { redirect: 'manual', headers: { cookie: loginCookie ?? '' } });
   const consentCookie = callback.headers.getSetCookie().find((c) => c.startsWith('__Host-lgw_consent_'))?.split(';')[0];
   const consentPath = callback.headers.get('location');
-  if (callback.status !== 303 || consentCookie === undefined || consentPath === null) throw new Error(`gateway credential: /callback answered ${callback.status}`);
+  if (callback.status !== 303 || consentCookie === undefined || consentPath === null) throw new Error(`${what}: /callback answered ${callback.status}`);
   const allowed = await fetch(`${gateway}${consentPath}`, {
     method: 'POST',
     redirect: 'manual',
@@ -45,11 +37,36 @@ export async function gatewayBearerToken(gateway: string): Promise<string> {
     body: 'decision=allow',
   });
   const code = new URL(allowed.headers.get('location') ?? 'http://x/').searchParams.get('code');
-  if (code === null) throw new Error(`gateway credential: the consent answered ${allowed.status} without a code`);
+  if (code === null) throw new Error(`${what}: the consent answered ${allowed.status} without a code`);
+  return code;
+}
+
+/** A PKCE verifier and its S256 challenge. */
+async function pkce(): Promise<{ verifier: string; challenge: string }> {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** A redirect URI on the loopback that nobody needs to listen on: the code is read from the redirect. */
+const LOOPBACK_REDIRECT = 'http://127.0.0.1:9/callback';
+
+/**
+ * A script's bearer token, as the command line and an SDK would get one: the loopback
+ * sign-in (PKCE), the consent page's Allow, the code traded for a credential, then the
+ * SDK login. Never printed.
+ */
+export async function gatewayBearerToken(gateway: string): Promise<string> {
+  const { verifier, challenge } = await pkce();
+  const authorize = new URL(`${gateway}/cli/authorize`);
+  for (const [k, v] of Object.entries({ response_type: 'code', redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 'bench', name: 'bench' })) {
+    authorize.searchParams.set(k, v);
+  }
+  const code = await allowedCode(gateway, authorize, 'gateway credential');
   const issued = await fetch(`${gateway}/cli/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri }).toString(),
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: LOOPBACK_REDIRECT }).toString(),
   });
   const credential = (await issued.json()) as { client_id?: string; client_secret?: string };
   if (credential.client_id === undefined || credential.client_secret === undefined) throw new Error(`gateway credential: /cli/token answered ${issued.status}`);
@@ -60,5 +77,35 @@ export async function gatewayBearerToken(gateway: string): Promise<string> {
   });
   const token = ((await login.json()) as { access_token?: string }).access_token;
   if (token === undefined) throw new Error(`gateway credential: the SDK login answered ${login.status}`);
+  return token;
+}
+
+/**
+ * An AI agent's access token for the gateway's /mcp (lgwat_…), as an MCP client gets one:
+ * dynamic client registration, the authorization request (PKCE, read-only scope, the /mcp
+ * resource), Looker's approval and the consent page's Allow, then the code redeemed at
+ * /oauth/token. Never printed.
+ */
+export async function gatewayAgentToken(gateway: string): Promise<string> {
+  const resource = `${gateway}/mcp`;
+  const registered = await fetch(`${gateway}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'bench', redirect_uris: [LOOPBACK_REDIRECT] }),
+  });
+  const clientId = ((await registered.json()) as { client_id?: string }).client_id;
+  if (clientId === undefined) throw new Error(`agent token: /oauth/register answered ${registered.status}`);
+  const { verifier, challenge } = await pkce();
+  const authorize = new URL(`${gateway}/oauth/authorize`);
+  const query = { response_type: 'code', client_id: clientId, redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 'bench', scope: 'looker:read', resource };
+  for (const [k, v] of Object.entries(query)) authorize.searchParams.set(k, v);
+  const code = await allowedCode(gateway, authorize, 'agent token');
+  const issued = await fetch(`${gateway}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: LOOPBACK_REDIRECT, client_id: clientId, resource }).toString(),
+  });
+  const token = ((await issued.json()) as { access_token?: string }).access_token;
+  if (token === undefined || !token.startsWith('lgwat_')) throw new Error(`agent token: /oauth/token answered ${issued.status} without an agent access token`);
   return token;
 }

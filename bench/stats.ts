@@ -26,12 +26,15 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export interface RatioSummary {
+/** Per-round figures summed up: their median, and their lowest and highest. */
+export interface RoundsSummary {
   median: number;
-  /** The lowest and highest single-round ratio: how far one round can be trusted. */
+  /** The lowest and highest single round: how far one round can be trusted. */
   min: number;
   max: number;
 }
+
+export type RatioSummary = RoundsSummary;
 
 /**
  * Round i of `numerators` over round i of `denominators`: rounds that ran side by side
@@ -44,4 +47,14 @@ export function perRoundRatio(numerators: readonly number[], denominators: reado
   }
   const ratios = numerators.map((n, i) => n / denominators[i]!);
   return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
+/**
+ * Round i of `of` minus round i of `to`, summed up like perRoundRatio: for a quantity whose
+ * difference is what matters (CPU time added per request), from rounds that ran side by side.
+ */
+export function perRoundDifference(of: readonly number[], to: readonly number[]): RoundsSummary {
+  if (of.length !== to.length) throw new Error(`per-round difference of ${of.length} rounds and ${to.length}`);
+  const differences = of.map((n, i) => n - to[i]!);
+  return { median: median(differences), min: Math.min(...differences), max: Math.max(...differences) };
 }

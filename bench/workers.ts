@@ -1,7 +1,7 @@
 /**
- * The Workers the benchmark measures, as a list: how each is built and bound, and what a
- * client sends with each request. Each runs alone in its own workerd (workerd.ts) against
- * the same Looker simulator, and every measurement walks this list, so a new variant to
+ * The Workers the benchmark measures, as a list: how each is built and bound, and the
+ * request a client sends it. Each runs alone in its own workerd (workerd.ts) against the
+ * same Looker simulator, and every measurement walks this list, so a new variant to
  * compare is one more entry.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { V4WorkerOptions } from 'miniflare';
-import { gatewayBearerToken, gatewaySessionCookie } from './sign-in.ts';
+import { gatewayAgentToken, gatewayBearerToken, gatewaySessionCookie } from './sign-in.ts';
 
 /** What every Worker is built against in one run. */
 export interface RunSetup {
@@ -23,6 +23,25 @@ export interface RunSetup {
   gatewayBundle: string;
 }
 
+/** What a client sends a measured Worker, the same every time. */
+export interface ClientRequest {
+  method: 'GET' | 'POST';
+  /** Path and query. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** A 200 whose body matches this is a failure all the same (see load.ts). */
+  failsIf?: RegExp;
+}
+
+/** A measured request, as the report names it and as the gateway's request log names its route. */
+export interface RequestKind {
+  /** "GET /api/4.0/user": Workers measured on different requests are compared in tables of their own. */
+  what: string;
+  /** The `route` of the gateway's request log lines for it, whose KV operations are counted. */
+  route: string;
+}
+
 export interface MeasuredWorker {
   /** Its key in results.json, and in the ratios the report draws. */
   id: string;
@@ -30,9 +49,11 @@ export interface MeasuredWorker {
   label: string;
   /** The Worker as Miniflare runs it, once it is to listen at `origin`. */
   define(setup: RunSetup, origin: string): V4WorkerOptions;
-  /** The headers a client sends with each request, once it listens at `origin` (signing in first, if it must). */
-  clientHeaders(origin: string): Promise<Record<string, string>>;
-  /** Its log is the gateway's request log, read back for KV operations per request. */
+  /** What it is measured on. */
+  request: RequestKind;
+  /** The request a client sends it, once it listens at `origin` (signing in first, if it must). */
+  client(origin: string): Promise<ClientRequest>;
+  /** Its log is the gateway's request log, read back for KV operations per request (of `request.route`). */
   countsKv: boolean;
   /** Also measured while streaming a large download and upload. */
   streamed: boolean;
@@ -43,17 +64,66 @@ export interface MeasuredWorker {
 /** The ids the targets and the report compare; `direct` is the simulator itself, called with a token. */
 export const GATEWAY = 'gateway';
 export const GATEWAY_BEARER = 'gatewayBearer';
+export const GATEWAY_MODELS = 'gatewayModels';
+export const GATEWAY_MCP = 'gatewayMcp';
 export const BARE = 'bare';
 export const BARE_LOG = 'bareLog';
 export const DIRECT = 'direct';
 
-/** The requests/s ratios the report shows, the yardstick first (its range of rounds is shown too). */
+/**
+ * The ratios the report shows, the yardstick first (its range of rounds is shown too):
+ * requests/s in the main table. A comparison of two different requests (an MCP tool call
+ * against the same Looker call through /api/*) gets a table of its own, with the workerd
+ * CPU the one adds over the other.
+ */
 export const COMPARISONS = [
   { of: GATEWAY, to: BARE },
   { of: GATEWAY, to: BARE_LOG },
   { of: GATEWAY, to: DIRECT },
   { of: GATEWAY_BEARER, to: BARE },
+  { of: GATEWAY_MCP, to: GATEWAY_MODELS },
 ] as const;
+
+/** The request every Worker but the MCP pair is measured on (and `direct` too). */
+export const USER: RequestKind = { what: 'GET /api/4.0/user', route: '/api/*' };
+const userRequest = (headers: Record<string, string>): ClientRequest => ({ method: 'GET', path: '/api/4.0/user', headers });
+
+/**
+ * The Looker call the MCP tool get_models makes (src/mcp/tools/models.ts), query and all,
+ * so that through /api/* the gateway forwards the same call to the same Looker.
+ */
+export const LOOKML_MODELS_PATH = '/api/4.0/lookml_models?exclude_empty=false&exclude_hidden=false&include_internal=true';
+export const LOOKML_MODELS: RequestKind = { what: 'GET /api/4.0/lookml_models', route: '/api/*' };
+
+/**
+ * get_models as an MCP client calls it in steady state: one JSON-RPC POST to the stateless
+ * Streamable HTTP server, no session and no initialize before it (a 2025-era client has
+ * initialized once; each call is its own POST with the protocol version it agreed on).
+ */
+export const MCP_GET_MODELS: RequestKind = { what: 'POST /mcp tools/call get_models', route: '/mcp' };
+export const MCP_PROTOCOL_VERSION = '2025-11-25';
+export function mcpToolCall(accessToken: string): ClientRequest {
+  return {
+    method: 'POST',
+    path: '/mcp',
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': MCP_PROTOCOL_VERSION,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_models', arguments: {} } }),
+    // A tool's failure (isError) or a JSON-RPC error comes back as a 200: not a success.
+    failsIf: MCP_FAILURE,
+  };
+}
+
+/**
+ * A JSON-RPC error, or a tool result marked as an error, in an MCP answer (JSON or one
+ * SSE event). The tool's own output is JSON inside a string, its quotes escaped, so it
+ * cannot match.
+ */
+export const MCP_FAILURE = /"isError"\s*:\s*true|"error"\s*:\s*\{/;
 
 /**
  * The platform floor: a pass-through Worker that holds the token itself, no sign-in, no
@@ -88,7 +158,8 @@ function bare(id: string, label: string, log: boolean): MeasuredWorker {
       compatibilityDate: setup.compatibilityDate,
       bindings: { UPSTREAM: setup.simulator, TOKEN: setup.token, LOG: log ? '1' : '0' },
     }),
-    clientHeaders: async () => ({}),
+    request: USER,
+    client: async () => userRequest({}),
     countsKv: false,
     // Only the floor itself is compared with the gateway beyond requests/s.
     streamed: !log,
@@ -96,11 +167,12 @@ function bare(id: string, label: string, log: boolean): MeasuredWorker {
   };
 }
 
-/** The gateway as deployed (its bundle, KV, the ledger Durable Object), reached by a browser or a script. */
-function gateway(id: string, label: string, clientHeaders: MeasuredWorker['clientHeaders'], measuredAlso: boolean): MeasuredWorker {
+/** The gateway as deployed (its bundle, KV, the ledger Durable Object), reached by a browser, a script or an agent. */
+function gateway(id: string, label: string, request: RequestKind, client: MeasuredWorker['client'], measuredAlso: boolean): MeasuredWorker {
   return {
     id,
     label,
+    request,
     define: (setup, origin) => ({
       name: id,
       // index.js and, beside it, the command line the gateway serves (a text module wrangler bundles).
@@ -121,7 +193,7 @@ function gateway(id: string, label: string, clientHeaders: MeasuredWorker['clien
         GATEWAY_URL: origin,
       },
     }),
-    clientHeaders,
+    client,
     countsKv: true,
     streamed: measuredAlso,
     underCallgrind: measuredAlso,
@@ -132,9 +204,16 @@ export const MEASURED_WORKERS: readonly MeasuredWorker[] = [
   bare(BARE, 'bare', false),
   bare(BARE_LOG, 'bare + log', true),
   // A browser's session: the cookie the gateway set after signing in through the simulator.
-  gateway(GATEWAY, 'gateway', async (origin) => ({ cookie: await gatewaySessionCookie(origin) }), true),
+  gateway(GATEWAY, 'gateway', USER, async (origin) => userRequest({ cookie: await gatewaySessionCookie(origin) }), true),
   // A script: the bearer token the SDK login hands a credential (requests/s and KV per request).
-  gateway(GATEWAY_BEARER, 'gateway (bearer)', async (origin) => ({ authorization: `Bearer ${await gatewayBearerToken(origin)}` }), false),
+  gateway(GATEWAY_BEARER, 'gateway (bearer)', USER, async (origin) => userRequest({ authorization: `Bearer ${await gatewayBearerToken(origin)}` }), false),
+  // The MCP pair, each on a gateway of its own, as the same Looker user (the simulator's one):
+  // a script's GET of the models through /api/*, and an agent's get_models tool call at /mcp
+  // with the access token the gateway's OAuth flow issued it. Not under callgrind: an MCP call
+  // costs two to three times the workerd CPU of a proxied one, and valgrind runs it some 50×
+  // slower, which would add many minutes to an --instructions run.
+  gateway(GATEWAY_MODELS, 'API lookml_models', LOOKML_MODELS, async (origin) => ({ method: 'GET', path: LOOKML_MODELS_PATH, headers: { authorization: `Bearer ${await gatewayBearerToken(origin)}` } }), false),
+  gateway(GATEWAY_MCP, 'MCP get_models', MCP_GET_MODELS, async (origin) => mcpToolCall(await gatewayAgentToken(origin)), false),
 ];
 
 /** Bundles the gateway as a deploy would (`wrangler deploy --dry-run`); returns the bundle's path and size. */

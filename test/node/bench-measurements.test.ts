@@ -1,16 +1,18 @@
 /**
  * The benchmark's pure steps between measuring and judging: a concurrency's rounds into
- * medians and ratios, callgrind's dump files into counts, and a run's results into the
- * figures the verdicts read (the gateway against the bare Worker, not any other pair).
+ * medians and ratios, callgrind's dump files into counts, a run's results into the
+ * figures the verdicts read (the gateway against the bare Worker, not any other pair),
+ * and the report's tables (the MCP call against the same Looker call through /api/* in a
+ * table of its own).
  */
 import { describe, expect, it } from 'vitest';
 import { instructionsInDump } from '../../bench/callgrind.ts';
 import type { LoadResult } from '../../bench/load.ts';
 import type { StreamResult } from '../../bench/memory.ts';
 import { parseOptions } from '../../bench/options.ts';
-import { figuresOf, renderReport, verdictsOf, type BenchResults } from '../../bench/report.ts';
+import { costTable, figuresOf, renderReport, splitTables, verdictsOf, type BenchResults } from '../../bench/report.ts';
 import { p50Added, summarize } from '../../bench/throughput.ts';
-import { COMPARISONS } from '../../bench/workers.ts';
+import { COMPARISONS, LOOKML_MODELS, MCP_GET_MODELS, USER } from '../../bench/workers.ts';
 
 const round = (rps: number, p50: number, cpuPerRequestMs = 1): LoadResult => ({ rps, p50, p99: p50 * 4, requests: rps, errors: 0, cpuPerRequestMs, seconds: 1 });
 
@@ -20,6 +22,9 @@ const rounds = {
   bareLog: [round(650, 1.4), round(900, 1.3), round(700, 1.5)],
   gateway: [round(560, 1.9), round(950, 1.6), round(720, 2.2)],
   gatewayBearer: [round(540, 2.0), round(900, 1.7), round(700, 2.3)],
+  // The same Looker call through /api/* and as an MCP tool call, CPU ms per request in each round.
+  gatewayModels: [round(600, 1.8, 1.2), round(800, 1.5, 1.0), round(700, 1.6, 1.1)],
+  gatewayMcp: [round(200, 5.0, 3.6), round(240, 4.4, 3.0), round(210, 4.8, 3.4)],
 };
 
 describe('summarize', () => {
@@ -35,7 +40,18 @@ describe('summarize', () => {
     expect(row.ratios['gateway/bare']?.median).toBeCloseTo(0.9, 10);
     expect(row.ratios['gateway/bare']?.min).toBeCloseTo(0.8, 10);
     expect(row.ratios['gateway/bare']?.max).toBeCloseTo(0.95, 10);
-    expect(Object.keys(row.ratios)).toEqual(['gateway/bare', 'gateway/bareLog', 'gateway/direct', 'gatewayBearer/bare']);
+    expect(Object.keys(row.ratios)).toEqual(['gateway/bare', 'gateway/bareLog', 'gateway/direct', 'gatewayBearer/bare', 'gatewayMcp/gatewayModels']);
+  });
+
+  it('gives each comparison the CPU per request added and its ratio, round by round', () => {
+    // MCP − /api/* per round: 2.4, 2.0, 2.3 ms; MCP / /api/*: 3.0, 3.0, 3.09.
+    const cpu = row.cpu['gatewayMcp/gatewayModels'];
+    expect(cpu?.addedMs.median).toBeCloseTo(2.3, 10);
+    expect(cpu?.addedMs.min).toBeCloseTo(2.0, 10);
+    expect(cpu?.addedMs.max).toBeCloseTo(2.4, 10);
+    expect(cpu?.ratio.median).toBeCloseTo(3, 10);
+    expect(cpu?.ratio.max).toBeCloseTo(3.4 / 1.1, 10);
+    expect(row.ratios['gatewayMcp/gatewayModels']?.median).toBeCloseTo(0.3, 10);
   });
 
   it('gives the added p50 latency between two medians, undefined for one not measured', () => {
@@ -85,13 +101,15 @@ describe('figuresOf', () => {
     options,
     bundleBytes: 180 * 1024,
     measured: [
-      { id: 'direct', label: 'direct', isWorker: false, countsKv: false },
-      { id: 'bare', label: 'bare', isWorker: true, countsKv: false },
-      { id: 'bareLog', label: 'bare + log', isWorker: true, countsKv: false },
-      { id: 'gateway', label: 'gateway', isWorker: true, countsKv: true },
+      { id: 'direct', label: 'direct', what: USER.what, isWorker: false, countsKv: false },
+      { id: 'bare', label: 'bare', what: USER.what, isWorker: true, countsKv: false },
+      { id: 'bareLog', label: 'bare + log', what: USER.what, isWorker: true, countsKv: false },
+      { id: 'gateway', label: 'gateway', what: USER.what, isWorker: true, countsKv: true },
+      { id: 'gatewayModels', label: 'API lookml_models', what: LOOKML_MODELS.what, isWorker: true, countsKv: true },
+      { id: 'gatewayMcp', label: 'MCP get_models', what: MCP_GET_MODELS.what, isWorker: true, countsKv: true },
     ],
     comparisons: COMPARISONS,
-    throughput: [summarize(8, rounds, COMPARISONS, { gateway: { reads: 0.5, writes: 0 } })],
+    throughput: [summarize(8, rounds, COMPARISONS, { gateway: { reads: 0.5, writes: 0 }, gatewayModels: { reads: 0, writes: 0 }, gatewayMcp: { reads: 0.25, writes: 0 } })],
     streams: [stream('bare', 'download', 30), stream('gateway', 'download', 3), stream('gateway', 'upload', 0.5)],
     instructions: {
       requestsPerRound: 1000,
@@ -130,6 +148,29 @@ describe('figuresOf', () => {
     expect(report).toContain('| GET /api/4.0/user, 4 at a time | 1588k | 1783k | 0.89× |');
     expect(report).toContain('- ✗ the gateway\'s throughput ≥ 0.9×');
     expect(report).toContain('Requests sent again after the server reset a kept-alive connection: gateway under callgrind: 4.');
+  });
+
+  it('keeps the MCP pair out of the main table and gives it a table of its own', () => {
+    const { main, mainComparisons, costs } = splitTables(results.measured, results.comparisons);
+    expect(main.map((m) => m.id)).toEqual(['direct', 'bare', 'bareLog', 'gateway']);
+    // gatewayBearer was not measured here, but its comparison names only main-table targets.
+    expect(mainComparisons.map((c) => `${c.of}/${c.to}`)).toEqual(['gateway/bare', 'gateway/bareLog', 'gateway/direct', 'gatewayBearer/bare']);
+    expect(costs).toEqual([{ of: 'gatewayMcp', to: 'gatewayModels' }]);
+    const report = renderReport(results, []);
+    expect(report).toContain('\nGET /api/4.0/user; per concurrency 2 interleaved rounds');
+    expect(report.split('\n').find((line) => line.startsWith('| concurrency | direct'))).not.toMatch(/MCP|lookml_models/);
+  });
+
+  it('renders the cost table: the baseline first, then CPU added per call and the ratios with their range', () => {
+    const lines = costTable(results, { of: 'gatewayMcp', to: 'gatewayModels' });
+    expect(lines[0]).toBe('MCP get_models (POST /mcp tools/call get_models) against API lookml_models (GET /api/4.0/lookml_models):');
+    expect(lines[2]).toContain('| concurrency | API lookml_models req/s | MCP get_models req/s | (MCP get_models)/(API lookml_models) req/s');
+    expect(lines[4]).toBe('| 8 | 700 | 210 | 0.30× (0.30–0.33) | 1.60 / 4.80 | 6.40 / 19.20 | 3.20 | 1.100 / 3.400 | 2.300 (2.000–2.400) | 3.00× (3.00–3.09) | 0.00, 0.00 / 0.25, 0.00 |');
+    expect(renderReport(results, [])).toContain(lines[4]);
+  });
+
+  it('refuses a cost table for a pair not both measured', () => {
+    expect(() => costTable(results, { of: 'gatewayMcp', to: 'elsewhere' })).toThrow(/not both measured/);
   });
 
   it('says when instructions were skipped', () => {

@@ -45,13 +45,19 @@ describe('tallyKv and kvPerRequest', () => {
     const lines = parseRequestLines(
       [apiRequest(1, 0), apiRequest(undefined, undefined), workerdLine({ event: 'request', route: '/', kvReads: 3, kvWrites: 3 }), apiRequest(0, 1)].join('\n'),
     );
-    const tally = tallyKv(emptyTally(), lines);
+    const tally = tallyKv(emptyTally(), lines, '/api/*');
     expect(tally).toEqual({ reads: 1, writes: 1, lines: 3 });
     expect(kvPerRequest(tally, 'the gateway')).toEqual({ reads: 1 / 3, writes: 1 / 3 });
   });
 
+  it("counts the measured route's lines only: /mcp, not the API's nor the sign-in's", () => {
+    const mcp = (kvReads: number) => workerdLine({ event: 'request', route: '/mcp', status: 200, kvReads, kvWrites: 0 });
+    const lines = parseRequestLines([apiRequest(1, 1), mcp(2), workerdLine({ event: 'request', route: '/oauth/token', kvReads: 4, kvWrites: 4 }), mcp(0)].join('\n'));
+    expect(tallyKv(emptyTally(), lines, '/mcp')).toEqual({ reads: 2, writes: 0, lines: 2 });
+  });
+
   it('adds to a tally across rounds', () => {
-    const tally = tallyKv(tallyKv(emptyTally(), parseRequestLines(apiRequest(1, 0))), parseRequestLines(apiRequest(1, 0)));
+    const tally = tallyKv(tallyKv(emptyTally(), parseRequestLines(apiRequest(1, 0)), '/api/*'), parseRequestLines(apiRequest(1, 0)), '/api/*');
     expect(tally).toEqual({ reads: 2, writes: 0, lines: 2 });
   });
 

@@ -1,6 +1,6 @@
-/** The benchmark's arithmetic: medians, percentiles, and per-round ratios with their range. */
+/** The benchmark's arithmetic: medians, percentiles, and per-round ratios and differences with their range. */
 import { describe, expect, it } from 'vitest';
-import { median, percentile, perRoundRatio } from '../../bench/stats.ts';
+import { median, percentile, perRoundDifference, perRoundRatio } from '../../bench/stats.ts';
 
 describe('median', () => {
   it('is the middle value of an odd count, in any order', () => {
@@ -64,5 +64,24 @@ describe('perRoundRatio', () => {
 
   it('refuses rounds that do not pair up', () => {
     expect(() => perRoundRatio([1, 2], [1])).toThrow(/2 rounds over 1/);
+  });
+});
+
+describe('perRoundDifference', () => {
+  it('pairs rounds by index: the median of per-round differences, with their range', () => {
+    // CPU ms per request: an MCP call against the /api/* call, round by round.
+    const summary = perRoundDifference([3.1, 2.9, 4.0], [1.0, 1.0, 1.5]);
+    expect(summary.median).toBeCloseTo(2.1, 10);
+    expect(summary.min).toBeCloseTo(1.9, 10);
+    expect(summary.max).toBeCloseTo(2.5, 10);
+  });
+
+  it('may be negative, and is NaN if a round measured nothing', () => {
+    expect(perRoundDifference([1], [2]).median).toBe(-1);
+    expect(perRoundDifference([1, Number.NaN, 3], [0, 0, 0]).median).toBeNaN();
+  });
+
+  it('refuses rounds that do not pair up', () => {
+    expect(() => perRoundDifference([1, 2], [1])).toThrow(/2 rounds and 1/);
   });
 });
