@@ -222,6 +222,27 @@ describe('PKCE and codes', () => {
 });
 
 describe('refresh tokens', () => {
+  it('a refresh may not widen the grant: write asked on a read-only grant is invalid_scope, the token unspent; less than granted gets the grant as it is', async () => {
+    const { h } = harness();
+    const read = await authorizedAgent(h);
+    for (const scope of ['looker:read looker:write', 'looker:write']) {
+      const wider = await refresh(h, read.tokens.refresh_token, read.request.clientId, { scope });
+      expect(wider.status, scope).toBe(400);
+      expect(await wider.json()).toMatchObject({ error: 'invalid_scope', error_description: expect.stringContaining('authorize again') });
+    }
+    const unknown = await refresh(h, read.tokens.refresh_token, read.request.clientId, { scope: 'looker:read openid' });
+    expect(await unknown.json()).toMatchObject({ error: 'invalid_scope' });
+    // Not spent by the refusals: the same token still refreshes, as read.
+    const same = await refresh(h, read.tokens.refresh_token, read.request.clientId, { scope: 'looker:read' });
+    expect(same.status).toBe(200);
+    expect(((await same.json()) as Tokens).scope).toBe('looker:read');
+
+    const write = await authorizedAgent(h, { write: true });
+    const narrower = await refresh(h, write.tokens.refresh_token, write.request.clientId, { scope: 'looker:read' });
+    expect(narrower.status).toBe(200);
+    expect(((await narrower.json()) as Tokens).scope).toBe('looker:read looker:write');
+  });
+
   it('replay of a spent refresh token ends the grant: the rotated pair stops working too', async () => {
     const { h } = harness();
     const { request, tokens } = await authorizedAgent(h);

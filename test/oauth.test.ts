@@ -80,6 +80,19 @@ describe('discovery', () => {
     expect(h.upstream.slice(before).map((r) => new URL(r.url).pathname)).toEqual(['/api/4.0/user']);
   });
 
+  it('an MCP client given the wrong address (the root, /mcp/, an SSE-era path) is told where the MCP server is', async () => {
+    const { h } = harness();
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    for (const [method, path] of [['POST', '/'], ['POST', '/mcp/'], ['GET', '/sse'], ['POST', '/messages'], ['GET', '/mcp/sse']] as const) {
+      const res = await h.request(path, { method, withCookies: false, headers, ...(method === 'POST' ? { body: '{}' } : {}) });
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { message: string }).message, path).toBe(`Nothing at ${method} ${path}. The MCP server is at ${GATEWAY}/mcp: give your AI client that address.`);
+    }
+    // Elsewhere, the plain answer.
+    const other = await h.request('/nothing-here', { withCookies: false, headers });
+    expect(await other.json()).toEqual({ message: 'Nothing at GET /nothing-here' });
+  });
+
   it('/mcp is reachable from a browser-based client: the preflight passes before any token is asked for, and the 401 challenge is readable', async () => {
     const { h, seen } = harness();
     const origin = 'https://inspector.example';

@@ -56,7 +56,7 @@ export interface AgentTokenAnswer {
   scope: string;
 }
 
-export type RefreshResult = { ok: true; answer: AgentTokenAnswer } | { ok: false; reason: string; ended?: EndedGrant };
+export type RefreshResult = { ok: true; answer: AgentTokenAnswer } | { ok: false; reason: string; error?: 'invalid_scope'; ended?: EndedGrant };
 
 interface Remembered {
   kind: 'agent-token';
@@ -114,8 +114,13 @@ export class AgentTokens implements CallerSource<'agent'> {
     return issued.answer;
   }
 
-  /** A refresh (RFC 6749 §6) with rotation: the presented token is spent; presented again later, it ends the grant. */
-  async refresh(value: string | undefined, clientId: string | undefined): Promise<RefreshResult> {
+  /**
+   * A refresh (RFC 6749 §6) with rotation: the presented token is spent; presented again
+   * later, it ends the grant. Asking for write on a read-only grant is refused (the token
+   * unspent): only the person can widen a grant, by authorizing again. Asking for less
+   * than was granted gets the grant's scope, as the answer's `scope` says.
+   */
+  async refresh(value: string | undefined, clientId: string | undefined, wanted?: GrantScope): Promise<RefreshResult> {
     const now = this.#x.now();
     const token = this.#x.minter.parse('agent-refresh', value);
     if (token === null || token.personKey === undefined) return { ok: false, reason: 'The refresh token is not one this gateway issued.' };
@@ -126,6 +131,9 @@ export class AgentTokens implements CallerSource<'agent'> {
     if (entry === null || payload === null) return { ok: false, reason: 'The refresh token has expired or its grant has ended.' };
     // A public client names itself: a token of another client's is refused without spending it.
     if (clientId !== payload.clientId) return { ok: false, reason: 'The refresh token was issued to another client.' };
+    if (wanted === 'write' && payload.scope !== 'write') {
+      return { ok: false, error: 'invalid_scope', reason: 'This authorization is read-only (looker:read); for looker:write, authorize again and allow writing.' };
+    }
     const grantSecret = decodeBase64(payload.grantSecret);
     const access: GrantAccess = { personKey: token.personKey, grantId: entry.grantId, key: await this.#grantKey(grantSecret) };
     const { grantSecret: _secret, ...description } = payload;

@@ -11,6 +11,7 @@ import { logRequest, requestIdFor } from '../http/request-log.ts';
 import { authRoutes } from './auth.tsx';
 import { cliRoutes } from './cli.tsx';
 import { healthRoutes } from './health.ts';
+import { mcpResource } from '../oauth/metadata.ts';
 import { mcpRoutes, type McpHandler } from './mcp.ts';
 import { oauthRoutes } from './oauth.tsx';
 import { pageHeaders } from './page-headers.ts';
@@ -64,7 +65,13 @@ export function createSiteApp(services: Services, options: { mcp: McpHandler }) 
   app.route('/', mcpRoutes(options.mcp));
 
   app.notFound((c) => {
-    if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${new URL(c.req.url).pathname}` }, 404);
+    const path = new URL(c.req.url).pathname;
+    // An MCP client given the gateway's address, /mcp/ or an old SSE path: say where the server is.
+    if (MCP_MISTAKE.test(path) && (c.req.method === 'POST' || path !== '/')) {
+      const at = mcpResource(c.get('gateway')?.origin ?? new URL(c.req.url).origin);
+      return c.json({ message: `Nothing at ${c.req.method} ${path}. The MCP server is at ${at}: give your AI client that address.` }, 404);
+    }
+    if (wantsJson(c.req.raw)) return c.json({ message: `Nothing at ${c.req.method} ${path}` }, 404);
     return c.html(<ErrorPage title="Not found" message="There is nothing at this address." />, 404);
   });
 
@@ -79,6 +86,9 @@ export function createSiteApp(services: Services, options: { mcp: McpHandler }) 
 
   return app;
 }
+
+/** Where an MCP client lands when given the wrong address: the root, /mcp/…, or an SSE-era path. */
+const MCP_MISTAKE = /^\/(?:mcp\/.*|sse|messages?|mcp\/?sse)?$/i;
 
 function wantsJson(request: Request): boolean {
   const accept = request.headers.get('accept') ?? '';

@@ -189,8 +189,13 @@ oauthRoutes.post('/oauth/token', async (c) => {
         // RFC 8707 §2.2: a refresh may name the resource again; any other is refused, the token unspent.
         const resource = field('resource');
         if (resource !== undefined && resource !== mcpResource(gw.origin)) return tokenError(c, 'invalid_target', `The only resource here is ${mcpResource(gw.origin)}.`);
-        const refreshed = await gw.agents.refresh(field('refresh_token'), field('client_id'));
-        return refreshed.ok ? c.json(refreshed.answer) : tokenError(c, 'invalid_grant', refreshed.reason);
+        // RFC 6749 §6: a refresh may ask for no more than was granted (more takes a new authorization, where the person is asked).
+        const asked = field('scope');
+        const wanted = asked === undefined ? undefined : parseScope(asked);
+        if (asked !== undefined && wanted === undefined) return tokenError(c, 'invalid_scope', 'scope may name only looker:read and looker:write.');
+        const refreshed = await gw.agents.refresh(field('refresh_token'), field('client_id'), wanted);
+        if (refreshed.ok) return c.json(refreshed.answer);
+        return tokenError(c, refreshed.error ?? 'invalid_grant', refreshed.reason);
       }
       default:
         return tokenError(c, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
