@@ -383,12 +383,19 @@ describe('Your access', () => {
     const page = await (await h.request('/access')).text();
     expect(page).toContain('<h2>AI agents</h2>');
     const row = page.slice(page.indexOf('<table id="agents">'));
-    expect(row).toContain('<td>Claude</td><td>agent.example</td><td>read and change your Looker data</td>');
+    expect(row).toMatch(/<td>Claude<div class="muted client-id" title="lgw[\w-]+">lgw[\w-]{13}…<\/div><\/td><td>agent.example<\/td><td>read and change your Looker data<\/td>/);
+
     const grantId = /<table id="agents">[\s\S]*?name="grant" value="([^"]+)"/.exec(page)![1]!;
     const revoked = await h.request('/access/revoke', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: GATEWAY }, body: `grant=${grantId}` });
     expect(revoked.status).toBe(303);
     expect((await mcp(h, tokens.access_token)).status).toBe(401);
     expect(await (await h.request('/access')).text()).toContain('id="no-agents"');
+    // Two agents of the same name (a client that registered itself twice) are told apart by their client ids.
+    await authorizedAgent(h);
+    await authorizedAgent(h);
+    const ids = [...(await (await h.request('/access')).text()).matchAll(/class="muted client-id" title="([^"]+)">([^<]+)</g)];
+    expect(ids).toHaveLength(2);
+    expect(ids[0]![2]).not.toBe(ids[1]![2]);
   });
 
   it('sign out everywhere ends agents too', async () => {

@@ -131,7 +131,14 @@ export function AccessPage(props: { user: LookerUser; grants: GrantSummary[]; cu
           <tbody>
             {agents.map((a) => (
               <tr>
-                <td>{a.label}</td>
+                <td>
+                  {a.label}
+                  {a.clientId === undefined ? null : (
+                    <div class="muted client-id" title={a.clientId}>
+                      {shortClientId(a.clientId)}
+                    </div>
+                  )}
+                </td>
                 <td>{a.redirectHost ?? '—'}</td>
                 <td>{scopeInWords(a.scope ?? 'write')}</td>
                 <td>
@@ -209,4 +216,13 @@ export function SignOutEverywherePage(props: { sessions: number; credentials: Gr
       </form>
     </Layout>
   );
+}
+
+/**
+ * An agent's client id, short enough for the table and long enough to tell apart two
+ * agents of the same name (a client that registered itself each time it connected): a
+ * metadata document's URL as it is, a registered id by its first characters.
+ */
+function shortClientId(clientId: string): string {
+  return clientId.startsWith('https://') || clientId.length <= 16 ? clientId : `${clientId.slice(0, 16)}…`;
 }
