@@ -161,7 +161,7 @@ describe('token refresh', () => {
     // Steady state again: no further refresh.
     await h.request('/');
     expect(h.sim.stats.tokenRequests.refresh_token).toBe(1);
-    expect(h.logs.some((l) => l.includes('"event":"token_refresh"') && l.includes('"outcome":"refreshed"'))).toBe(true);
+    expect(h.logs.some((l) => l.includes('"event":"token_refresh"') && l.includes('"outcome":"refreshed"') && /"grantId":"[^"]+"/.test(l))).toBe(true);
   });
 
   it('does not refresh while more than a minute is left', async () => {

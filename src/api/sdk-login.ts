@@ -57,7 +57,7 @@ export async function sdkLogin(c: Context<AppEnv>, gw: Gateway, path: string): P
     return notFound();
   }
   c.set('caller', 'token');
-  gw.log.info('credential_login', { requestId: c.get('requestId'), clientId: credential.record.clientId });
+  gw.log.info('credential_login', { requestId: c.get('requestId'), clientId: credential.record.clientId, grantId: credential.record.grantId });
   return c.json(
     { access_token: minted.accessToken, token_type: 'Bearer', expires_in: minted.expiresIn, refresh_token: null },
     200,

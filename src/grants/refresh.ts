@@ -35,6 +35,8 @@ export interface GrantEvent {
   event: 'token_refresh' | 'grant_ended';
   outcome?: 'refreshed' | 'adopted' | 'failed' | 'ended';
   reason?: string;
+  /** Which grant (its id names it in its person's ledger, and opens nothing). */
+  grantId?: string;
   kind?: GrantKind;
 }
 
@@ -142,7 +144,7 @@ export class Refresher {
         return this.#refused(access, grant, ledger);
       }
       await ledger.releaseRefresh(grant.id, ticket.lease).catch(() => {});
-      this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: describeFault(error) });
+      this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: describeFault(error), grantId: access.grantId });
       if (stillValid) return { grant, refreshed: false };
       throw unavailable(error);
     }
@@ -168,7 +170,7 @@ export class Refresher {
     }
     if (stored === 'stored') {
       this.#d.memory.set(next, now());
-      this.#d.onEvent({ event: 'token_refresh', outcome: 'refreshed' });
+      this.#d.onEvent({ event: 'token_refresh', outcome: 'refreshed', grantId: access.grantId });
       return { grant: next, refreshed: true };
     }
     // Nobody will use the tokens we just got: end them at Looker.
@@ -195,7 +197,7 @@ export class Refresher {
         // Not answered: try again.
       }
     }
-    this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: 'could not store the refreshed grant yet; kept in this isolate' });
+    this.#d.onEvent({ event: 'token_refresh', outcome: 'failed', reason: 'could not store the refreshed grant yet; kept in this isolate', grantId });
     return 'unreachable';
   }
 
@@ -219,7 +221,7 @@ export class Refresher {
     if ('current' in outcome) return this.#adopt(access, outcome.current);
     if (outcome.ended !== null) await this.#grants.cleanUp([outcome.ended], 'refresh refused');
     this.#d.memory.forget(grant.id);
-    this.#d.onEvent({ event: 'token_refresh', outcome: 'ended', reason: 'invalid_grant' });
+    this.#d.onEvent({ event: 'token_refresh', outcome: 'ended', reason: 'invalid_grant', grantId: access.grantId });
     throw new GrantEndedError('Looker no longer accepts this session; sign in again');
   }
 
@@ -227,7 +229,7 @@ export class Refresher {
     const adopted = await this.#grants.openGrant(access, current.version, current.sealed);
     if (adopted === null) throw new GrantUnavailableError('The stored grant does not open with this key');
     this.#d.memory.set(adopted, this.#d.now());
-    this.#d.onEvent({ event: 'token_refresh', outcome: 'adopted', reason: 'refreshed elsewhere' });
+    this.#d.onEvent({ event: 'token_refresh', outcome: 'adopted', reason: 'refreshed elsewhere', grantId: access.grantId });
     return { grant: adopted, refreshed: true };
   }
 }

@@ -29,7 +29,6 @@ export interface SharedGatewayInfo {
 declare module 'vitest' {
   export interface ProvidedContext {
     devGateway: SharedGatewayInfo;
-    sdkDevGateway: SharedGatewayInfo;
     /** Null without Deno (the deno devDependency's binary): its tests are then skipped. */
     denoDevGateway: SharedGatewayInfo | null;
     /** The run's Chromium (its playwright endpoint); null without Chromium. */
@@ -38,24 +37,21 @@ declare module 'vitest' {
 }
 
 /**
- * Worker variables of the shared gateway. The device flow's poll interval is 1 s (the
- * default is 5) so that a device sign-in does not wait out 5 s before its credential is
- * collected; the command line follows whatever interval the gateway names.
+ * The shared gateway's settings. The device flow's poll interval is 1 s (the default is
+ * 5), so that a device sign-in does not wait out 5 s before its credential is collected
+ * (the command line follows whatever interval the gateway names). Gateway tokens live 15 s
+ * and the simulator's Looker access tokens 70 s, so that within the SDK test the SDK logs in
+ * again (it treats a token as expired 10 s early: after ~5 s) and the gateway refreshes
+ * Looker's token behind it (when under 60 s remain: after ~10 s). Every other test sees
+ * those refreshes too, as a long-lived deployment would.
  */
-export const SHARED_GATEWAY_VARS: Record<string, string> = { DEVICE_POLL_INTERVAL_SECONDS: '1' };
-
-/**
- * The SDK test's own gateway: gateway tokens that live 15 s and Looker access tokens that
- * live 70 s, so that the SDK's renewals and the gateway's refreshes happen within the test.
- * These are gateway-wide, and the test counts gateway-wide refresh events: hence a second
- * instance, started beside the shared one by the global setup.
- */
-export const SDK_GATEWAY_TOKEN_TTL_SECONDS = 15;
-export const SDK_SIM_ACCESS_TOKEN_TTL_SECONDS = 70;
-export const SDK_GATEWAY_OPTIONS: DevOptions = {
-  simAccessTokenTtl: SDK_SIM_ACCESS_TOKEN_TTL_SECONDS,
-  vars: { GATEWAY_TOKEN_TTL_SECONDS: String(SDK_GATEWAY_TOKEN_TTL_SECONDS) },
+export const SHARED_GATEWAY_TOKEN_TTL_SECONDS = 15;
+export const SHARED_SIM_ACCESS_TOKEN_TTL_SECONDS = 70;
+export const SHARED_GATEWAY_VARS: Record<string, string> = {
+  DEVICE_POLL_INTERVAL_SECONDS: '1',
+  GATEWAY_TOKEN_TTL_SECONDS: String(SHARED_GATEWAY_TOKEN_TTL_SECONDS),
 };
+export const SHARED_GATEWAY_OPTIONS: DevOptions = { simAccessTokenTtl: SHARED_SIM_ACCESS_TOKEN_TTL_SECONDS, vars: SHARED_GATEWAY_VARS };
 
 /**
  * The gateway on Deno (`npm run dev -- --runtime deno`), started by the global setup beside
@@ -63,7 +59,7 @@ export const SDK_GATEWAY_OPTIONS: DevOptions = {
  * policy tables' browser app, test/policy-cases.ts).
  */
 export const DENO_ALLOWED_ORIGIN = 'https://app.example';
-export const DENO_GATEWAY_OPTIONS: DevOptions = { runtime: 'deno', vars: { ...SHARED_GATEWAY_VARS, ALLOWED_ORIGINS: DENO_ALLOWED_ORIGIN } };
+export const DENO_GATEWAY_OPTIONS: DevOptions = { runtime: 'deno', vars: { DEVICE_POLL_INTERVAL_SECONDS: '1', ALLOWED_ORIGINS: DENO_ALLOWED_ORIGIN } };
 
 export const haveDeno = denoBinary() !== null;
 if (!haveDeno && process.env.CI) throw new Error('No Deno in node_modules: CI must have it (npm install brings the deno devDependency).');
@@ -210,16 +206,11 @@ function gatewayReading(info: SharedGatewayInfo): Omit<DevGateway, 'stop'> {
 
 /**
  * The gateway every end-to-end file shares (started once by dev-gateway.setup.ts, with
- * {@link SHARED_GATEWAY_VARS}). Other files use it at the same time: filter its log by
+ * {@link SHARED_GATEWAY_OPTIONS}). Other files use it at the same time: filter its log by
  * what this file created (a client id, a credential name), never count all of it.
  */
 export function sharedDevGateway(): DevGateway {
   return { ...gatewayReading(inject('devGateway')), stop: async () => {} };
-}
-
-/** The SDK test's gateway ({@link SDK_GATEWAY_OPTIONS}), started by dev-gateway.setup.ts. */
-export function sdkDevGateway(): DevGateway {
-  return { ...gatewayReading(inject('sdkDevGateway')), stop: async () => {} };
 }
 
 /**

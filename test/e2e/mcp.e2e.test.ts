@@ -242,7 +242,8 @@ describe.skipIf(!haveChromium)('an MCP client (the SDK, with its OAuth) through 
     await page.waitForURL(`${dev.url}/access`);
     const row = page.locator('#agents tr', { hasText: CLIENT_NAME });
     const cells = await row.locator('td').allTextContents();
-    expect(cells.slice(0, 3)).toEqual([CLIENT_NAME, new URL(redirect.url).host, 'read your Looker data']);
+    // The name, with the client id under it (shortened), then where it returns and what it may do.
+    expect(cells.slice(0, 3)).toEqual([`${CLIENT_NAME}${provider.client!.client_id.slice(0, 16)}…`, new URL(redirect.url).host, 'read your Looker data']);
     expect(cells[4]).not.toBe('never'); // it has called /mcp
     await page.getByRole('button', { name: `Revoke ${CLIENT_NAME}` }).click();
     await page.waitForURL(`${dev.url}/access`);

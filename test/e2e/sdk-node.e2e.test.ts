@@ -5,10 +5,11 @@
  * calls the API, logs in again when its token runs out, survives the Looker token's
  * refresh behind the gateway, logs out, and is refused once the person revokes it.
  *
- * Short lifetimes make the renewals happen within the test: gateway tokens live 15 s
- * (the SDK treats a token as expired 10 s early, so it logs in again after ~5 s) and
- * Looker's access tokens 70 s (the gateway refreshes when under 60 s remain, so after
- * ~10 s).
+ * Short lifetimes make the renewals happen within the test: on the run's shared gateway,
+ * gateway tokens live 15 s (the SDK treats a token as expired 10 s early, so it logs in
+ * again after ~5 s) and Looker's access tokens 70 s (the gateway refreshes when under 60 s
+ * remain, so after ~10 s). Other files use the gateway meanwhile: what is counted here is
+ * this credential's (its client_id, and the grant its credential_login lines name).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,9 +30,9 @@ import {
   quietSdkDebugNoise,
   ROOT,
   screenshot,
-  SDK_GATEWAY_TOKEN_TTL_SECONDS as GATEWAY_TOKEN_TTL_SECONDS,
-  SDK_SIM_ACCESS_TOKEN_TTL_SECONDS as SIM_ACCESS_TOKEN_TTL_SECONDS,
-  sdkDevGateway,
+  SHARED_GATEWAY_TOKEN_TTL_SECONDS as GATEWAY_TOKEN_TTL_SECONDS,
+  SHARED_SIM_ACCESS_TOKEN_TTL_SECONDS as SIM_ACCESS_TOKEN_TTL_SECONDS,
+  sharedDevGateway,
   warnIfNoChromium,
 } from './harness.ts';
 
@@ -63,8 +64,8 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
 
   beforeAll(async () => {
     restoreConsole = quietSdkDebugNoise();
-    // Its own gateway (started by the global setup): these lifetimes are gateway-wide.
-    dev = sdkDevGateway();
+    // The run's shared gateway, whose short lifetimes are set for this test (SHARED_GATEWAY_OPTIONS).
+    dev = sharedDevGateway();
     browser = await launchChromium();
     person = await browser.newContext();
     page = await person.newPage();
@@ -161,14 +162,17 @@ describe.skipIf(!haveChromium)('the real @looker/sdk-node through the gateway', 
 
   it("Looker's token is refreshed behind the gateway, and the SDK does not notice", async () => {
     const s = theSdk();
-    const refreshed = () => dev.events('token_refresh', { outcome: 'refreshed' }).length;
+    // The gateway is shared: count the refreshes of this credential's grant only (its credential_login lines name it).
+    const grantId = dev.events('credential_login', { clientId: theCredential().clientId })[0]?.grantId;
+    expect(grantId).toEqual(expect.any(String));
+    const refreshed = () => dev.events('token_refresh', { outcome: 'refreshed', grantId }).length;
     const before = refreshed();
     // Whenever the credential's Looker token was issued, 11 s from now it has under 60 s left.
     await sleep((SIM_ACCESS_TOKEN_TTL_SECONDS - REFRESH_MARGIN_SECONDS + 1) * 1000);
     expect(await s.ok(s.me('id,display_name'))).toEqual({ id: '42', display_name: 'Dana Demo' });
     await eventually('a token_refresh line with outcome "refreshed"', () => (refreshed() > before ? true : undefined));
-    expect(dev.events('token_refresh', { outcome: 'failed' })).toEqual([]);
-    expect(dev.events('token_refresh', { outcome: 'ended' })).toEqual([]);
+    expect(dev.events('token_refresh', { outcome: 'failed', grantId })).toEqual([]);
+    expect(dev.events('token_refresh', { outcome: 'ended', grantId })).toEqual([]);
     // And the next call uses the refreshed token without another refresh.
     const after = refreshed();
     expect((await s.ok(s.create_query({ model: 'thelook', view: 'orders', fields: ['orders.id'] }))).id).toMatch(/^\d+$/);
