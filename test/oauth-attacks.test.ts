@@ -573,13 +573,11 @@ describe('floods', () => {
 describe('races', () => {
   it('two redemptions of one code at once: never two sets of tokens; the loser is invalid_grant', async () => {
     // The code's box is taken atomically, so only one redemption can pass its checks. The loser
-    // finds the code spent and ends the grant the code names; how that meets the winner depends
-    // on timing: before the winner stores its grant, nothing is there to end and the winner keeps
-    // its tokens (a known window: closing it needs the ledger to remember an ended grant id
-    // before the grant exists); between storing the grant and its tokens, the winner's tokens are
-    // refused (503, nothing created; in this runtime's scheduling, this is what happens); after,
-    // the winner's tokens end. Only a holder of the PKCE verifier can win, so the window matters
-    // only once PKCE is already lost.
+    // finds the code spent, leaves a mark for the winner and ends the grant the code names.
+    // Whenever it lands (before the winner stores its grant, between the grant and its tokens, or
+    // after), the winner finds the mark or the ended grant: no tokens survive, and the winner is
+    // told invalid_grant too, unless it answered before the loser came (then its tokens are ended).
+    // test/oauth-attacks2.test.ts takes each interleaving in turn.
     const { h } = harness();
     const request = await agentRequest(await registeredClient(h));
     const code = await allowedCode(h, request);
@@ -589,6 +587,9 @@ describe('races', () => {
     expect(statuses).not.toEqual([200, 200]);
     const loser = a.status === 400 ? a : b;
     expect(await errorOf(loser)).toBe('invalid_grant');
+    // A winner that got tokens (only if the loser landed after it answered) holds dead ones.
+    const winner = a.status === 200 ? a : b.status === 200 ? b : undefined;
+    if (winner !== undefined) expect((await mcp(h, ((await winner.json()) as Tokens).access_token)).status).toBe(401);
   });
 });
 

@@ -227,15 +227,17 @@ async function redeemCode(c: Context<AppEnv>, gw: Gateway, form: URLSearchParams
   let replayed = false;
   try {
     answer = await gw.agents.create(redeemed, gw.config.credentialTtlMs);
-    // The same code presented again meanwhile (before this grant existed for it to end).
-    replayed = answer !== null && (await gw.flows.codeWasReplayed(redeemed.held.personKey, redeemed.grantId));
+    // The same code presented again meanwhile: before this grant existed for it to end, or
+    // after, ending it before its tokens were stored (then `create` answered null).
+    replayed = await gw.flows.codeWasReplayed(redeemed.held.personKey, redeemed.grantId);
   } catch {
     answer = null;
   }
   if (answer === null || replayed) {
     const ended = await gw.keeper.end(redeemed.held.personKey, { grantId: redeemed.grantId }, replayed ? 'authorization code used twice' : 'could not issue the tokens').catch(() => []);
+    // Its Looker token ends too, even when the ledger had nothing (left) to end.
+    if (!replayed || ended.length === 0) await revokeAccessToken(gw.oauth, redeemed.held.tokens.accessToken).catch(() => {});
     if (!replayed) {
-      await revokeAccessToken(gw.oauth, redeemed.held.tokens.accessToken).catch(() => {});
       return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not store the authorization, so nothing was created. Authorize again.' }, 503, { 'retry-after': '5' });
     }
     if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: logClientId(redeemed.agent.clientId) });
