@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, GATEWAY, type Harness, type HarnessOptions, ledgerWith } from './helpers.ts';
-import { agentRequest, allowedCode, authorizedAgent, harness, mcp, redeem, registeredClient, REDIRECT, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
+import { agentRequest, allowedCode, authorizedAgent, harness, mcp, redeem, registeredClient, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
 
 const MARK = 'agent-code-replayed:';
 const broken = (): never => {
@@ -20,9 +20,10 @@ async function errorOf(res: Response): Promise<string> {
   return ((await res.json()) as { error: string }).error;
 }
 
-/** The agents on the person's "Your access" (the harness's browser is signed in by the authorization). */
+/** The agents on the person's "Your access" (the harness's browser must be signed in: h.signIn()). */
 async function agentsListed(h: Harness): Promise<number> {
   const page = await (await h.request('/access')).text();
+  if (!page.includes('<h2>AI agents</h2>')) throw new Error('not the "Your access" page: sign the browser in first');
   return page.includes('id="no-agents"') ? 0 : [...page.matchAll(/class="muted client-id"/g)].length;
 }
 
@@ -42,6 +43,7 @@ describe('the code-replay mark', () => {
           },
         }),
     });
+    await h.signIn();
     const request = await agentRequest(await registeredClient(h));
     const code = await allowedCode(h, request);
     const first = redeem(h, request, code);
@@ -71,6 +73,7 @@ describe('the code-replay mark', () => {
           },
         }),
     });
+    await h.signIn();
     const clientId = await registeredClient(h);
     const request = await agentRequest(clientId);
     const code = await allowedCode(h, request);
@@ -86,10 +89,12 @@ describe('the code-replay mark', () => {
     const ok = await redeem(h, again, await allowedCode(h, again));
     expect(ok.status).toBe(200);
     expect((await mcp(h, ((await ok.json()) as Tokens).access_token)).status).toBe(200);
+    expect(await agentsListed(h)).toBe(1);
   });
 
   it('a replay after the first redemption answered: its tokens end, the mark it leaves does not touch the next authorization', async () => {
     const { h } = harness();
+    await h.signIn();
     const clientId = await registeredClient(h);
     const request = await agentRequest(clientId);
     const code = await allowedCode(h, request);
@@ -119,6 +124,7 @@ describe('the code-replay mark', () => {
       let failing = false;
       const options: HarnessOptions = { wrapLedger: (ledger) => ledgerWith(ledger, overrides(() => failing)) };
       const { h } = harness(options);
+      await h.signIn();
       const request = await agentRequest(await registeredClient(h));
       const code = await allowedCode(h, request);
       failing = true;
@@ -133,4 +139,271 @@ describe('the code-replay mark', () => {
       expect(retry.status).toBe(step === 'taking the code' ? 200 : 400);
     });
   }
+});
+
+describe('refresh with a scope', () => {
+  /** A refresh with the form written by hand (to send `+`, `%20` and repeated fields as they are). */
+  const rawRefresh = (h: Harness, body: string) =>
+    h.request('/oauth/token', { method: 'POST', withCookies: false, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+
+  it('odd spellings of more than was granted, or of no scope here, are invalid_scope; the token stays unspent and then works exactly once', async () => {
+    const { h } = harness();
+    const { request, tokens } = await authorizedAgent(h);
+    const base = `grant_type=refresh_token&client_id=${encodeURIComponent(request.clientId)}&refresh_token=${encodeURIComponent(tokens.refresh_token)}`;
+    const refused = [
+      'scope=looker:write',
+      'scope=+looker:write+',
+      'scope=looker:read+looker:write',
+      'scope=looker:read%20%20looker:write',
+      'scope=looker%3Awrite',
+      'scope=looker:write+looker:write',
+      'scope=looker:read%09looker:write', // a tab is not OAuth's separator
+      'scope=LOOKER:WRITE',
+      'scope=Looker:Read',
+      'scope=looker:wr%C4%B1te', // dotless i
+      'scope=%C2%A0looker:read', // no-break space
+      'scope=looker:read,looker:write',
+      'scope=looker:read%00',
+      'scope=*',
+      `scope=${'looker:read+'.repeat(50)}looker:write`,
+      'scope=looker:write&scope=looker:read',
+    ];
+    for (const scope of refused) {
+      const res = await rawRefresh(h, `${base}&${scope}`);
+      expect(res.status, scope.slice(0, 60)).toBe(400);
+      expect(await errorOf(res), scope.slice(0, 60)).toBe('invalid_scope');
+    }
+    // A form too large to read is refused before anything else.
+    const huge = await rawRefresh(h, `${base}&scope=${'looker:read+'.repeat(2000)}looker:write`);
+    expect(await errorOf(huge)).toBe('invalid_request');
+    // Read only, however spelled (an empty scope asks for nothing more).
+    const same = await rawRefresh(h, `${base}&scope=+looker:read++looker:read+`);
+    expect(same.status).toBe(200);
+    const next = (await same.json()) as Tokens;
+    expect(next.scope).toBe('looker:read');
+    // The original token was spent by that one refresh: presented again, the whole grant ends.
+    const replay = await rawRefresh(h, base);
+    expect(await errorOf(replay)).toBe('invalid_grant');
+    expect((await mcp(h, next.access_token)).status).toBe(401);
+  });
+
+  it('an empty scope, or one of spaces, is a refresh as granted', async () => {
+    const { h } = harness();
+    const { request, tokens } = await authorizedAgent(h, { write: true });
+    const base = `grant_type=refresh_token&client_id=${encodeURIComponent(request.clientId)}`;
+    let current = tokens.refresh_token;
+    for (const scope of ['scope=', 'scope=+++', 'scope=looker:write', 'scope=looker:read']) {
+      const res = await rawRefresh(h, `${base}&refresh_token=${encodeURIComponent(current)}&${scope}`);
+      expect(res.status, scope).toBe(200);
+      const next = (await res.json()) as Tokens;
+      expect(next.scope, scope).toBe('looker:read looker:write');
+      current = next.refresh_token;
+    }
+  });
+});
+
+describe('CORS', () => {
+  const EVIL = 'https://evil.example';
+
+  function expectNoCors(res: Response, what: string) {
+    for (const name of ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-expose-headers']) {
+      expect(res.headers.get(name), `${what}: ${name}`).toBeNull();
+    }
+  }
+
+  it('nothing that reads a cookie answers another origin: pages, sign-in, consent pages, /api/*; nor their preflights; nor near spellings of the open paths', async () => {
+    const { h } = harness();
+    await h.signIn();
+    // A consent page waiting for this browser (its cookie in the jar).
+    const consentPath = await toConsent(h, await agentRequest(await registeredClient(h)));
+    const authorize = (await agentRequest(await registeredClient(h))).path;
+    const cookieBearing: [string, string][] = [
+      ['GET', '/'],
+      ['GET', '/access'],
+      ['GET', '/access/sign-out-everywhere'],
+      ['POST', '/access/revoke'],
+      ['POST', '/access/credentials'],
+      ['GET', '/login'],
+      ['GET', '/callback?code=x&state=y'],
+      ['POST', '/logout'],
+      ['GET', authorize],
+      ['GET', consentPath],
+      ['GET', '/cli/credential'],
+      ['GET', '/cli/consent/x'],
+      ['GET', '/device'],
+      ['GET', '/api/4.0/user'],
+      ['POST', '/api/4.0/looks'],
+      ['GET', '/mcp/'],
+      ['POST', '/MCP'],
+      ['POST', '/oauth/token/'],
+      ['GET', '/.well-known/oauth-protected-resource/mcp/'],
+    ];
+    for (const [method, path] of cookieBearing) {
+      const preflight = await h.request(path, { method: 'OPTIONS', headers: { origin: EVIL, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' } });
+      expectNoCors(preflight, `OPTIONS ${path}`);
+      const headers: Record<string, string> = { origin: EVIL, accept: 'application/json' };
+      if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
+      const res = await h.request(path, { method, headers, ...(method === 'POST' ? { body: 'x=1' } : {}) });
+      expectNoCors(res, `${method} ${path}`);
+    }
+    // The consent answer (POST) last: it uses up the consent.
+    expectNoCors(await answer(h, consentPath, 'allow'), `POST ${consentPath}`);
+  });
+
+  it('the open endpoints: any origin, never credentials, no cookie set; a preflight for any method or headers grants only GET, POST, DELETE', async () => {
+    const { h, seen } = harness();
+    await h.signIn();
+    for (const path of ['/mcp', '/oauth/token', '/oauth/register', '/oauth/revoke', '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp']) {
+      const preflight = await h.request(path, {
+        method: 'OPTIONS',
+        headers: { origin: 'null', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-anything, authorization, mcp-session-id' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(preflight.headers.get('access-control-allow-credentials'), path).toBeNull();
+      expect(preflight.headers.get('access-control-allow-methods'), path).toBe('GET,POST,DELETE');
+      expect(preflight.headers.getSetCookie(), path).toEqual([]);
+      const res = await h.request(path, { method: path.startsWith('/.well') ? 'GET' : 'POST', headers: { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' }, body: path.startsWith('/.well') ? undefined : 'token=x' });
+      expect(res.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(res.headers.get('access-control-allow-credentials'), path).toBeNull();
+      expect(res.headers.getSetCookie(), path).toEqual([]);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('a cross-origin request to /mcp carrying the browser\'s session cookie gets nothing from it: 401, the MCP server never asked', async () => {
+    const { h, seen } = harness();
+    await h.signIn();
+    const session = [...h.jar].find(([name]) => name.includes('session'));
+    expect(session).toBeDefined();
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_models","arguments":{}}}';
+    for (const authorization of [undefined, `Bearer ${session![1]}`, 'Bearer ', 'Basic eDp5']) {
+      const headers: Record<string, string> = { origin: EVIL, 'content-type': 'text/plain' };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const res = await h.request('/mcp', { method: 'POST', headers, body });
+      expect(res.status, String(authorization)).toBe(401);
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    expect(seen).toEqual([]);
+  });
+});
+
+describe("hostile tool arguments through /mcp", () => {
+  type Json = Record<string, unknown>;
+
+  /** A tools/call as an agent sends it (2025 era, stateless); the JSON-RPC answer. */
+  async function callTool(h: Harness, accessToken: string, name: string, args: Json): Promise<{ status: number; body: Json }> {
+    const res = await h.request('/mcp', {
+      method: 'POST',
+      withCookies: false,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    const text = await res.text();
+    const data = (res.headers.get('content-type') ?? '').includes('text/event-stream') ? text.split('\n').find((l) => l.startsWith('data: '))!.slice(6) : text;
+    return { status: res.status, body: JSON.parse(data) as Json };
+  }
+
+  const HOSTILE = [
+    '../login',
+    '..',
+    '.',
+    '%2e%2e',
+    '%2e%2e%2flogin',
+    '..%2flogin',
+    'x?y=z',
+    'x#y',
+    'a/b',
+    'a\\b',
+    'a;b',
+    'a b',
+    '/',
+    '',
+    'ℓogin',
+    'ｌｏｇｉｎ/../x',
+    'x\u0000',
+    'x\r\nX-Injected: 1',
+    `${'../'.repeat(20_000)}login`,
+    `${'a'.repeat(50_000)}/login`,
+    '../../../../api/login',
+    'https://evil.example/',
+  ];
+
+  it('ids and names that are not one path segment never reach Looker; Looker sees only /api/4.0 paths the tool built', async () => {
+    const h = createHarness();
+    const { tokens } = await authorizedAgent(h, { write: true });
+    const calls: [string, (v: string) => Json][] = [
+      ['get_explores', (v) => ({ model: v })],
+      ['get_dimensions', (v) => ({ model: v, explore: 'orders' })],
+      ['get_measures', (v) => ({ model: 'demo', explore: v })],
+      ['run_look', (v) => ({ look_id: v })],
+      ['query', (v) => ({ model: v, explore: 'orders', fields: ['orders.count'], filters: { 'orders.status': 'x' } })],
+      ['query', (v) => ({ model: 'demo', explore: v, fields: ['orders.count'], filters: { 'orders.status': 'x' } })],
+      ['make_look', (v) => ({ model: 'demo', explore: 'orders', fields: ['orders.count'], title: `t-${crypto.randomUUID()}`, folder: v })],
+    ];
+    const before = h.upstream.length;
+    for (const [name, args] of calls) {
+      for (const value of HOSTILE) {
+        // The empty folder means "my personal folder": a legitimate call.
+        if (name === 'make_look' && value === '') continue;
+        const { status, body } = await callTool(h, tokens.access_token, name, args(value));
+        const what = `${name} ${JSON.stringify(value).slice(0, 40)}`;
+        expect(status, what).toBe(200);
+        const result = body.result as { isError?: boolean; content: { text: string }[] };
+        expect(result.isError, what).toBe(true);
+        expect(result.content[0]!.text, what).toMatch(/must be a Looker name or id/);
+      }
+    }
+    // Whatever did reach Looker (make_look reads the person's folder first): only /api/4.0 paths, none of the sign-in endpoints.
+    for (const request of h.upstream.slice(before)) {
+      const url = new URL(request.url);
+      expect(url.pathname).toMatch(/^\/api\/4\.0\/(user|lookml_models\/demo\/explores\/orders)$/);
+      expect(request.url).not.toContain('#');
+    }
+  });
+
+  it('search words with query and fragment characters stay in their own query parameter', async () => {
+    const h = createHarness();
+    const { tokens } = await authorizedAgent(h);
+    const before = h.upstream.length;
+    for (const title of ['x&limit=1', 'x#y', 'x?fields=id', '%2e%2e/login', 'a b+c', '\u0000\r\n']) {
+      for (const name of ['get_looks', 'get_dashboards']) {
+        const { status } = await callTool(h, tokens.access_token, name, { title, desc: title });
+        expect(status).toBe(200);
+      }
+    }
+    const seen = h.upstream.slice(before).map((r) => new URL(r.url));
+    expect(seen.length).toBe(12);
+    for (const url of seen) {
+      expect(url.pathname).toMatch(/^\/api\/4\.0\/(looks|dashboards)\/search$/);
+      expect(url.hash).toBe('');
+      expect([...url.searchParams.keys()].sort()).toEqual(['description', 'limit', 'offset', 'title']);
+    }
+  });
+});
+
+describe('the "where is /mcp" 404', () => {
+  it('reflects only the method and the path as the URL parser wrote it, in JSON (nosniff), naming the configured origin whatever the Host', async () => {
+    const { h } = harness();
+    const cases: [string, string][] = [
+      ['POST', '/mcp/<script>alert(1)</script>'],
+      ['GET', '/mcp/"onmouseover="x'],
+      ['POST', '/mcp/%0d%0aSet-Cookie:%20x=1'],
+      ['DELETE', '/mcp/\u202egnp.exe'],
+      ['PATCH', `/mcp/${'x'.repeat(8000)}`],
+    ];
+    for (const [method, path] of cases) {
+      const res = await h.request(path, { method, withCookies: false, headers: { accept: 'text/html' }, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }) });
+      expect(res.status, path.slice(0, 40)).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.getSetCookie()).toEqual([]);
+      const text = await res.text();
+      const { message } = JSON.parse(text) as { message: string };
+      expect(message).not.toMatch(/[<>"\r\n\u202e]/);
+      expect(message).toBe(`Nothing at ${method} ${new URL(path, GATEWAY).pathname}. The MCP server is at ${GATEWAY}/mcp: give your AI client that address.`);
+    }
+    // Another Host: the configured origin is named, not the one the request claims.
+    const elsewhere = await h.app.fetch(new Request('https://evil.example/mcp/sse', { method: 'POST', body: '{}' }), h.bindings);
+    expect(((await elsewhere.json()) as { message: string }).message).toContain(`${GATEWAY}/mcp:`);
+  });
 });
