@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, GATEWAY, type Harness, type HarnessOptions, ledgerWith } from './helpers.ts';
-import { agentRequest, allowedCode, authorizedAgent, harness, mcp, redeem, registeredClient, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
+import { agentRequest, allowedCode, authorizedAgent, harness, mcp, redeem, registeredClient, REDIRECT, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
 
 const MARK = 'agent-code-replayed:';
 const broken = (): never => {
@@ -405,5 +405,45 @@ describe('the "where is /mcp" 404', () => {
     // Another Host: the configured origin is named, not the one the request claims.
     const elsewhere = await h.app.fetch(new Request('https://evil.example/mcp/sse', { method: 'POST', body: '{}' }), h.bindings);
     expect(((await elsewhere.json()) as { message: string }).message).toContain(`${GATEWAY}/mcp:`);
+  });
+});
+
+describe('"Your access" and a hostile client id', () => {
+  it("a metadata document's client_id with quotes, markup-like characters and 1,500 characters: escaped, and shown short (the whole in the title)", async () => {
+    // The URL parser's normal form encodes < > " and spaces in a path, but leaves ' ( ) ! * & = and others as they are.
+    const doc = `https://agent.example/o'x()!*&a=b/${'p'.repeat(1500)}.json`;
+    expect(new URL(doc).href).toBe(doc);
+    const { h } = harness({
+      elsewhere: () => new Response(JSON.stringify({ client_id: doc, client_name: 'Doc Agent', redirect_uris: [REDIRECT] }), { headers: { 'content-type': 'application/json' } }),
+    });
+    await h.signIn();
+    const request = await agentRequest(doc);
+    const res = await redeem(h, request, await allowedCode(h, request));
+    expect(res.status).toBe(200);
+    const page = await (await h.request('/access')).text();
+    const escaped = doc.replaceAll('&', '&amp;').replaceAll("'", '&#39;');
+    const found = /<div class="muted client-id" title="([^"]*)">([^<]*)<\/div>/.exec(page);
+    expect(found).not.toBeNull();
+    expect(found![1]).toBe(escaped);
+    expect(page).not.toContain("o'x");
+    // Shown: the beginning of the URL (its host included), cut.
+    const shown = found![2]!.replaceAll('&amp;', '&').replaceAll('&#39;', "'");
+    expect(shown.length).toBeLessThanOrEqual(64);
+    expect(shown.startsWith('https://agent.example/')).toBe(true);
+    expect(shown.endsWith('…')).toBe(true);
+  });
+
+  it('a short metadata document URL and a registered client id are shown as before', async () => {
+    const doc = 'https://agent.example/c.json';
+    const { h } = harness({
+      elsewhere: () => new Response(JSON.stringify({ client_id: doc, client_name: 'Doc Agent', redirect_uris: [REDIRECT] }), { headers: { 'content-type': 'application/json' } }),
+    });
+    await h.signIn();
+    const request = await agentRequest(doc);
+    expect((await redeem(h, request, await allowedCode(h, request))).status).toBe(200);
+    await authorizedAgent(h);
+    const shown = [...(await (await h.request('/access')).text()).matchAll(/class="muted client-id" title="[^"]*">([^<]*)</g)].map((m) => m[1]);
+    expect(shown[0]).toBe(doc);
+    expect(shown[1]).toMatch(/^lgwi_[\w-]{11}…$/);
   });
 });

@@ -218,11 +218,17 @@ export function SignOutEverywherePage(props: { sessions: number; credentials: Gr
   );
 }
 
+/** How much of a metadata document's URL the table shows (the whole is in the title). */
+const SHOWN_URL_MAX = 64;
+
 /**
  * An agent's client id, short enough for the table and long enough to tell apart two
  * agents of the same name (a client that registered itself each time it connected): a
- * metadata document's URL as it is, a registered id by its first characters.
+ * metadata document's URL by its beginning (its host), a registered id by its first
+ * characters. A client chooses its URL (up to 2,000 characters): shown whole, it would
+ * push the row's Revoke button out of sight.
  */
 function shortClientId(clientId: string): string {
-  return clientId.startsWith('https://') || clientId.length <= 16 ? clientId : `${clientId.slice(0, 16)}…`;
+  if (clientId.startsWith('https://')) return clientId.length <= SHOWN_URL_MAX ? clientId : `${clientId.slice(0, SHOWN_URL_MAX - 1)}…`;
+  return clientId.length <= 16 ? clientId : `${clientId.slice(0, 16)}…`;
 }

@@ -33,6 +33,7 @@ pre, textarea.snippet { display: block; width: 100%; padding: .7rem .9rem; borde
 textarea.snippet { resize: vertical; overflow-wrap: normal; field-sizing: content; }
 time, th { white-space: nowrap; }
 code.client-id { font-size: .8rem; color: var(--muted); word-break: break-all; }
+div.client-id { overflow-wrap: anywhere; }
 @media (max-width: 480px) { .card { padding: 1.25rem 1.1rem; } }
 input[type=text] { font: inherit; padding: .45rem .6rem; border-radius: 6px; border: 1px solid rgba(127,127,127,.5);
   background: var(--card); color: var(--fg); }
