@@ -210,7 +210,12 @@ export class CredentialFlows {
       // Its first redemption may not have created the grant yet (the caller ends it, and would
       // find nothing): leave a mark that redemption looks for once its tokens exist
       // (codeWasReplayed). Whichever comes first, the mark or the grant, the grant ends.
-      await ledger.putBox(replayMarkKey(grantId), REPLAY_MARK, this.#x.now() + CONSENT_TTL_MS);
+      // A mark that cannot be stored must not stop the caller ending a grant already made.
+      try {
+        await ledger.putBox(replayMarkKey(grantId), REPLAY_MARK, this.#x.now() + CONSENT_TTL_MS);
+      } catch {
+        // Ending what exists is still worth it.
+      }
       return gone;
     }
     const held = await this.#openHeld(code.personKey, box);
