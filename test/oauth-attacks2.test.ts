@@ -111,6 +111,48 @@ describe('the code-replay mark', () => {
     expect((await refresh(h, fresh.refresh_token, clientId)).status).toBe(200);
   });
 
+  it("a replay of one agent's code ends that agent only: another agent of the same person and client keeps working", async () => {
+    const { h } = harness();
+    await h.signIn();
+    const clientId = await registeredClient(h);
+    const one = await agentRequest(clientId);
+    const oneCode = await allowedCode(h, one);
+    const oneTokens = (await (await redeem(h, one, oneCode)).json()) as Tokens;
+    const two = await agentRequest(clientId);
+    const twoTokens = (await (await redeem(h, two, await allowedCode(h, two))).json()) as Tokens;
+    expect(await agentsListed(h)).toBe(2);
+    for (let i = 0; i < 3; i++) expect((await redeem(h, one, oneCode)).status).toBe(400);
+    expect((await mcp(h, oneTokens.access_token)).status).toBe(401);
+    expect((await mcp(h, twoTokens.access_token)).status).toBe(200);
+    expect((await refresh(h, twoTokens.refresh_token, clientId)).status).toBe(200);
+    expect(await agentsListed(h)).toBe(1);
+  });
+
+  it("a spent code seen long after (browser history, a log) cannot end the agent's grant; soon after its use it still does", async () => {
+    // The code travels in the redirect URL, so it outlives its use in places others may read.
+    // A second use that can matter (a thief racing the client) comes within the code's minute;
+    // long after, ending the grant would only let whoever saw the URL revoke the agent.
+    const { h } = harness();
+    const request = await agentRequest(await registeredClient(h));
+    const code = await allowedCode(h, request);
+    const tokens = (await (await redeem(h, request, code)).json()) as Tokens;
+    h.clock.advance(24 * 3600);
+    const refreshed = await refresh(h, tokens.refresh_token, request.clientId);
+    expect(refreshed.status).toBe(200);
+    const next = (await refreshed.json()) as Tokens;
+    const late = await redeem(h, request, code, { client_id: 'lgwi_someone', code_verifier: 'x' });
+    expect(await errorOf(late)).toBe('invalid_grant');
+    expect((await mcp(h, next.access_token)).status).toBe(200);
+    expect(h.logs.some((line) => line.includes('"agent_code_replayed"'))).toBe(false);
+
+    const soon = await agentRequest(request.clientId);
+    const soonCode = await allowedCode(h, soon);
+    const soonTokens = (await (await redeem(h, soon, soonCode)).json()) as Tokens;
+    h.clock.advance(5 * 60);
+    expect((await redeem(h, soon, soonCode)).status).toBe(400);
+    expect((await mcp(h, soonTokens.access_token)).status).toBe(401);
+  });
+
   // A storage fault at each step of a redemption: a clear 503, the code spent, nothing alive, no tokens.
   // `down()` says whether storage is failing now (only during the redemption under test).
   const faults: [string, (down: () => boolean) => Parameters<typeof ledgerWith>[1]][] = [

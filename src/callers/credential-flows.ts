@@ -46,6 +46,13 @@ export const DEFAULT_DEVICE_LIMITS: DeviceLimits = {
   wrongCodesWindowMs: 10 * 60_000,
   wrongCodeNetworks: 10_000,
 };
+/**
+ * How long after an agent's grant was made a second use of its code ends it (and how long
+ * the mark of a second use waits for the first). A second use that matters (a thief racing
+ * the client) comes within the code's minute; the code lives on in the redirect URL (browser
+ * history, logs), so a use long after would only let whoever saw it revoke the agent.
+ */
+export const CODE_REPLAY_WINDOW_MS = CONSENT_TTL_MS;
 /** The mark a second use of an agent's code leaves for its first (a box that holds nothing). */
 const replayMarkKey = (grantId: string) => `agent-code-replayed:${grantId}`;
 const REPLAY_MARK: PendingBox = { salt: '', sealed: '', name: 'an authorization code used twice', user: { id: '', displayName: '', email: null } };
@@ -212,7 +219,7 @@ export class CredentialFlows {
       // (codeWasReplayed). Whichever comes first, the mark or the grant, the grant ends.
       // A mark that cannot be stored must not stop the caller ending a grant already made.
       try {
-        await ledger.putBox(replayMarkKey(grantId), REPLAY_MARK, this.#x.now() + CONSENT_TTL_MS);
+        await ledger.putBox(replayMarkKey(grantId), REPLAY_MARK, this.#x.now() + CODE_REPLAY_WINDOW_MS);
       } catch {
         // Ending what exists is still worth it.
       }

@@ -9,7 +9,7 @@
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import type { AgentFlow } from '../callers/credential-flows.ts';
+import { CODE_REPLAY_WINDOW_MS, type AgentFlow } from '../callers/credential-flows.ts';
 import { cookies } from '../callers/cookies.ts';
 import { logClientId } from '../callers/agent-tokens.ts';
 import { SignInTooLargeError } from '../callers/sign-ins.ts';
@@ -216,10 +216,15 @@ async function redeemCode(c: Context<AppEnv>, gw: Gateway, form: URLSearchParams
   if (!redeemed.ok) {
     // A code spent with the wrong verifier, client, redirect_uri or resource creates nothing: its Looker grant is ended.
     if (redeemed.spent !== undefined) await revokeAccessToken(gw.oauth, redeemed.spent.tokens.accessToken).catch(() => {});
-    // A code used twice: whoever redeemed it first may not be the application the person allowed. What it issued ends.
+    // A code used twice: whoever redeemed it first may not be the application the person allowed. What it issued ends,
+    // if it was issued lately (CODE_REPLAY_WINDOW_MS): a grant not made yet is ended by the mark the redemption left.
     if (redeemed.replayed !== undefined) {
-      const ended = await gw.keeper.end(redeemed.replayed.personKey, { grantId: redeemed.replayed.grantId }, 'authorization code used twice');
-      if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: ended[0]!.clientId === undefined ? undefined : logClientId(ended[0]!.clientId) });
+      const { personKey, grantId } = redeemed.replayed;
+      const grant = await gw.keeper.describe(personKey, grantId);
+      if (grant !== null && gw.now() - grant.createdAt <= CODE_REPLAY_WINDOW_MS) {
+        const ended = await gw.keeper.end(personKey, { grantId }, 'authorization code used twice');
+        if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: ended[0]!.clientId === undefined ? undefined : logClientId(ended[0]!.clientId) });
+      }
     }
     return tokenError(c, 'invalid_grant', redeemed.reason);
   }
