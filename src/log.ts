@@ -25,7 +25,7 @@ export const LOG_EVENTS = {
   agent_registered: 'an AI agent registered itself as an OAuth client (its client_id)',
   agent_authorized: 'a person allowed an AI agent and it redeemed its code: a new agent grant (its client, scope)',
   agent_refresh_replayed: "an agent's spent refresh token was presented again: its grant ended",
-  agent_code_replayed: "an agent's authorization code was presented again: the grant it issued ended",
+  agent_code_replayed: "an agent's authorization code was presented again (within 10 minutes of its grant): the grant it issued ended",
   agent_revoked: 'an agent grant was ended by the agent (token revocation) or from Your access',
   device_code_issued: 'the command line started a device sign-in',
   device_codes_shed: "device sign-ins were full: the busiest network's oldest waiting ones were dropped (their count)",
