@@ -383,8 +383,11 @@ describe("hostile tool arguments through /mcp", () => {
       ['make_look', (v) => ({ model: 'demo', explore: 'orders', fields: ['orders.count'], title: `t-${crypto.randomUUID()}`, folder: v })],
     ];
     const before = h.upstream.length;
-    for (const [name, args] of calls) {
-      for (const value of HOSTILE) {
+    // Every tool's ids and names go through one check: every hostile value on one argument,
+    // and a few on each of the others (a full matrix is a hundred tool calls saying the same).
+    const FEW = ['../login', '%2e%2e%2flogin', 'x?y=z', 'x#y', 'a/b'];
+    for (const [index, [name, args]] of calls.entries()) {
+      for (const value of index === 0 ? HOSTILE : FEW) {
         // The empty folder means "my personal folder": a legitimate call.
         if (name === 'make_look' && value === '') continue;
         const { status, body } = await callTool(h, tokens.access_token, name, args(value));
