@@ -36,8 +36,9 @@ export default defineConfig({
     environment: 'node',
     globalSetup: ['test/e2e/dev-gateway.setup.ts'],
     // Most of these files wait (on the gateway, Chromium, the SDK's token lifetimes), not
-    // compute: run three at once even on two cores (the default would be one).
-    maxWorkers: 3,
+    // compute: two at once (the default on two cores would be one; a third worker loaded
+    // every module once more and saved no time beside the other phases).
+    maxWorkers: 2,
     // No file leaves state behind that another needs gone (each has its own directories,
     // credentials and browser contexts): workers run file after file without a fresh start.
     isolate: false,
