@@ -5,13 +5,15 @@
  * is arguably fine, with a comment saying why.
  */
 import { describe, expect, it } from 'vitest';
-import { dumpKv, gate, GATEWAY, type Harness, ledgerWith, setCookies } from './helpers.ts';
+import { dumpKv, GATEWAY, type Harness, setCookies } from './helpers.ts';
 import {
   agentRequest,
+  agentsListed,
   allowedCode,
   answer,
   authorizedAgent,
   harness,
+  harnessPausingOnce,
   mcp,
   redeem,
   register,
@@ -162,22 +164,13 @@ describe('PKCE and codes', () => {
     expect((await refresh(h, tokens.refresh_token, request.clientId)).status).toBe(400);
   });
 
-  it('a code redeemed twice at once: the second arrives before the first has created its grant, and still no tokens survive', async () => {
-    const held = gate();
-    let holding = true;
-    const { h } = harness({
-      wrapLedger: (ledger) =>
-        ledgerWith(ledger, {
-          // The first redemption pauses just before its grant exists, until the second has had its answer.
-          createGrant: async (original, entry) => {
-            if (holding && entry.kind === 'agent') {
-              holding = false;
-              await held.wait();
-            }
-            return original(entry);
-          },
-        }),
-    });
+  it.each([
+    ['before the first has created its grant', 'createGrant'],
+    ['after its grant exists, before its first tokens are stored', 'issuePair'],
+  ] as const)('a code redeemed twice at once, the second arriving %s: both refused (used twice, not a 503 to retry), no tokens survive', async (_when, step) => {
+    // The first redemption pauses at that step until the second has had its answer.
+    const { h, held } = harnessPausingOnce(step);
+    await h.signIn();
     const request = await agentRequest(await registeredClient(h));
     const code = await allowedCode(h, request);
     const first = redeem(h, request, code);
@@ -191,8 +184,7 @@ describe('PKCE and codes', () => {
     expect(await answer.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('used twice') });
     expect(h.logs.some((line) => line.includes('"agent_code_replayed"'))).toBe(true);
     // Nothing is left alive for the agent: no grant on the person's list, and the code stays spent.
-    const access = await h.request('/access');
-    expect(await access.text()).not.toContain('Claude');
+    expect(await agentsListed(h)).toBe(0);
     expect((await redeem(h, request, code)).status).toBe(400);
   });
 

@@ -4,8 +4,8 @@
  * 404, and hostile client ids on "Your access". End to end in workerd with the simulator.
  */
 import { describe, expect, it } from 'vitest';
-import { createHarness, gate, GATEWAY, type Harness, type HarnessOptions, ledgerWith } from './helpers.ts';
-import { agentRequest, allowedCode, authorizedAgent, harness, mcp, redeem, registeredClient, REDIRECT, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
+import { createHarness, GATEWAY, type Harness, type HarnessOptions, ledgerWith } from './helpers.ts';
+import { agentRequest, agentsListed, allowedCode, authorizedAgent, harness, harnessPausingOnce, mcp, redeem, registeredClient, REDIRECT, token, type Tokens, toConsent, answer } from './oauth-helpers.ts';
 
 const MARK = 'agent-code-replayed:';
 const broken = (): never => {
@@ -20,59 +20,9 @@ async function errorOf(res: Response): Promise<string> {
   return ((await res.json()) as { error: string }).error;
 }
 
-/** The agents on the person's "Your access" (the harness's browser must be signed in: h.signIn()). */
-async function agentsListed(h: Harness): Promise<number> {
-  const page = await (await h.request('/access')).text();
-  if (!page.includes('<h2>AI agents</h2>')) throw new Error('not the "Your access" page: sign the browser in first');
-  return page.includes('id="no-agents"') ? 0 : [...page.matchAll(/class="muted client-id"/g)].length;
-}
-
 describe('the code-replay mark', () => {
-  it('a replay that ends the grant between its creation and its first tokens: the first redemption is told the code was used twice (not a 503 to retry)', async () => {
-    const held = gate();
-    let holding = true;
-    const { h } = harness({
-      wrapLedger: (ledger) =>
-        ledgerWith(ledger, {
-          issuePair: async (original, pair, now) => {
-            if (holding) {
-              holding = false;
-              await held.wait();
-            }
-            return original(pair, now);
-          },
-        }),
-    });
-    await h.signIn();
-    const request = await agentRequest(await registeredClient(h));
-    const code = await allowedCode(h, request);
-    const first = redeem(h, request, code);
-    await held.reached;
-    const second = await redeem(h, request, code);
-    expect(second.status).toBe(400);
-    expect(await errorOf(second)).toBe('invalid_grant');
-    held.open();
-    const answer = await first;
-    expect(await answer.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('used twice') });
-    expect(answer.status).toBe(400);
-    expect(await agentsListed(h)).toBe(0);
-  });
-
   it('three redemptions of one code, the replays landing before the grant exists: no tokens, nothing listed, and the marks break no later authorization', async () => {
-    const held = gate();
-    let holding = true;
-    const { h } = harness({
-      wrapLedger: (ledger) =>
-        ledgerWith(ledger, {
-          createGrant: async (original, entry) => {
-            if (holding && entry.kind === 'agent') {
-              holding = false;
-              await held.wait();
-            }
-            return original(entry);
-          },
-        }),
-    });
+    const { h, held } = harnessPausingOnce('createGrant');
     await h.signIn();
     const clientId = await registeredClient(h);
     const request = await agentRequest(clientId);

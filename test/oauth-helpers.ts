@@ -1,7 +1,7 @@
 /** Helpers for the OAuth authorization server's tests (test/oauth.test.ts, test/oauth-attacks.test.ts): register, authorize, consent, redeem. */
 import { expect } from 'vitest';
 import type { McpCaller } from '../src/mcp/handler.ts';
-import { createHarness, GATEWAY, type Harness, type HarnessOptions, LOOKER, pkcePair } from './helpers.ts';
+import { createHarness, gate, GATEWAY, type Harness, type HarnessOptions, ledgerWith, LOOKER, pkcePair } from './helpers.ts';
 
 export const REDIRECT = 'https://agent.example/callback';
 export const RESOURCE = `${GATEWAY}/mcp`;
@@ -20,6 +20,47 @@ export function recordingMcp(seen: McpCaller[]) {
 export function harness(options: HarnessOptions = {}) {
   const seen: McpCaller[] = [];
   return { h: createHarness({ mcp: recordingMcp(seen), ...options }), seen };
+}
+
+/** The agents on the person's "Your access" (the harness's browser must be signed in: h.signIn()). */
+export async function agentsListed(h: Harness): Promise<number> {
+  const page = await (await h.request('/access')).text();
+  if (!page.includes('<h2>AI agents</h2>')) throw new Error('not the "Your access" page: sign the browser in first');
+  return page.includes('id="no-agents"') ? 0 : [...page.matchAll(/class="muted client-id"/g)].length;
+}
+
+/**
+ * A harness whose ledger pauses the first agent grant's creation (`createGrant`) or its first
+ * tokens (`issuePair`) until the test opens `held`: for redemptions that race.
+ */
+export function harnessPausingOnce(step: 'createGrant' | 'issuePair') {
+  const held = gate();
+  let holding = true;
+  const pause = async () => {
+    if (!holding) return;
+    holding = false;
+    await held.wait();
+  };
+  const { h } = harness({
+    wrapLedger: (ledger) =>
+      ledgerWith(
+        ledger,
+        step === 'createGrant'
+          ? {
+              createGrant: async (original, entry) => {
+                if (entry.kind === 'agent') await pause();
+                return original(entry);
+              },
+            }
+          : {
+              issuePair: async (original, pair, now) => {
+                await pause();
+                return original(pair, now);
+              },
+            },
+      ),
+  });
+  return { h, held };
 }
 
 export async function register(h: Harness, body: unknown = { client_name: 'Claude', redirect_uris: [REDIRECT] }): Promise<Response> {
