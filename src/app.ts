@@ -12,7 +12,7 @@ import { isApiUrl } from './http/raw-url.ts';
 import { type AppDependencies, createServices } from './services.ts';
 import { createSiteApp } from './site/app.tsx';
 import { handleMcp } from './mcp/handler.ts';
-import type { McpHandler } from './site/mcp.ts';
+import type { McpHandler } from './site/mcp.tsx';
 
 export type { AppDependencies } from './services.ts';
 

@@ -9,7 +9,7 @@ import type { KeyValueStore } from '../src/callers/records.ts';
 import type { DeviceFlowStore, DeviceLimits } from '../src/callers/device-store.ts';
 import type { Ledger } from '../src/grants/ledger.ts';
 import { cloudflareRuntime } from '../src/platform/cloudflare/runtime.ts';
-import type { McpHandler } from '../src/site/mcp.ts';
+import type { McpHandler } from '../src/site/mcp.tsx';
 import { createLookerSimulator, type LookerSimulator, type SimulatorOptions } from '../sim/simulator.ts';
 
 export const GATEWAY = 'https://gateway.test';

@@ -60,6 +60,16 @@ describe('discovery', () => {
     const res = await mcp(h);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(CHALLENGE_HEADER);
+    // A person who opens the address in a browser gets a page saying what it is for, with the same challenge.
+    const page = await h.request('/mcp', { withCookies: false, headers: { accept: 'text/html,*/*;q=0.8' } });
+    expect(page.status).toBe(401);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('www-authenticate')).toBe(CHALLENGE_HEADER);
+    expect(await page.text()).toContain('This address is for your AI client');
+    // A client's GET (an SSE stream it asks for) gets the JSON challenge.
+    const stream = await h.request('/mcp', { withCookies: false, headers: { accept: 'text/event-stream' } });
+    expect(stream.status).toBe(401);
+    expect(stream.headers.get('content-type')).toMatch(/^application\/json/);
     expect(seen).toEqual([]);
   });
 

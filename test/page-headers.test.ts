@@ -492,7 +492,7 @@ describe('security headers of every HTML answer', () => {
   }
 
   it('the cases cover every status a page can answer with', () => {
-    expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 400, 403, 404, 405, 409, 410, 429, 500, 502, 503, 504]));
+    expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 400, 401, 403, 404, 405, 409, 410, 429, 500, 502, 503, 504]));
   });
 
   it("after waiting out too many wrong codes, the form's next code still leads to Looker", async () => {

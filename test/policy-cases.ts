@@ -193,6 +193,14 @@ export function statelessPages(gateway: string): readonly StatelessPage[] {
     { name: 'consent, expired or from another browser', method: 'GET', path: '/cli/consent/nothing', status: 410, shows: 'This request has expired' },
     { name: 'the device code form', method: 'GET', path: '/device', status: 200, shows: 'Sign in a device', formToLooker: true },
     {
+      name: 'the MCP server opened in a browser',
+      method: 'GET',
+      path: '/mcp',
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+      status: 401,
+      shows: `<code id="mcp-address">${gateway}/mcp</code>`,
+    },
+    {
       name: 'the device code form, a wrong code',
       method: 'POST',
       path: '/device',

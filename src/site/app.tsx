@@ -12,7 +12,7 @@ import { authRoutes } from './auth.tsx';
 import { cliRoutes } from './cli.tsx';
 import { healthRoutes } from './health.ts';
 import { mcpResource } from '../oauth/metadata.ts';
-import { mcpRoutes, type McpHandler } from './mcp.ts';
+import { mcpRoutes, type McpHandler } from './mcp.tsx';
 import { oauthRoutes } from './oauth.tsx';
 import { pageHeaders } from './page-headers.ts';
 import { pageRoutes } from './pages.tsx';

@@ -20,6 +20,7 @@ import { allowsApiCall, WRITE_SCOPE } from '../grants/scope.ts';
 import type { LookerCall, McpCaller } from '../mcp/handler.ts';
 import { fetchWithDeadline } from '../looker/http.ts';
 import { bearerChallenge, mcpResource, MCP_PATH, resourceMetadataUrl } from '../oauth/metadata.ts';
+import { McpAddressPage } from './views/mcp-address.tsx';
 
 /** The MCP server: answers one request of an authenticated agent (src/mcp/handler.ts; tests may give another). */
 export type McpHandler = (request: Request, caller: McpCaller) => Promise<Response>;
@@ -32,6 +33,10 @@ export function mcpRoutes(handle: McpHandler) {
     const gw = c.get('gateway');
     c.header('cache-control', 'no-store');
     const value = bearerToken(c.req.header('authorization'));
+    // A person who opened the address in a browser: a page saying what it is for (with the same challenge).
+    if (value === undefined && c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html')) {
+      return c.html(<McpAddressPage address={mcpResource(gw.origin)} />, 401, { 'www-authenticate': bearerChallenge(gw.origin, {}) });
+    }
     if (value === undefined) return challenge(c, gw);
     let found;
     try {
