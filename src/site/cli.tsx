@@ -21,6 +21,7 @@ import { revokeAccessToken } from '../looker/oauth.ts';
 // The command line's own source, served as is: a text import (wrangler bundles it as text, see wrangler.toml's rules; Deno reads the attribute).
 import CLI_SOURCE from '../../cli/looker-oauth-gateway.mjs' with { type: 'text' };
 import { credentialName, startSignIn, storageUnavailable } from './flows.tsx';
+import { oauthError, withParams } from './oauth-answers.ts';
 import { allowFormTarget } from './page-headers.ts';
 import { ConsentPage, CredentialIssuedPage, DeviceEntryPage, DoneHerePage } from './views/credentials.tsx';
 import { ErrorPage } from './views/error.tsx';
@@ -363,10 +364,6 @@ function badRequest(c: Context<AppEnv>, message: string) {
   return c.html(<ErrorPage title="Cannot sign in the command line" message={message} />, 400, NO_STORE);
 }
 
-function oauthError(c: Context<AppEnv>, error: string, description: string) {
-  return c.json({ error, error_description: description }, 400, NO_STORE);
-}
-
 /** Forms that act (consent answers, device codes) come from this gateway's own pages only. */
 function refuseCrossSite(c: Context<AppEnv>, gw: Gateway, route: string): Response | Promise<Response> | null {
   const verdict = checkPageFormOrigin(sourceOf(c.req.raw.headers), gw.origin);
@@ -395,10 +392,4 @@ function refuseBrowserCrossSite(c: Context<AppEnv>, gw: Gateway, route: string):
 async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | null> {
   const read = await readForm(c.req.raw);
   return read.ok && !read.empty ? read.form : null;
-}
-
-function withParams(base: string, params: Record<string, string>): string {
-  const url = new URL(base);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return url.href;
 }

@@ -22,6 +22,7 @@ import { revokeAccessToken } from '../looker/oauth.ts';
 import { authorizationServerMetadata, mcpResource, protectedResourceMetadata } from '../oauth/metadata.ts';
 import { matchRedirectUri } from '../oauth/redirect-uris.ts';
 import { startSignIn, storageUnavailable } from './flows.tsx';
+import { oauthError, withParams } from './oauth-answers.ts';
 import { allowFormTarget } from './page-headers.ts';
 import { AgentConsentPage } from './views/agent-consent.tsx';
 import { ErrorPage } from './views/error.tsx';
@@ -46,24 +47,24 @@ oauthRoutes.post('/oauth/register', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') return registrationError(c, 'invalid_client_metadata', 'The body must be application/json.');
+  if (type !== 'application/json') return oauthError(c, 'invalid_client_metadata', 'The body must be application/json.');
   const declared = Number(c.req.header('content-length') ?? NaN);
   const bytes = Number.isFinite(declared) && declared > REGISTRATION_LIMIT_BYTES ? null : c.req.raw.body === null ? new Uint8Array(0) : await readAtMost(c.req.raw.body, REGISTRATION_LIMIT_BYTES);
-  if (bytes === null) return registrationError(c, 'invalid_client_metadata', `The registration must be at most ${REGISTRATION_LIMIT_BYTES} bytes.`, 413);
+  if (bytes === null) return oauthError(c, 'invalid_client_metadata', `The registration must be at most ${REGISTRATION_LIMIT_BYTES} bytes.`, 413);
   let metadata: unknown;
   try {
     metadata = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    return registrationError(c, 'invalid_client_metadata', 'The body is not JSON.');
+    return oauthError(c, 'invalid_client_metadata', 'The body is not JSON.');
   }
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return registrationError(c, 'invalid_client_metadata', 'The body must be a JSON object.');
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return oauthError(c, 'invalid_client_metadata', 'The body must be a JSON object.');
   let registered;
   try {
     registered = await gw.agentClients.register(metadata as Record<string, unknown>);
   } catch {
     return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not store the registration; try again.' }, 503, { 'retry-after': '5' });
   }
-  if (!registered.ok) return registrationError(c, registered.error, registered.description);
+  if (!registered.ok) return oauthError(c, registered.error, registered.description);
   const { client } = registered;
   gw.log.info('agent_registered', { requestId: c.get('requestId'), clientId: client.clientId });
   return c.json(
@@ -178,7 +179,7 @@ oauthRoutes.post('/oauth/token', async (c) => {
   c.header('cache-control', 'no-store');
   c.header('pragma', 'no-cache');
   const read = await readForm(c.req.raw);
-  if (!read.ok || read.empty) return tokenError(c, 'invalid_request', 'The body must be a non-empty application/x-www-form-urlencoded form.');
+  if (!read.ok || read.empty) return oauthError(c, 'invalid_request', 'The body must be a non-empty application/x-www-form-urlencoded form.');
   const form = read.form;
   const field = (name: string) => form.get(name) ?? undefined;
   try {
@@ -188,17 +189,17 @@ oauthRoutes.post('/oauth/token', async (c) => {
       case 'refresh_token': {
         // RFC 8707 §2.2: a refresh may name the resource again; any other is refused, the token unspent.
         const resource = field('resource');
-        if (resource !== undefined && resource !== mcpResource(gw.origin)) return tokenError(c, 'invalid_target', `The only resource here is ${mcpResource(gw.origin)}.`);
+        if (resource !== undefined && resource !== mcpResource(gw.origin)) return oauthError(c, 'invalid_target', `The only resource here is ${mcpResource(gw.origin)}.`);
         // RFC 6749 §6: a refresh may ask for no more than was granted (more takes a new authorization, where the person is asked).
         const asked = field('scope');
         const wanted = asked === undefined ? undefined : parseScope(asked);
-        if (asked !== undefined && wanted === undefined) return tokenError(c, 'invalid_scope', 'scope may name only looker:read and looker:write.');
+        if (asked !== undefined && wanted === undefined) return oauthError(c, 'invalid_scope', 'scope may name only looker:read and looker:write.');
         const refreshed = await gw.agents.refresh(field('refresh_token'), field('client_id'), wanted);
         if (refreshed.ok) return c.json(refreshed.answer);
-        return tokenError(c, refreshed.error ?? 'invalid_grant', refreshed.reason);
+        return oauthError(c, refreshed.error ?? 'invalid_grant', refreshed.reason);
       }
       default:
-        return tokenError(c, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
+        return oauthError(c, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
     }
   } catch {
     return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not reach its storage; try again.' }, 503, { 'retry-after': '5' });
@@ -226,7 +227,7 @@ async function redeemCode(c: Context<AppEnv>, gw: Gateway, form: URLSearchParams
         if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: ended[0]!.clientId === undefined ? undefined : logClientId(ended[0]!.clientId) });
       }
     }
-    return tokenError(c, 'invalid_grant', redeemed.reason);
+    return oauthError(c, 'invalid_grant', redeemed.reason);
   }
   let answer;
   let replayed = false;
@@ -246,7 +247,7 @@ async function redeemCode(c: Context<AppEnv>, gw: Gateway, form: URLSearchParams
       return c.json({ error: 'temporarily_unavailable', error_description: 'The gateway could not store the authorization, so nothing was created. Authorize again.' }, 503, { 'retry-after': '5' });
     }
     if (ended.length > 0) gw.log.warn('agent_code_replayed', { requestId: c.get('requestId'), clientId: logClientId(redeemed.agent.clientId) });
-    return tokenError(c, 'invalid_grant', 'The code was used twice, so the authorization has ended. Authorize again.');
+    return oauthError(c, 'invalid_grant', 'The code was used twice, so the authorization has ended. Authorize again.');
   }
   return c.json(answer);
 }
@@ -256,7 +257,7 @@ oauthRoutes.post('/oauth/revoke', async (c) => {
   const gw = c.get('gateway');
   c.header('cache-control', 'no-store');
   const read = await readForm(c.req.raw);
-  if (!read.ok) return tokenError(c, 'invalid_request', 'The body must be an application/x-www-form-urlencoded form.');
+  if (!read.ok) return oauthError(c, 'invalid_request', 'The body must be an application/x-www-form-urlencoded form.');
   try {
     await gw.agents.revoke(read.form.get('token') ?? undefined, read.form.get('client_id') ?? undefined);
   } catch {
@@ -281,16 +282,3 @@ function consentGone(c: Context<AppEnv>) {
   );
 }
 
-function tokenError(c: Context<AppEnv>, error: string, description: string) {
-  return c.json({ error, error_description: description }, 400, NO_STORE);
-}
-
-function registrationError(c: Context<AppEnv>, error: string, description: string, status: 400 | 413 = 400) {
-  return c.json({ error, error_description: description }, status, NO_STORE);
-}
-
-function withParams(base: string, params: Record<string, string | undefined>): string {
-  const url = new URL(base);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
-  return url.href;
-}
