@@ -1,4 +1,5 @@
 import type { AgentFlow, PendingConsent } from '../../callers/credential-flows.ts';
+import { AllowDeny } from './allow-deny.tsx';
 import { Layout } from './layout.tsx';
 
 /** What a grant's scope lets an agent do, in words a person can judge. */
@@ -55,12 +56,7 @@ export function AgentConsentPage(props: { pending: PendingConsent; flow: AgentFl
           </p>
         ) : null}
         <p class="actions">
-          <button type="submit" name="decision" value="allow" id="allow">
-            Allow
-          </button>
-          <button type="submit" name="decision" value="deny" id="deny" class="secondary">
-            Deny
-          </button>
+          <AllowDeny />
         </p>
       </form>
       <p class="muted">You can see and revoke it any time under “Your access”.</p>

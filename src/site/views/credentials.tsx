@@ -2,6 +2,7 @@ import type { PendingConsent } from '../../callers/credential-flows.ts';
 import type { Requester } from '../../callers/device-store.ts';
 import { isLocalAddress } from '../../http/client.ts';
 import type { LookerUser } from '../../looker/api.ts';
+import { AllowDeny } from './allow-deny.tsx';
 import { Layout } from './layout.tsx';
 import { When } from './when.tsx';
 
@@ -70,12 +71,7 @@ export function ConsentPage(props: { pending: PendingConsent; now: number }) {
       </p>
       <p class="muted">It gets a credential of its own, which you can see and revoke under “Your access”.</p>
       <form method="post" action={`/cli/consent/${pending.id}`} class="actions">
-        <button type="submit" name="decision" value="allow" id="allow">
-          Allow
-        </button>
-        <button type="submit" name="decision" value="deny" id="deny" class="secondary">
-          Deny
-        </button>
+        <AllowDeny />
       </form>
     </Layout>
   );
