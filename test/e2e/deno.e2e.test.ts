@@ -21,14 +21,6 @@ describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno),
     gateway = denoGateway();
   });
 
-  /** From a redirect to Looker, through the simulator's consent page, back to the gateway (or to the loopback). */
-  async function throughLooker(browser: FetchBrowser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
-    const atLooker = await browser.follow(start, startUrl);
-    expect(atLooker.url.origin).toBe(gateway.simUrl);
-    const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
-    return browser.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gateway.url);
-  }
-
   it('signs in through Looker, proxies /api/4.0/user, issues a credential for the SDK, and a revoke and a sign-out stay so', async () => {
     const browser = new FetchBrowser();
     const home = await browser.fetch(`${gateway.url}/`);
@@ -36,7 +28,7 @@ describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno),
     expect(home.headers.get('cache-control')).toBe('no-store');
 
     // A browser sign-in, through the simulator's consent page.
-    const signedIn = await throughLooker(browser, await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`);
+    const signedIn = await browser.throughLooker(await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`, gateway.simUrl, gateway.url);
     expect(signedIn.url.pathname).toBe('/');
     expect(await signedIn.res.text()).toContain('Sign out');
 
@@ -51,7 +43,7 @@ describe.skipIf(!haveDeno)('the gateway on Deno (npm run dev -- --runtime deno),
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const redirectUri = 'http://127.0.0.1:53998/callback';
     const authorize = `${gateway.url}/cli/authorize?${new URLSearchParams({ response_type: 'code', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: 'deno-e2e-state', name: 'deno smoke' })}`;
-    const consent = await throughLooker(browser, await browser.fetch(authorize), authorize);
+    const consent = await browser.throughLooker(await browser.fetch(authorize), authorize, gateway.simUrl, gateway.url);
     expect(consent.url.pathname).toMatch(/^\/cli\/consent\//);
     const allowed = await browser.submit(consent.res, consent.url, { decision: 'allow' });
     const loopback = await browser.follow(allowed.res, allowed.action.href, (url) => url.origin === 'http://127.0.0.1:53998');

@@ -44,6 +44,18 @@ export class FetchBrowser {
     return { res, url };
   }
 
+  /**
+   * The browser side of any sign-in: from a redirect to Looker, through the simulator's
+   * consent page (Allow), back to the gateway at `gatewayOrigin` — or to a loopback elsewhere.
+   * Throws if the redirect did not lead to `lookerOrigin`.
+   */
+  async throughLooker(start: Response, startUrl: string, lookerOrigin: string, gatewayOrigin: string): Promise<{ res: Response; url: URL }> {
+    const atLooker = await this.follow(start, startUrl);
+    if (atLooker.url.origin !== lookerOrigin) throw new Error(`expected to reach Looker at ${lookerOrigin}, reached ${atLooker.url.href}`);
+    const decided = await this.submit(atLooker.res, atLooker.url, { decision: 'allow' });
+    return this.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gatewayOrigin);
+  }
+
   /** Submits the first form on the page (hidden fields + the named button), as the page's own origin. */
   async submit(page: Response, pageUrl: URL, button: Record<string, string>): Promise<{ res: Response; action: URL }> {
     const html = await page.text();

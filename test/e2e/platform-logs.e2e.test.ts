@@ -20,15 +20,6 @@ beforeAll(() => {
   // its files too, which only widens the search for this test's own values.
   gateway = sharedDevGateway();
 });
-
-/** Browser side of any sign-in: from a redirect to Looker, through the simulator's consent, back to the gateway. */
-async function throughLooker(browser: FetchBrowser, start: Response, startUrl: string): Promise<{ res: Response; url: URL }> {
-  const atLooker = await browser.follow(start, startUrl);
-  expect(atLooker.url.origin).toBe(gateway.simUrl);
-  const decided = await browser.submit(atLooker.res, atLooker.url, { decision: 'allow' });
-  return browser.follow(decided.res, decided.action.href, (url) => url.hostname === '127.0.0.1' && url.origin !== gateway.url);
-}
-
 /** The one-time values in the URLs a browser was sent to (a PKCE code_challenge is public by design: a hash the verifier must match). */
 const urlSecrets = (urls: URL[]) =>
   urls.flatMap((u) => ['code', 'state', 'user_code', 'client_secret'].map((k) => u.searchParams.get(k)).filter((v): v is string => v !== null && v.length >= 8));
@@ -62,7 +53,7 @@ describe('what the platform keeps under npm run dev', () => {
     const browser = new FetchBrowser();
 
     // A browser sign-in.
-    const signedIn = await throughLooker(browser, await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`);
+    const signedIn = await browser.throughLooker(await browser.fetch(`${gateway.url}/login`), `${gateway.url}/login`, gateway.simUrl, gateway.url);
     expect(signedIn.url.pathname).toBe('/');
 
     // The command line's loopback sign-in.
@@ -71,7 +62,7 @@ describe('what the platform keeps under npm run dev', () => {
     const redirectUri = 'http://127.0.0.1:53999/callback';
     const cliState = randomBytes(16).toString('base64url');
     const authorize = `${gateway.url}/cli/authorize?${new URLSearchParams({ response_type: 'code', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: cliState, name: 'scan' })}`;
-    const consent = await throughLooker(browser, await browser.fetch(authorize), authorize);
+    const consent = await browser.throughLooker(await browser.fetch(authorize), authorize, gateway.simUrl, gateway.url);
     expect(consent.url.pathname).toMatch(/^\/cli\/consent\//);
     const allowed = await browser.submit(consent.res, consent.url, { decision: 'allow' });
     const loopback = await browser.follow(allowed.res, allowed.action.href, (url) => url.origin === 'http://127.0.0.1:53999');
@@ -94,7 +85,7 @@ describe('what the platform keeps under npm run dev', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gateway.url },
       body: new URLSearchParams({ user_code: started.user_code }),
     });
-    const deviceConsent = await throughLooker(browser, entered, `${gateway.url}/device`);
+    const deviceConsent = await browser.throughLooker(entered, `${gateway.url}/device`, gateway.simUrl, gateway.url);
     await browser.submit(deviceConsent.res, deviceConsent.url, { decision: 'allow' });
     let deviceCredential: { client_secret?: string; error?: string } = {};
     for (let i = 0; i < 20 && deviceCredential.client_secret === undefined; i++) {
