@@ -46,21 +46,6 @@ export function allows(granted: GrantScope, required: Scope): boolean {
   return granted === 'write' || required === READ_SCOPE;
 }
 
-/**
- * Whether a grant of this scope may make a call the gateway makes for it (an agent's tools):
- * `path` is under /api/4.0, with any query, judged in canonical form (decoded, lower case).
- * A path that cannot be decoded is not allowed.
- */
-export function allowsApiCall(granted: GrantScope, method: string, path: string): boolean {
-  let canonical: string;
-  try {
-    canonical = decodeURIComponent(`/api/4.0${path.split('?')[0] ?? path}`).toLowerCase();
-  } catch {
-    return false;
-  }
-  return allows(granted, requiredScope(method.toUpperCase(), canonical));
-}
-
 /** The OAuth scope string of a grant. */
 export function scopeString(granted: GrantScope): string {
   return granted === 'write' ? `${READ_SCOPE} ${WRITE_SCOPE}` : READ_SCOPE;

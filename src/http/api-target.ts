@@ -12,6 +12,8 @@
  * resolved.
  */
 
+import { allows, type GrantScope, requiredScope } from '../grants/scope.ts';
+
 export type AuthEndpoint = 'token' | 'login' | 'logout';
 
 export type ApiTarget =
@@ -182,4 +184,14 @@ function isUnreserved(byte: number): boolean {
     byte === 0x5f || // _
     byte === 0x7e // ~
   );
+}
+
+/**
+ * Whether a grant of this scope may make a call the gateway makes for it (an agent's
+ * tools): `path` is under /api/4.0, with any query, judged on its canonical form as
+ * /api/* judges a person's calls; a path that has no unambiguous reading is not allowed.
+ */
+export function allowsApiCall(granted: GrantScope, method: string, path: string): boolean {
+  const canonical = canonicalApiPath(`/api/4.0${path.split('?')[0] ?? path}`);
+  return canonical.ok && allows(granted, requiredScope(method.toUpperCase(), canonical.path));
 }

@@ -3,7 +3,8 @@
  * grant (the Looker token never comes here), narrowed to what the grant's scope allows,
  * with Looker's errors turned into one error carrying Looker's own message.
  */
-import { allowsApiCall, WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
+import { WRITE_SCOPE, type GrantScope } from '../grants/scope.ts';
+import { allowsApiCall } from '../http/api-target.ts';
 
 /**
  * A call to the Looker API as the caller: `path` is under /api/4.0 (e.g.
@@ -33,7 +34,7 @@ export class ScopeError extends Error {
 
 /**
  * `looker`, refusing what `scope` does not allow, judged as the API pass-through judges it
- * (grants/scope.ts) on the canonical path: decoded, lower case. The tools build their
+ * (http/api-target.ts) on the canonical path: decoded, case-folded. The tools build their
  * paths from checked segments (segment()), so there is nothing else to canonicalise.
  */
 export function scopedLooker(looker: LookerCall, scope: GrantScope): LookerCall {
